@@ -1,0 +1,82 @@
+"""The CSV exports of data-contract section 3.
+
+Rows are sorted on their keys so that the same inputs give byte-identical files.
+Only the contract's columns (and nothing personal beyond them) leave the warehouse.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+PROGRAMME_CRITERIA: dict[str, tuple[str, ...]] = {
+    "phase1": ("crime_asb", "education", "work", "local_discretion"),
+    "phase2": (
+        "crime_asb",
+        "school_attendance",
+        "children_need_help",
+        "worklessness",
+        "domestic_abuse",
+        "health",
+    ),
+}
+
+RESULTS_COLUMNS = ("family_id", "result", "achieved_on", "payment_gbp", "already_claimed")
+REJECTED_COLUMNS = ("file", "row", "column", "value", "reason")
+
+
+def _write(frame: pl.DataFrame, path: Path) -> Path:
+    frame.write_csv(path, date_format="%Y-%m-%d", float_precision=4)
+    return path
+
+
+def person_links(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    return con.execute(
+        """
+        select l.source, l.record_id, l.person_id, m.family_id, l.match_confidence
+        from person_links as l
+        left join household_members as m on m.person_id = l.person_id
+        order by l.source, l.record_id
+        """
+    ).pl()
+
+
+def families(con: duckdb.DuckDBPyConnection, programme: str) -> pl.DataFrame:
+    cols = ["family_id", "district", "members", *PROGRAMME_CRITERIA[programme], "criteria_met", "status"]
+    frame = con.execute("select * from families order by family_id").pl()
+    return frame.select(cols).with_columns(
+        [pl.col(c).cast(pl.Int8) for c in PROGRAMME_CRITERIA[programme]]
+    )
+
+
+def results(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Results are a later issue: until then the file carries its header only."""
+    return pl.DataFrame(
+        schema={
+            "family_id": pl.Utf8,
+            "result": pl.Utf8,
+            "achieved_on": pl.Date,
+            "payment_gbp": pl.Float64,
+            "already_claimed": pl.Int8,
+        }
+    )
+
+
+def rejected(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    return (
+        con.execute("select * from rejected_rows").pl()
+        .select(REJECTED_COLUMNS)
+        .sort("file", "row", "column", "reason")
+    )
+
+
+def write_csv_exports(con: duckdb.DuckDBPyConnection, folder: Path, programme: str) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    return [
+        _write(person_links(con), folder / "person_links.csv"),
+        _write(families(con, programme), folder / "families.csv"),
+        _write(results(con), folder / "results.csv"),
+        _write(rejected(con), folder / "rejected_rows.csv"),
+    ]

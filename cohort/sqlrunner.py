@@ -1,0 +1,72 @@
+"""The one place Python hands values to SQL.
+
+A SQL file names its inputs as tables and its values as DuckDB parameters (`$as_of`).
+`run_sql` registers any polars frames the caller passes under the names the SQL uses,
+binds only the parameters the file actually references (DuckDB refuses unused ones),
+and returns the result as a polars frame. No value is ever pasted into SQL text.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Mapping
+
+import duckdb
+import polars as pl
+
+SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+
+_PARAM_RE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+_COMMENT_RE = re.compile(r"--[^\n]*")
+
+
+def sql_path(relpath: str | Path) -> Path:
+    p = Path(relpath)
+    return p if p.is_absolute() else SQL_DIR / p
+
+
+def load_sql(relpath: str | Path) -> str:
+    return sql_path(relpath).read_text(encoding="utf-8")
+
+
+def referenced_params(sql: str) -> set[str]:
+    return set(_PARAM_RE.findall(_COMMENT_RE.sub("", sql)))
+
+
+def bind(sql: str, params: Mapping[str, Any] | None) -> dict[str, Any]:
+    wanted = referenced_params(sql)
+    params = dict(params or {})
+    missing = wanted - params.keys()
+    if missing:
+        raise KeyError(f"SQL needs parameter(s) not supplied: {', '.join(sorted(missing))}")
+    return {k: params[k] for k in wanted}
+
+
+def run_sql(
+    con: duckdb.DuckDBPyConnection,
+    relpath: str | Path,
+    params: Mapping[str, Any] | None = None,
+    frames: Mapping[str, pl.DataFrame] | None = None,
+) -> pl.DataFrame:
+    """Run one SQL file and return its result as a polars frame."""
+    sql = load_sql(relpath)
+    for name, frame in (frames or {}).items():
+        con.register(name, frame)
+    try:
+        return con.execute(sql, bind(sql, params)).pl()
+    finally:
+        for name in frames or {}:
+            con.unregister(name)
+
+
+def materialise(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    relpath: str | Path,
+    params: Mapping[str, Any] | None = None,
+) -> int:
+    """Run one SQL file into a warehouse table (replacing it); return its row count."""
+    sql = load_sql(relpath).strip().rstrip(";")
+    con.execute(f'create or replace table "{table}" as {sql}', bind(sql, params))
+    return con.execute(f'select count(*) from "{table}"').fetchone()[0]

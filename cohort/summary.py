@@ -1,0 +1,57 @@
+"""The run summary: one structure, shown three ways (terminal, Prefect artifact, file).
+
+Counts only: no names, dates of birth or addresses ever appear here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+STATUSES = ("automatic", "discretionary", "candidate", "not_eligible")
+
+
+def summary_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """Flat (section, item, value) rows, the shape a Prefect table artifact shows well."""
+    rows: list[dict[str, Any]] = []
+    ing = summary.get("ingest", {})
+    for extract, n in sorted(ing.get("rows_read", {}).items()):
+        rows.append({"section": "rows read", "item": extract, "value": n})
+    for extract in ing.get("missing_optional", []):
+        rows.append({"section": "extract missing", "item": extract,
+                     "value": "not supplied: its indicators are NOT KNOWN"})
+    rows.append({"section": "validation", "item": "rows rejected",
+                 "value": ing.get("rows_rejected", 0)})
+    rows.append({"section": "matching", "item": "records", "value": summary.get("records", {}).get("records", 0)})
+    rows.append({"section": "matching", "item": "persons", "value": summary.get("match", {}).get("persons", 0)})
+    rows.append({"section": "matching", "item": "candidate pairs scored",
+                 "value": summary.get("match", {}).get("candidate_pairs", 0)})
+    rows.append({"section": "households", "item": "households",
+                 "value": summary.get("households", {}).get("households", 0)})
+    by_status = summary.get("rules", {}).get("families_by_status", {})
+    for status in STATUSES:
+        rows.append({"section": "families by status", "item": status, "value": by_status.get(status, 0)})
+    for r in summary.get("export", {}).get("families_by_district", []):
+        rows.append({"section": "families by district", "item": f"{r['district']} / {r['status']}",
+                     "value": r["len"]})
+    for stage, seconds in summary.get("stage_seconds", {}).items():
+        rows.append({"section": "seconds per stage", "item": stage, "value": seconds})
+    return rows
+
+
+def summary_text(summary: dict[str, Any]) -> str:
+    lines = [f"cohort run {summary.get('run_id')} (as of {summary.get('as_of')}, {summary.get('programme')})"]
+    section = None
+    for r in summary_rows(summary):
+        if r["section"] != section:
+            section = r["section"]
+            lines.append(f"  {section}:")
+        lines.append(f"    {r['item']:<40} {r['value']}")
+    return "\n".join(lines)
+
+
+def summary_markdown(summary: dict[str, Any]) -> str:
+    lines = [f"# cohort run {summary.get('run_id')}", "",
+             f"As of **{summary.get('as_of')}**, programme **{summary.get('programme')}**.", "",
+             "| section | item | value |", "|---|---|---|"]
+    lines += [f"| {r['section']} | {r['item']} | {r['value']} |" for r in summary_rows(summary)]
+    return "\n".join(lines) + "\n"

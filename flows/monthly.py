@@ -1,0 +1,103 @@
+"""The monthly identification run as a Prefect flow.
+
+The flow is thin: it walks `flows.stages.STAGES`, running each plain stage function as
+a Prefect task, retrying only the I/O stages (and only on OS errors, never on bad input),
+then publishes the run summary as a table artifact. The all-or-nothing handling of the
+warehouse and outputs lives in `cohort.warehouse.Workspace`.
+"""
+
+from __future__ import annotations
+
+from flows.prefect_env import configure
+
+configure()
+
+import hashlib  # noqa: E402
+import time  # noqa: E402
+from datetime import date  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+from prefect import flow, task  # noqa: E402
+from prefect.artifacts import create_markdown_artifact, create_table_artifact  # noqa: E402
+
+from cohort.ruleset import RuleSet, load_ruleset  # noqa: E402
+from cohort.summary import summary_markdown, summary_rows  # noqa: E402
+from flows.stages import finish  # noqa: E402
+from cohort.warehouse import Workspace  # noqa: E402
+from flows.stages import IO_STAGES, STAGES, RunSettings  # noqa: E402
+
+
+def _retry_on_os_error(task, task_run, state) -> bool:
+    try:
+        state.result()
+    except OSError:
+        return True
+    except Exception:
+        return False
+    return False
+
+
+def _as_task(name: str, fn):
+    if name in IO_STAGES:
+        return task(fn, name=name, retries=2, retry_delay_seconds=[2, 10],
+                    retry_condition_fn=_retry_on_os_error)
+    return task(fn, name=name)
+
+
+def run_id_for(input_dir: Path, as_of: date, programme: str, ruleset: RuleSet) -> str:
+    """Deterministic run id: the same month's same inputs and rules give the same id."""
+    h = hashlib.sha256()
+    for p in sorted(Path(input_dir).iterdir()):
+        if p.is_file() and p.suffix.lower() in {".csv", ".xlsx"}:
+            h.update(p.name.lower().encode())
+            h.update(hashlib.sha256(p.read_bytes()).digest())
+    h.update(f"{as_of}|{programme}|{ruleset.to_json()}".encode())
+    return f"{as_of:%Y-%m}-{h.hexdigest()[:8]}"
+
+
+@flow(name="cohort-monthly-run", log_prints=True)
+def monthly_run(
+    input_dir: Path,
+    as_of: date,
+    db: Path,
+    out: Path,
+    programme: str = "phase1",
+    ruleset_path: Path | None = None,
+) -> dict[str, Any]:
+    ruleset = load_ruleset(ruleset_path)
+    workspace = Workspace.open(Path(db), Path(out))
+    settings = RunSettings(
+        run_id=run_id_for(Path(input_dir), as_of, programme, ruleset),
+        input_dir=Path(input_dir),
+        as_of=as_of,
+        programme=programme,
+        ruleset=ruleset,
+        work_db=workspace.work_db,
+        staging=workspace.staging,
+    )
+    summary: dict[str, Any] = {"run_id": settings.run_id, "as_of": as_of.isoformat(),
+                               "programme": programme, "stage_seconds": {}}
+    try:
+        for name, fn in STAGES:
+            started = time.perf_counter()
+            print(f"[{name}] started")
+            summary[name] = _as_task(name, fn)(settings)
+            seconds = round(time.perf_counter() - started, 2)
+            summary["stage_seconds"][name] = seconds
+            print(f"[{name}] done in {seconds:.1f}s")
+        finish(settings, summary)
+        workspace.commit()
+    except BaseException:
+        workspace.abandon()
+        raise
+    create_table_artifact(
+        key="cohort-run-summary",
+        table=summary_rows(summary),
+        description=f"cohort run {settings.run_id}",
+    )
+    create_markdown_artifact(
+        key="cohort-run-summary-text", markdown=summary_markdown(summary),
+        description=f"cohort run {settings.run_id}",
+    )
+    return summary

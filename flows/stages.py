@@ -1,0 +1,216 @@
+"""The stages of a monthly run, as plain functions, in the order they run.
+
+Each stage reads what it needs from the run's working copy of the warehouse, writes its
+tables back, and returns a small dict of counts for the run summary. Order is data:
+`STAGES` is the list the flow walks; adding a stage is adding a line.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+import polars as pl
+
+from cohort import outputs, rules
+from cohort.reference import DISTRICTS
+from cohort.ruleset import RuleSet
+from cohort.warehouse import append_table, connect, read_table, table_exists, write_table
+from matching.households import form_households
+from matching.pipeline import link_persons
+from reports.district_lists import write_district_lists
+from schemas.ingest import load_drop
+
+log = logging.getLogger("cohort")
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """Everything one run depends on; saved with its outputs as settings.json."""
+
+    run_id: str
+    input_dir: Path
+    as_of: date
+    programme: str
+    ruleset: RuleSet
+    work_db: Path
+    staging: Path
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "run_id": self.run_id,
+                "as_of": self.as_of.isoformat(),
+                "programme": self.programme,
+                "ruleset": json.loads(self.ruleset.to_json()),
+            },
+            indent=2,
+            sort_keys=True,
+        )
+
+
+def ingest(s: RunSettings) -> dict[str, Any]:
+    """Read and validate every extract; keep raw and clean layers and the rejected rows."""
+    drop = load_drop(s.input_dir)
+    with connect(s.work_db) as con:
+        for name, frame in drop.raw.items():
+            write_table(con, f"raw_{name}", frame)
+        for name, frame in drop.clean.items():
+            write_table(con, f"stg_{name}", frame)
+        write_table(con, "rejected_rows", drop.rejected)
+        status = pl.DataFrame(
+            {
+                "extract": list(drop.clean),
+                "present": [name not in drop.missing_optional for name in drop.clean],
+            }
+        )
+        write_table(con, "extract_status", status)
+    return {
+        "rows_read": dict(drop.row_counts),
+        "rows_rejected": drop.rejected.select("file", "row").unique().height,
+        "rejections": drop.rejected.height,
+        "missing_optional": list(drop.missing_optional),
+    }
+
+
+def records(s: RunSettings) -> dict[str, Any]:
+    """Union every person-level extract into one `records` table."""
+    with connect(s.work_db) as con:
+        return {"records": rules.build_records(con, s.as_of)}
+
+
+def match(s: RunSettings) -> dict[str, Any]:
+    """Link every record to a person (standardise → block → compare → score → cluster)."""
+    with connect(s.work_db) as con:
+        recs = read_table(con, "records")
+        result = link_persons(recs)
+        write_table(con, "person_links", result.links)
+        write_table(con, "persons", result.persons)
+        write_table(con, "match_pairs", result.pairs)
+        write_table(con, "blocking_counts", result.blocking_counts)
+    return {
+        "persons": result.persons.height,
+        "candidate_pairs": int(result.blocking_counts["candidate_pairs"].sum()),
+    }
+
+
+def households(s: RunSettings) -> dict[str, Any]:
+    """Group persons into families living together at the as-of date."""
+    with connect(s.work_db) as con:
+        result = form_households(
+            read_table(con, "records"),
+            read_table(con, "person_links"),
+            read_table(con, "stg_housing"),
+            s.as_of,
+        )
+        write_table(con, "household_members", result.members)
+        write_table(con, "families_base", result.families)
+    return {"households": result.families.height, "persons_in_households": result.members.height}
+
+
+def flag(s: RunSettings) -> dict[str, Any]:
+    """Apply the programme's SQL rules; keep this month's statuses in the history."""
+    with connect(s.work_db) as con:
+        families = rules.evaluate(con, s.programme, s.ruleset, s.as_of)
+        _record_history(con, s, families)
+    by_status = families.group_by("status").len().sort("status")
+    return {"families_by_status": dict(zip(by_status["status"], by_status["len"]))}
+
+
+def _record_history(con, s: RunSettings, families: pl.DataFrame) -> None:
+    """Append this month's families to `family_history`, replacing a re-run of the month."""
+    hist = families.select(
+        pl.lit(s.as_of).alias("as_of"),
+        pl.lit(s.programme).alias("programme"),
+        "family_id",
+        "district",
+        "members",
+        "criteria_met",
+        "status",
+    )
+    if table_exists(con, "family_history"):
+        con.execute(
+            "delete from family_history where as_of = $as_of and programme = $programme",
+            {"as_of": s.as_of, "programme": s.programme},
+        )
+    append_table(con, "family_history", hist)
+
+
+def export(s: RunSettings) -> dict[str, Any]:
+    """Write the data contract's files into the staging folder."""
+    with connect(s.work_db) as con:
+        families = read_table(con, "families")
+        members = read_table(con, "family_members")
+        evidence = read_table(con, "family_evidence")
+        missing = (
+            con.execute("select extract from extract_status where not present order by 1")
+            .pl()["extract"]
+            .to_list()
+        )
+        written = outputs.write_csv_exports(con, s.staging, s.programme)
+    paths = write_district_lists(
+        s.staging / "district_lists",
+        families=families,
+        members=members,
+        evidence=evidence,
+        programme=s.programme,
+        as_of=s.as_of,
+        missing_extracts=missing,
+        run_id=s.run_id,
+    )
+    (s.staging / "settings.json").write_text(s.to_json() + "\n", encoding="utf-8")
+    by_district = (
+        families.filter(pl.col("status") != "not_eligible")
+        .group_by("district", "status")
+        .len()
+        .sort("district", "status")
+    )
+    return {
+        "files": sorted([p.name for p in written] + [f"district_lists/{p.name}" for p in paths]),
+        "families_by_district": by_district.to_dicts(),
+        "districts": list(DISTRICTS),
+    }
+
+
+Stage = tuple[str, Callable[[RunSettings], dict[str, Any]]]
+
+STAGES: list[Stage] = [
+    ("ingest", ingest),
+    ("records", records),
+    ("match", match),
+    ("households", households),
+    ("rules", flag),
+    ("export", export),
+]
+
+IO_STAGES = {"ingest", "export"}
+
+
+def finish(s: RunSettings, summary: dict[str, Any]) -> None:
+    """Save the run summary with the outputs and log the run in the warehouse.
+
+    The file copy leaves out timings so that re-running a month gives identical outputs;
+    the `runs` table keeps them.
+    """
+    stable = {k: v for k, v in summary.items() if k != "stage_seconds"}
+    (s.staging / "run_summary.json").write_text(
+        json.dumps(stable, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8"
+    )
+    row = pl.DataFrame(
+        {
+            "run_id": [s.run_id],
+            "as_of": [s.as_of],
+            "programme": [s.programme],
+            "finished_at": [datetime.now(timezone.utc).replace(tzinfo=None)],
+            "seconds": [float(sum(summary.get("stage_seconds", {}).values()))],
+            "outcome": ["succeeded"],
+            "summary": [json.dumps(summary, sort_keys=True, default=str)],
+            "settings": [s.to_json()],
+        }
+    )
+    with connect(s.work_db) as con:
+        append_table(con, "runs", row)
