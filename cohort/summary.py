@@ -13,7 +13,7 @@ STATUSES = ("automatic", "discretionary", "candidate", "not_eligible")
 def summary_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
     """Flat (section, item, value) rows, the shape a Prefect table artifact shows well."""
     rows: list[dict[str, Any]] = []
-    ing = summary.get("ingest", {})
+    ing = summary.get("validate", {})
     for extract, n in sorted(ing.get("rows_read", {}).items()):
         rows.append({"section": "rows read", "item": extract, "value": n})
     for extract in ing.get("missing_optional", []):

@@ -23,9 +23,14 @@ from cohort.warehouse import append_table, connect, read_table, table_exists, wr
 from matching.households import form_households
 from matching.pipeline import link_persons
 from reports.district_lists import write_district_lists
-from schemas.ingest import load_drop
+from schemas.ingest import RawDrop, read_drop, validate_drop
+from schemas.registry import EXTRACTS
 
 log = logging.getLogger("cohort")
+
+# Optional extracts that feed indicators: when absent, say "not known", not "not met".
+# (`engagements` is programme data, not evidence, so its absence is not a warning.)
+OPTIONAL_EVIDENCE = tuple(n for n, e in EXTRACTS.items() if not e.required and e.person_level)
 
 
 @dataclass(frozen=True)
@@ -54,11 +59,24 @@ class RunSettings:
 
 
 def ingest(s: RunSettings) -> dict[str, Any]:
-    """Read and validate every extract; keep raw and clean layers and the rejected rows."""
-    drop = load_drop(s.input_dir)
+    """Read every extract as text into the raw layer (file-level problems stop the run)."""
+    drop = read_drop(s.input_dir)
     with connect(s.work_db) as con:
         for name, frame in drop.raw.items():
             write_table(con, f"raw_{name}", frame)
+        files = pl.DataFrame({"extract": list(drop.files), "file": [p.name for p in drop.files.values()]},
+                             schema={"extract": pl.Utf8, "file": pl.Utf8})
+        write_table(con, "extract_files", files)
+    return {"files": dict(zip(files["extract"], files["file"]))}
+
+
+def validate(s: RunSettings) -> dict[str, Any]:
+    """Validate the raw layer with the pandera schemas into typed `stg_*` tables;
+    bad rows go to `rejected_rows`, never silently dropped."""
+    with connect(s.work_db) as con:
+        files = {r[0]: Path(r[1]) for r in con.execute("select extract, file from extract_files").fetchall()}
+        raw = {name: read_table(con, f"raw_{name}") for name in files}
+        drop = validate_drop(RawDrop(files=files, raw=raw))
         for name, frame in drop.clean.items():
             write_table(con, f"stg_{name}", frame)
         write_table(con, "rejected_rows", drop.rejected)
@@ -70,10 +88,10 @@ def ingest(s: RunSettings) -> dict[str, Any]:
         )
         write_table(con, "extract_status", status)
     return {
-        "rows_read": dict(drop.row_counts),
+        "rows_read": {k: v for k, v in drop.row_counts.items() if k in files},
         "rows_rejected": drop.rejected.select("file", "row").unique().height,
         "rejections": drop.rejected.height,
-        "missing_optional": list(drop.missing_optional),
+        "missing_optional": [m for m in drop.missing_optional if m in OPTIONAL_EVIDENCE],
     }
 
 
@@ -147,7 +165,10 @@ def export(s: RunSettings) -> dict[str, Any]:
         members = read_table(con, "family_members")
         evidence = read_table(con, "family_evidence")
         missing = (
-            con.execute("select extract from extract_status where not present order by 1")
+            con.execute(
+                "select extract from extract_status where not present and list_contains($evidence, extract) order by 1",
+                {"evidence": list(OPTIONAL_EVIDENCE)},
+            )
             .pl()["extract"]
             .to_list()
         )
@@ -180,6 +201,7 @@ Stage = tuple[str, Callable[[RunSettings], dict[str, Any]]]
 
 STAGES: list[Stage] = [
     ("ingest", ingest),
+    ("validate", validate),
     ("records", records),
     ("match", match),
     ("households", households),

@@ -1,0 +1,27 @@
+"""DWP (optional): one row per employment or programme event."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandera.polars as pa
+
+from schemas.base import Person, PersonRaw
+from schemas.checks import dates, one_of
+
+EVENTS = ("employment_start", "employment_end", "work_programme_start", "esf_start")
+
+
+class DwpEmploymentRaw(PersonRaw):
+    nino: str = pa.Field(nullable=True)
+    event: str
+    event_date: str
+
+    check_event = one_of("event", EVENTS)
+    check_event_date = dates("event_date")
+
+
+class DwpEmployment(Person):
+    nino: str = pa.Field(nullable=True)
+    event: str = pa.Field(isin=EVENTS)
+    event_date: date

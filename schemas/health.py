@@ -1,0 +1,25 @@
+"""Health / substance misuse services (optional): one row per recorded issue."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandera.polars as pa
+
+from schemas.base import Person, PersonRaw
+from schemas.checks import dates, one_of
+
+ISSUES = ("drug_misuse", "alcohol_misuse", "mental_health", "long_term_condition", "under_18_conception")
+
+
+class HealthRaw(PersonRaw):
+    issue: str
+    recorded_date: str
+
+    check_issue = one_of("issue", ISSUES)
+    check_recorded_date = dates("recorded_date")
+
+
+class Health(Person):
+    issue: str = pa.Field(isin=ISSUES)
+    recorded_date: date

@@ -1,0 +1,34 @@
+"""District housing / social landlords: one row per person on a social tenancy;
+`tenancy_end` is blank while the tenancy is open."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandera.polars as pa
+
+from schemas.base import Person, PersonRaw
+from schemas.checks import dates, one_of
+
+ROLES = ("lead_tenant", "joint_tenant", "household_member")
+
+
+class HousingRaw(PersonRaw):
+    tenancy_ref: str
+    uprn: str = pa.Field(nullable=True)
+    nino: str = pa.Field(nullable=True)
+    role: str
+    tenancy_start: str
+    tenancy_end: str = pa.Field(nullable=True)
+
+    check_role = one_of("role", ROLES)
+    check_tenancy_dates = dates("tenancy_start", "tenancy_end")
+
+
+class Housing(Person):
+    tenancy_ref: str
+    uprn: str = pa.Field(nullable=True)
+    nino: str = pa.Field(nullable=True)
+    role: str = pa.Field(isin=ROLES)
+    tenancy_start: date
+    tenancy_end: date = pa.Field(nullable=True)

@@ -1,0 +1,172 @@
+"""Ingest and validate one monthly drop: the `ingest + validate` stage.
+
+    drop = load_drop(Path("incoming/2014-03"))
+    drop.clean["police"]      # stg_police
+    drop.rejected             # rejected_rows
+
+A drop that cannot be processed as a whole (a required extract or column missing, a file
+unreadable) raises `InputError` listing every such problem. A row that breaks the data
+contract never stops the run: it is left out of `clean` and each problem found on it
+becomes a `rejected` row, with a `Reason`.
+
+Per extract: read as text (`raw`) → trim, blank → null, select the contract's columns
+→ validate with the extract's raw model (pandera, lazy, so every failure is collected)
+→ drop the failing rows → parse dates, counts and enum spellings with the same polars
+expressions the checks used → validate with the extract's typed model.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandera.errors
+import polars as pl
+
+from schemas.checks import canonical, enum_values, parse_date, parse_whole_number
+from schemas.errors import InputError
+from schemas.files import find_files, read_table
+from schemas.reasons import Reason
+from schemas.registry import EXTRACTS, Extract
+
+log = logging.getLogger(__name__)
+
+REJECTED_SCHEMA = {"file": pl.String, "row": pl.Int64, "column": pl.String, "value": pl.String, "reason": pl.String}
+
+_REASON_OF_CHECK = {r.value: r.value for r in Reason} | {"not_nullable": Reason.MISSING_VALUE.value}
+
+
+@dataclass(frozen=True)
+class Drop:
+    """One drop, loaded. Every extract of the registry is a key of `clean`, `raw` and
+    `row_counts`, present in the folder or not; `files` holds only those present."""
+
+    clean: dict[str, pl.DataFrame]  # stg_<extract>: contract columns, typed, valid rows only
+    raw: dict[str, pl.DataFrame]  # raw_<extract>: every column as read (all Utf8) + row_number
+    rejected: pl.DataFrame  # rejected_rows: file, row, column, value, reason
+    missing_optional: list[str]  # optional extracts absent from the folder, registry order
+    files: dict[str, Path]  # extract → the file it was read from
+    row_counts: dict[str, int]  # extract → data rows read (blank rows not counted)
+
+
+@dataclass(frozen=True)
+class RawDrop:
+    """A drop as read, before validation: the `ingest` stage's result."""
+
+    files: dict[str, Path]  # extract → the file it was read from (present extracts only)
+    raw: dict[str, pl.DataFrame]  # extract → every column as read (all Utf8) + row_number
+
+
+def load_drop(input_dir: Path) -> Drop:
+    """Read, validate and type every extract in `input_dir`; raise `InputError` when the
+    drop as a whole cannot be processed."""
+    return validate_drop(read_drop(Path(input_dir)))
+
+
+def read_drop(input_dir: Path) -> RawDrop:
+    """Read every extract as text after the file-level checks (raise `InputError`)."""
+    files, raw = _read_drop(Path(input_dir))
+    return RawDrop(files=files, raw=raw)
+
+
+def validate_drop(drop: RawDrop) -> Drop:
+    """Validate and type every extract of a read drop; bad rows go to `rejected`."""
+    files, raw = drop.files, dict(drop.raw)
+    clean, rejected = {}, []
+    for name, extract in EXTRACTS.items():
+        if name not in raw:
+            raw[name] = pl.DataFrame(schema={"row_number": pl.Int64} | {c: pl.String for c in extract.columns})
+        file = files[name].name if name in files else f"{name}.csv"
+        clean[name], bad = _validate(extract, file, raw[name])
+        rejected.append(bad)
+        log.info("%s: %d rows read, %d kept", name, raw[name].height, clean[name].height)
+    return Drop(
+        clean=clean,
+        raw=raw,
+        rejected=pl.concat(rejected),
+        missing_optional=[n for n in EXTRACTS if n not in files],
+        files=files,
+        row_counts={n: raw[n].height for n in EXTRACTS},
+    )
+
+
+def _read_drop(input_dir: Path) -> tuple[dict[str, Path], dict[str, pl.DataFrame]]:
+    """The file and raw frame of each extract present, after every file-level check.
+    All problems are gathered before raising, so one error lists them all."""
+    offered = find_files(input_dir, list(EXTRACTS))
+    problems = [
+        f"{name}: more than one file ({' and '.join(p.name for p in paths)}); keep only the one meant"
+        for name, paths in offered.items()
+        if len(paths) > 1
+    ]
+    missing = [n for n, e in EXTRACTS.items() if e.required and n not in offered]
+    if missing:
+        problems.insert(0, f"required extract(s) missing from {input_dir.name}: {', '.join(missing)} "
+                           "(each should be a file NAME.csv or NAME.xlsx)")
+    files = {name: paths[0] for name, paths in offered.items() if len(paths) == 1}
+    raw: dict[str, pl.DataFrame] = {}
+    for name, path in files.items():
+        try:
+            raw[name] = read_table(path)
+        except InputError as err:
+            problems.extend(err.problems)
+            continue
+        absent = [c for c in EXTRACTS[name].required_columns if c not in raw[name].columns]
+        if absent:
+            problems.append(f"{path.name}: required column(s) missing: {', '.join(absent)}")
+    if problems:
+        raise InputError(problems)
+    return files, raw
+
+
+def _validate(extract: Extract, file: str, raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The clean frame and the rejected rows of one extract."""
+    text = raw.select(
+        "row_number",
+        *(
+            (pl.col(c).str.strip_chars().replace("", None) if c in raw.columns else pl.lit(None, pl.String)).alias(c)
+            for c in extract.columns
+        ),
+    )
+    try:
+        extract.raw_model.validate(text, lazy=True)
+        rejected = pl.DataFrame(schema=REJECTED_SCHEMA)
+    except pandera.errors.SchemaErrors as err:
+        rejected = _rejected_rows(err.failure_cases, text, file)
+    kept = text.join(rejected.select(pl.col("row").alias("row_number")).unique(), on="row_number", how="anti")
+    clean = kept.select(_clean_column(extract, c) for c in extract.schema.columns)
+    return extract.model.validate(clean, lazy=True), rejected
+
+
+def _rejected_rows(failures: pl.DataFrame, text: pl.DataFrame, file: str) -> pl.DataFrame:
+    """pandera's failure cases as `rejected_rows`: index → row_number, check → Reason."""
+    if failures["index"].null_count():
+        raise RuntimeError(f"schema-level failure validating {file}, a bug in schemas/:\n{failures}")
+    rows = text.select(pl.col("row_number").alias("row")).with_row_index("index")
+    return (
+        failures.with_columns(pl.col("index").cast(pl.UInt32))
+        .join(rows, on="index")
+        .select(
+            pl.lit(file).alias("file"),
+            "row",
+            "column",
+            pl.col("failure_case").alias("value"),
+            pl.col("check").replace_strict(_REASON_OF_CHECK).alias("reason"),
+        )
+        .cast(REJECTED_SCHEMA)
+        .sort("row", "column", "reason")
+    )
+
+
+def _clean_column(extract: Extract, name: str) -> pl.Expr:
+    col = pl.col(name)
+    dtype = extract.schema.columns[name].dtype.type
+    if name == "row_number":
+        return col
+    if dtype == pl.Date:
+        return parse_date(col).alias(name)
+    if dtype == pl.Int64:
+        return parse_whole_number(col).alias(name)
+    allowed = enum_values(extract.raw_schema.columns[name])
+    return canonical(col, allowed).alias(name) if allowed else col

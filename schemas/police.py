@@ -1,0 +1,30 @@
+"""Kent Police: one row per person involved in an event."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandera.polars as pa
+
+from schemas.base import Person, PersonRaw
+from schemas.checks import dates, one_of
+
+EVENT_TYPES = (
+    "asb_incident", "asbo", "asb_injunction", "asb_contract",
+    "domestic_abuse", "adult_offence", "arrest", "call_out",
+)
+
+
+class PoliceRaw(PersonRaw):
+    pnc_id: str = pa.Field(nullable=True)
+    event_date: str
+    event_type: str
+
+    check_event_date = dates("event_date")
+    check_event_type = one_of("event_type", EVENT_TYPES)
+
+
+class Police(Person):
+    pnc_id: str = pa.Field(nullable=True)
+    event_date: date
+    event_type: str = pa.Field(isin=EVENT_TYPES)

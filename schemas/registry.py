@@ -1,0 +1,75 @@
+"""Every extract a drop may hold, in data-contract order, with its two models.
+
+The models are the single statement of an extract's columns: which are required, which
+may be blank, which are dates, counts or enums. Everything else here is derived.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import pandera.polars as pa
+
+from schemas.dwp_benefits import DwpBenefits, DwpBenefitsRaw
+from schemas.dwp_employment import DwpEmployment, DwpEmploymentRaw
+from schemas.engagements import Engagements, EngagementsRaw
+from schemas.health import Health, HealthRaw
+from schemas.housing import Housing, HousingRaw
+from schemas.housing_asb import HousingAsb, HousingAsbRaw
+from schemas.police import Police, PoliceRaw
+from schemas.school_census import SchoolCensus, SchoolCensusRaw
+from schemas.school_exclusions import SchoolExclusions, SchoolExclusionsRaw
+from schemas.social_care import SocialCare, SocialCareRaw
+from schemas.youth_offending import YouthOffending, YouthOffendingRaw
+
+
+@dataclass(frozen=True)
+class Extract:
+    name: str
+    raw_model: type[pa.DataFrameModel]
+    model: type[pa.DataFrameModel]
+    required: bool
+    person_level: bool
+
+    @cached_property
+    def raw_schema(self) -> pa.DataFrameSchema:
+        return self.raw_model.to_schema()
+
+    @cached_property
+    def schema(self) -> pa.DataFrameSchema:
+        return self.model.to_schema()
+
+    @property
+    def columns(self) -> list[str]:
+        """The contract's columns, in model order (without `row_number`)."""
+        return [c for c in self.raw_schema.columns if c != "row_number"]
+
+    @property
+    def optional_columns(self) -> list[str]:
+        return [c for c in self.columns if (self.raw_schema.columns[c].metadata or {}).get("optional_column")]
+
+    @property
+    def required_columns(self) -> list[str]:
+        optional = set(self.optional_columns)
+        return [c for c in self.columns if c not in optional]
+
+
+EXTRACTS: dict[str, Extract] = {
+    e.name: e
+    for e in (
+        Extract("police", PoliceRaw, Police, required=True, person_level=True),
+        Extract("youth_offending", YouthOffendingRaw, YouthOffending, required=True, person_level=True),
+        Extract("school_census", SchoolCensusRaw, SchoolCensus, required=True, person_level=True),
+        Extract("school_exclusions", SchoolExclusionsRaw, SchoolExclusions, required=True, person_level=True),
+        Extract("dwp_benefits", DwpBenefitsRaw, DwpBenefits, required=True, person_level=True),
+        Extract("dwp_employment", DwpEmploymentRaw, DwpEmployment, required=False, person_level=True),
+        Extract("housing", HousingRaw, Housing, required=True, person_level=True),
+        Extract("housing_asb", HousingAsbRaw, HousingAsb, required=True, person_level=False),
+        Extract("social_care", SocialCareRaw, SocialCare, required=False, person_level=True),
+        Extract("health", HealthRaw, Health, required=False, person_level=True),
+        Extract("engagements", EngagementsRaw, Engagements, required=False, person_level=False),
+    )
+}
+
+PERSON_LEVEL: tuple[str, ...] = tuple(n for n, e in EXTRACTS.items() if e.person_level)

@@ -1,0 +1,30 @@
+"""Youth Offending Service: one row per proven offence of a young person.
+
+`outcome` is an open list in the contract (`caution`, `final_warning`, `conviction`,
+...), so it is kept as supplied rather than checked against a set.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandera.polars as pa
+
+from schemas.base import Person, PersonRaw
+from schemas.checks import dates
+
+
+class YouthOffendingRaw(PersonRaw):
+    pnc_id: str = pa.Field(nullable=True)
+    offence_date: str
+    outcome_date: str
+    outcome: str = pa.Field(nullable=True)
+
+    check_offence_dates = dates("offence_date", "outcome_date")
+
+
+class YouthOffending(Person):
+    pnc_id: str = pa.Field(nullable=True)
+    offence_date: date
+    outcome_date: date
+    outcome: str = pa.Field(nullable=True)
