@@ -11,17 +11,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-PROGRAMME_CRITERIA: dict[str, tuple[str, ...]] = {
-    "phase1": ("crime_asb", "education", "work", "local_discretion"),
-    "phase2": (
-        "crime_asb",
-        "school_attendance",
-        "children_need_help",
-        "worklessness",
-        "domestic_abuse",
-        "health",
-    ),
-}
+from cohort.reference import PROGRAMME_CRITERIA
 
 RESULTS_COLUMNS = ("family_id", "result", "achieved_on", "payment_gbp", "already_claimed")
 REJECTED_COLUMNS = ("file", "row", "column", "value", "reason")

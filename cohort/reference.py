@@ -48,10 +48,10 @@ DISTRICT_COHORTS: dict[str, tuple[int, int]] = {
     "Tunbridge Wells": (48, 49),
 }
 
-_STATED_TARGETS = {"Dartford": 95}
+STATED_TARGETS = {"Dartford": 95}
 
 DISTRICT_TARGETS: dict[str, int] = {
-    d: _STATED_TARGETS.get(d, round((y1 + y2) / 0.85)) for d, (y1, y2) in DISTRICT_COHORTS.items()
+    d: STATED_TARGETS.get(d, round((y1 + y2) / 0.85)) for d, (y1, y2) in DISTRICT_COHORTS.items()
 }
 
 DISTRICTS: tuple[str, ...] = tuple(DISTRICT_OUTWARD)
@@ -78,3 +78,17 @@ def district_for_postcode(postcode: str | None) -> str:
     """Kent district for a postcode, or OUT_OF_AREA (Medway, elsewhere, unreadable)."""
     code = outward_code(postcode)
     return OUTWARD_TO_DISTRICT.get(code or "", OUT_OF_AREA)
+
+
+# The 0/1 criterion columns of families.csv, per programme (data contract section 3).
+PROGRAMME_CRITERIA: dict[str, tuple[str, ...]] = {
+    "phase1": ("crime_asb", "education", "work", "local_discretion"),
+    "phase2": (
+        "crime_asb",
+        "school_attendance",
+        "children_need_help",
+        "worklessness",
+        "domestic_abuse",
+        "health",
+    ),
+}
