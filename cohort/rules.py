@@ -61,19 +61,9 @@ create or replace table flags (
 """
 
 
-def _materialise(
-    con: duckdb.DuckDBPyConnection, table: str, relpath: str, params: Mapping[str, Any]
-) -> int:
-    """sqlrunner.materialise, then complete its count query: DuckDB 2 leaves a fetchone()
-    result open, and an open result blocks the caller's next relation read."""
-    n = materialise(con, table, relpath, params)
-    con.complete()
-    return n
-
-
 def build_records(con: duckdb.DuckDBPyConnection, as_of: date) -> int:
     """Materialise `records` from the `stg_*` tables; return its row count."""
-    n = _materialise(con, "records", "intermediate/int_records__unioned.sql", {"as_of": as_of})
+    n = materialise(con, "records", "intermediate/int_records__unioned.sql", {"as_of": as_of})
     log.info("records: %d rows", n)
     return n
 
@@ -81,7 +71,7 @@ def build_records(con: duckdb.DuckDBPyConnection, as_of: date) -> int:
 def build_intermediates(con: duckdb.DuckDBPyConnection, params: Mapping[str, Any]) -> None:
     """Materialise the int_* tables the rules and marts read."""
     for name in INTERMEDIATES:
-        _materialise(con, name, f"intermediate/{name}.sql", params)
+        materialise(con, name, f"intermediate/{name}.sql", params)
 
 
 def run_rules(
@@ -111,9 +101,9 @@ def evaluate(
     params = ruleset.sql_params(as_of)
     build_intermediates(con, params)
     run_rules(con, programme, params)
-    _materialise(con, "family_evidence", "marts/family_evidence.sql", params)
-    _materialise(con, "families", f"marts/families_{programme}.sql", params)
-    _materialise(con, "family_members", "marts/family_members.sql", params)
+    materialise(con, "family_evidence", "marts/family_evidence.sql", params)
+    materialise(con, "families", f"marts/families_{programme}.sql", params)
+    materialise(con, "family_members", "marts/family_members.sql", params)
     families = con.table("families").pl()
     counts = dict(families.group_by("status").len().iter_rows())
     log.info("%s at %s: %d families, by status %s", programme, as_of, families.height, counts)

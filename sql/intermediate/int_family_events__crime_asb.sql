@@ -1,0 +1,99 @@
+-- The crime/ASB events that can meet a family's crime_asb criterion, before any window:
+-- the rules (phase1 and phase2 crime_asb) choose the kinds and the months.
+--   minor_offence  a proven offence (youth_offending) by a member under $adult_age on offence_date
+--   asb_order      a member's police event of a type in $asb_order_types
+--   housing_asb    an intervention in $housing_asb_types on a tenancy open on $as_of that lists
+--                  a member (a stg_housing row on it, open on $as_of, linked to a member)
+--   adult_offence  a member's police adult_offence while aged $adult_age or more
+-- Grain: one row per family x input row.
+
+with
+
+member_events as (
+    select
+        me.family_id,
+        me.person_id,
+        me.source,
+        me.record_id,
+        me.event_type,
+        me.event_date,
+        me.age_at_event
+    from int_member_events__linked as me
+),
+
+minor_offences as (
+    select
+        me.family_id,
+        'minor_offence' as kind,
+        me.source,
+        me.record_id,
+        me.person_id,
+        me.event_date,
+        'proven offence (' || coalesce(me.event_type, 'outcome not given') || ')' as value
+    from member_events as me
+    where me.source = 'youth_offending'
+      and me.age_at_event < $adult_age
+),
+
+asb_orders as (
+    select
+        me.family_id,
+        'asb_order' as kind,
+        me.source,
+        me.record_id,
+        me.person_id,
+        me.event_date,
+        me.event_type as value
+    from member_events as me
+    where me.source = 'police'
+      and list_contains($asb_order_types, me.event_type)
+),
+
+adult_offences as (
+    select
+        me.family_id,
+        'adult_offence' as kind,
+        me.source,
+        me.record_id,
+        me.person_id,
+        me.event_date,
+        me.event_type as value
+    from member_events as me
+    where me.source = 'police'
+      and me.event_type = 'adult_offence'
+      and me.age_at_event >= $adult_age
+),
+
+open_tenancies as (
+    select distinct
+        lk.family_id,
+        h.tenancy_ref
+    from stg_housing as h
+    inner join int_person_links__members as lk
+        on lk.source = 'housing' and lk.record_id = h.record_id
+    where h.tenancy_start <= $as_of
+      and (h.tenancy_end is null or h.tenancy_end >= $as_of)
+),
+
+housing_asb as (
+    select
+        ot.family_id,
+        'housing_asb' as kind,
+        'housing_asb' as source,
+        a.record_id,
+        cast(null as varchar) as person_id,
+        a.intervention_date as event_date,
+        a.intervention || ' on tenancy ' || a.tenancy_ref as value
+    from stg_housing_asb as a
+    inner join open_tenancies as ot on ot.tenancy_ref = a.tenancy_ref
+    where list_contains($housing_asb_types, a.intervention)
+),
+
+final as (
+    select * from minor_offences
+    union all select * from asb_orders
+    union all select * from adult_offences
+    union all select * from housing_asb
+)
+
+select * from final

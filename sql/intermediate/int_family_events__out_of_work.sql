@@ -1,0 +1,45 @@
+-- The benefit spells that meet a family's work / worklessness criterion (rules.md Phase 1
+-- criterion 3): a member aged $adult_age or more at $as_of on a benefit in
+-- $out_of_work_benefits whose spell is open on $as_of (started on or before it, and no end
+-- or an end on or after it). Grain: one row per family x open spell.
+
+with
+
+adults as (
+    select
+        m.family_id,
+        m.person_id
+    from int_household_members__aged as m
+    where m.is_adult
+),
+
+spells as (
+    select
+        me.family_id,
+        me.person_id,
+        me.source,
+        me.record_id,
+        me.event_type as benefit,
+        me.event_date as spell_start,
+        me.end_date as spell_end
+    from int_member_events__linked as me
+    where me.source = 'dwp_benefits'
+),
+
+final as (
+    select
+        s.family_id,
+        'out_of_work_benefit' as kind,
+        s.source,
+        s.record_id,
+        s.person_id,
+        s.spell_start as event_date,
+        s.benefit || ' spell open' as value
+    from spells as s
+    inner join adults as a on a.family_id = s.family_id and a.person_id = s.person_id
+    where list_contains($out_of_work_benefits, s.benefit)
+      and s.spell_start <= $as_of
+      and (s.spell_end is null or s.spell_end >= $as_of)
+)
+
+select * from final

@@ -1,0 +1,183 @@
+-- Phase 1 local discretion: any indicator switched on in $discretion_indicators.
+--   domestic_abuse         a member's police domestic_abuse event in the window
+--   substance_misuse       a member's health drug_misuse / alcohol_misuse issue in the window
+--   child_protection_plan  a child member (under $adult_age at T) with a child_protection_plan
+--                          episode open on T or at some time in the window
+--   adult_offending        a member's police adult_offence, aged $adult_age or more, in the window
+--   police_callouts        $police_callouts_min or more police call_out / arrest rows of members
+--                          in the window (a row is one person involved in one event)
+--   health_problems        any health issue of a member in the window
+-- The window is the last $discretion_window_months months, (T - N months, T]. Indicators
+-- fed by an absent optional extract (health, social_care) find nothing, so they are 0.
+-- Wording, source and cases: local_discretion.yml. Grain: one row per family in families_base.
+
+with
+
+families as (
+    select
+        fb.family_id
+    from families_base as fb
+),
+
+window_bounds as (
+    select
+        cast($as_of - to_months($discretion_window_months) as date) as opens_after
+),
+
+windowed_events as (
+    select
+        me.family_id,
+        me.person_id,
+        me.source,
+        me.record_id,
+        me.event_type,
+        me.event_date,
+        me.age_at_event
+    from int_member_events__linked as me
+    cross join window_bounds as w
+    where me.event_date > w.opens_after
+      and me.event_date <= $as_of
+),
+
+domestic_abuse as (
+    select
+        we.family_id,
+        we.source,
+        we.record_id,
+        we.person_id,
+        we.event_date,
+        'domestic_abuse' as value
+    from windowed_events as we
+    where list_contains($discretion_indicators, 'domestic_abuse')
+      and we.source = 'police'
+      and we.event_type = 'domestic_abuse'
+),
+
+substance_misuse as (
+    select
+        we.family_id,
+        we.source,
+        we.record_id,
+        we.person_id,
+        we.event_date,
+        'substance_misuse: ' || we.event_type as value
+    from windowed_events as we
+    where list_contains($discretion_indicators, 'substance_misuse')
+      and we.source = 'health'
+      and we.event_type in ('drug_misuse', 'alcohol_misuse')
+),
+
+child_protection_plan as (
+    select
+        me.family_id,
+        me.source,
+        me.record_id,
+        me.person_id,
+        me.event_date,
+        'child_protection_plan' || case when me.end_date is null then ' (open)'
+            else ' (ended ' || strftime(me.end_date, '%Y-%m-%d') || ')' end as value
+    from int_member_events__linked as me
+    inner join int_household_members__aged as m
+        on m.family_id = me.family_id and m.person_id = me.person_id
+    cross join window_bounds as w
+    where list_contains($discretion_indicators, 'child_protection_plan')
+      and me.source = 'social_care'
+      and me.event_type = 'child_protection_plan'
+      and m.is_child
+      and me.event_date <= $as_of
+      and (me.end_date is null or me.end_date > w.opens_after)
+),
+
+adult_offending as (
+    select
+        we.family_id,
+        we.source,
+        we.record_id,
+        we.person_id,
+        we.event_date,
+        'adult_offending: adult_offence' as value
+    from windowed_events as we
+    where list_contains($discretion_indicators, 'adult_offending')
+      and we.source = 'police'
+      and we.event_type = 'adult_offence'
+      and we.age_at_event >= $adult_age
+),
+
+callouts_counted as (
+    select
+        we.family_id,
+        we.source,
+        we.record_id,
+        we.person_id,
+        we.event_date,
+        we.event_type,
+        count(*) over (partition by we.family_id) as family_callouts
+    from windowed_events as we
+    where list_contains($discretion_indicators, 'police_callouts')
+      and we.source = 'police'
+      and we.event_type in ('call_out', 'arrest')
+),
+
+police_callouts as (
+    select
+        cc.family_id,
+        cc.source,
+        cc.record_id,
+        cc.person_id,
+        cc.event_date,
+        format('police_callouts: {} ({} call-outs/arrests in the window)',
+            cc.event_type, cc.family_callouts) as value
+    from callouts_counted as cc
+    where cc.family_callouts >= $police_callouts_min
+),
+
+health_problems as (
+    select
+        we.family_id,
+        we.source,
+        we.record_id,
+        we.person_id,
+        we.event_date,
+        'health_problems: ' || we.event_type as value
+    from windowed_events as we
+    where list_contains($discretion_indicators, 'health_problems')
+      and we.source = 'health'
+),
+
+items as (
+    select * from domestic_abuse
+    union all select * from substance_misuse
+    union all select * from child_protection_plan
+    union all select * from adult_offending
+    union all select * from police_callouts
+    union all select * from health_problems
+),
+
+evidence as (
+    select
+        i.family_id,
+        list(
+            {
+                'source': i.source,
+                'record_id': i.record_id,
+                'person_id': i.person_id,
+                'event_date': i.event_date,
+                'value': i.value
+            }
+            order by i.event_date, i.source, i.record_id, i.value
+        ) as evidence
+    from items as i
+    group by i.family_id
+),
+
+final as (
+    select
+        f.family_id,
+        'local_discretion' as criterion,
+        ev.family_id is not null as met,
+        coalesce(ev.evidence, []) as evidence
+    from families as f
+    left join evidence as ev on ev.family_id = f.family_id
+)
+
+select * from final
