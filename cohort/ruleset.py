@@ -33,6 +33,8 @@ class Identification:
     discretion_window_months: int
     discretion_indicators: tuple[str, ...]
     police_callouts_min: int
+    police_callout_types: tuple[str, ...]
+    substance_misuse_issues: tuple[str, ...]
 
 
 @dataclass(frozen=True)

@@ -64,7 +64,7 @@ substance_misuse as (
     from windowed_events as we
     where list_contains($discretion_indicators, 'substance_misuse')
       and we.source = 'health'
-      and we.event_type in ('drug_misuse', 'alcohol_misuse')
+      and list_contains($substance_misuse_issues, we.event_type)
 ),
 
 child_protection_plan as (
@@ -115,7 +115,7 @@ callouts_counted as (
     from windowed_events as we
     where list_contains($discretion_indicators, 'police_callouts')
       and we.source = 'police'
-      and we.event_type in ('call_out', 'arrest')
+      and list_contains($police_callout_types, we.event_type)
 ),
 
 police_callouts as (
