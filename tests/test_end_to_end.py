@@ -4,6 +4,7 @@ checked against the generator's ground truth."""
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 from datetime import date
 from pathlib import Path
@@ -81,7 +82,7 @@ def test_district_list_rows_match_families_csv(first_run):
     for district in DISTRICTS:
         wb = openpyxl.load_workbook(out / "district_lists" / f"{district}.xlsx", read_only=True)
         ws = wb["Families"]
-        ids = {str(row[0]) for row in ws.iter_rows(values_only=True) if row and str(row[0]).startswith("F")}
+        ids = {str(row[0]) for row in ws.iter_rows(values_only=True) if row and re.fullmatch(r"F[0-9a-f]{10}", str(row[0]))}
         expected = set(
             fams.filter((pl.col("district") == district) & (pl.col("status") != "not_eligible"))["family_id"]
         )
