@@ -66,13 +66,24 @@ def _run(input_dir: Path, as_of: date, db: Path, out: Path, programme: str, rule
     return summary
 
 
+def _configure_logging() -> None:
+    """Progress from our own packages at INFO; other libraries only when something is wrong.
+
+    Prefect's own console logging is kept to CRITICAL for the command line: its failure
+    traceback would bury the one plain sentence a data officer needs, which we print.
+    """
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S")
+    for name in ("cohort", "flows", "matching", "schemas", "reports"):
+        logging.getLogger(name).setLevel(logging.INFO)
+
+
 class _UserError(Exception):
     pass
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _configure_logging()
     from schemas.errors import InputError
 
     try:

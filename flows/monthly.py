@@ -13,6 +13,7 @@ from flows.prefect_env import configure
 configure()
 
 import hashlib  # noqa: E402
+import logging  # noqa: E402
 import time  # noqa: E402
 from datetime import date  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -26,6 +27,15 @@ from cohort.summary import summary_markdown, summary_rows  # noqa: E402
 from flows.stages import finish  # noqa: E402
 from cohort.warehouse import Workspace  # noqa: E402
 from flows.stages import IO_STAGES, STAGES, RunSettings  # noqa: E402
+
+
+log = logging.getLogger("flows.monthly")
+
+
+def _brief(counts: dict[str, Any]) -> str:
+    """The stage's plain counts for the progress line (no nested detail, no personal data)."""
+    flat = {k: v for k, v in counts.items() if isinstance(v, (int, float))}
+    return "(" + ", ".join(f"{k} {v}" for k, v in flat.items()) + ")" if flat else ""
 
 
 def _retry_on_os_error(task, task_run, state) -> bool:
@@ -56,7 +66,7 @@ def run_id_for(input_dir: Path, as_of: date, programme: str, ruleset: RuleSet) -
     return f"{as_of:%Y-%m}-{h.hexdigest()[:8]}"
 
 
-@flow(name="cohort-monthly-run", log_prints=True)
+@flow(name="cohort-monthly-run")
 def monthly_run(
     input_dir: Path,
     as_of: date,
@@ -81,11 +91,11 @@ def monthly_run(
     try:
         for name, fn in STAGES:
             started = time.perf_counter()
-            print(f"[{name}] started")
+            log.info("%s: started", name)
             summary[name] = _as_task(name, fn)(settings)
             seconds = round(time.perf_counter() - started, 2)
             summary["stage_seconds"][name] = seconds
-            print(f"[{name}] done in {seconds:.1f}s")
+            log.info("%s: done in %.1fs %s", name, seconds, _brief(summary[name]))
         finish(settings, summary)
         workspace.commit()
     except BaseException:
