@@ -1,0 +1,193 @@
+"""How much, and which, mess the generator puts into the extracts.
+
+Every kind of mess has its own rate in `MessRates`, drawn from the seeded generator, so
+a test can switch one kind off, turn it up, or ask for clean extracts
+(`MessRates().scaled(0)`). Row-level rates apply to each person-level row
+independently; population rates (twins, moves, marriages) shape the world itself and
+are not touched by `scaled`.
+
+The string functions here change one value at a time and are only called on the few
+percent of rows a rate selects, so per-value Python stays cheap.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import asdict, dataclass, fields, replace
+
+import numpy as np
+
+from data_samples import names
+
+ROW_LEVEL = (
+    "nickname", "forename_typo", "surname_typo", "middle_swap", "name_format", "double_barrel_part",
+    "dob_transposed", "dob_typo", "dob_blank", "gender_blank", "address_blank", "postcode_blank",
+    "postcode_typo", "postcode_nospace", "postcode_lower", "id_blank", "id_wrong",
+)
+
+
+@dataclass(frozen=True)
+class MessRates:
+    # population (shape of the world; not scaled)
+    twins: float = 0.04  # households with children that have a pair of twins
+    same_name_parent: float = 0.06  # households with a son named after his father (or daughter/mother)
+    moved: float = 0.06  # households that moved in the last 2.5 years
+    surname_changed: float = 0.12  # married women who took their partner's name recently
+    double_barrelled: float = 0.02  # surnames drawn double-barrelled
+    out_of_area: float = 0.015  # households living in Medway
+    no_fixed_abode: float = 0.02  # single adults with no address on any record
+    boundary: float = 0.04  # window-targeted events placed exactly on a window edge
+    late_events: float = 0.005  # police events dated just after T (extract lag)
+    # per person-level row
+    nickname: float = 0.06  # of rows whose forename has a nickname
+    forename_typo: float = 0.015
+    surname_typo: float = 0.015
+    middle_swap: float = 0.04  # of rows of people with a middle name
+    name_format: float = 0.02  # case, spacing, hyphen, apostrophe variants
+    double_barrel_part: float = 0.35  # of rows of double-barrelled people: one part only, spaced
+    dob_transposed: float = 0.02  # day and month swapped, of rows whose day is 12 or less (and not the month)
+    dob_typo: float = 0.01  # one digit of day or year mistyped
+    dob_blank: float = 0.02
+    gender_blank: float = 0.03
+    address_blank: float = 0.01  # address and postcode both blank
+    postcode_blank: float = 0.02
+    postcode_typo: float = 0.01
+    postcode_nospace: float = 0.08
+    postcode_lower: float = 0.04
+    id_blank: float = 0.03  # upn, nino, pnc_id, uprn left blank
+    id_wrong: float = 0.01  # ... or another person's
+
+    def scaled(self, factor: float) -> MessRates:
+        """Row-level rates times `factor` (0 gives clean values in every row)."""
+        return replace(self, **{k: min(1.0, getattr(self, k) * factor) for k in ROW_LEVEL})
+
+    def to_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+
+assert set(ROW_LEVEL) <= {f.name for f in fields(MessRates)}
+
+LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def typo(s: str, r: random.Random) -> str:
+    """One keying error: insert, delete, substitute or transpose a letter (not the first)."""
+    spots = [i for i in range(1, len(s)) if s[i].isalpha()]
+    if len(s) < 3 or not spots:
+        return s
+    i = r.choice(spots)
+    op = r.randrange(4)
+    letter = r.choice(LETTERS)
+    if s[i].isupper():
+        letter = letter.upper()
+    if op == 0:
+        out = s[:i] + letter + s[i:]
+    elif op == 1:
+        out = s[:i] + s[i + 1:]
+    elif op == 2:
+        while letter.lower() == s[i].lower():
+            letter = r.choice(LETTERS)
+        out = s[:i] + letter + s[i + 1:]
+    else:
+        j = i - 1 if s[i - 1].isalpha() and i - 1 >= 1 else i + 1
+        if j >= len(s) or not s[j].isalpha() or s[j] == s[i]:
+            return s[:i] + s[i + 1:]
+        a, b = min(i, j), max(i, j)
+        out = s[:a] + s[b] + s[a] + s[b + 1:]
+    return out if out != s else s[:i] + s[i + 1:]
+
+
+def nickname(forename: str, r: random.Random) -> str:
+    options = names.NICKNAMES.get(forename)
+    return r.choice(options) if options else forename
+
+
+def name_format(s: str, r: random.Random) -> str:
+    """Same name, different writing: apostrophes, hyphens, Mc spacing, case, double spaces."""
+    options = []
+    if "'" in s:
+        options += [s.replace("'", ""), s.replace("'", " "), s.replace("'", "").title()]
+    if "-" in s:
+        options += [s.replace("-", " "), s.replace("-", " - "), s.replace("-", "")]
+    if s.startswith("Mc") and len(s) > 3:
+        options += [f"Mc {s[2:]}", f"Mac{s[2:]}"]
+    if " " in s:
+        options += [s.replace(" ", "  "), s.replace(" ", "-")]
+    options += [s.lower(), s.upper(), f" {s}"]
+    return r.choice(options)
+
+
+def double_barrel_part(s: str, r: random.Random) -> str:
+    """A double-barrelled surname written with one part only, spaced, or run together."""
+    a, _, b = s.partition("-")
+    return r.choice((a, b, f"{a} {b}", f"{a}{b}", a))
+
+
+def swap_middle(forename: str, middle: str, r: random.Random) -> str:
+    """The middle name used as the first name, alone or in front."""
+    return r.choice((f"{middle} {forename}", middle))
+
+
+def postcode_typo(pc: str, r: random.Random) -> str:
+    """One plausible keying error that keeps the postcode's shape."""
+    outward, _, inward = pc.partition(" ")
+    op = r.randrange(4)
+    if op == 0 and inward[1] != inward[2]:
+        inward = inward[0] + inward[2] + inward[1]
+    elif op == 1:
+        inward = str((int(inward[0]) + r.randrange(1, 10)) % 10) + inward[1:]
+    elif op == 2:
+        k = r.randrange(1, 3)
+        letter = r.choice([c for c in names.INWARD_LETTERS if c != inward[k]])
+        inward = inward[:k] + letter + inward[k + 1:]
+    else:
+        digits = [i for i, c in enumerate(outward) if c.isdigit()]
+        i = digits[-1]
+        outward = outward[:i] + str((int(outward[i]) + r.randrange(1, 10)) % 10) + outward[i + 1:]
+        if outward.endswith("0") and len(digits) == 1:
+            outward = outward[:-1] + "1"
+    return f"{outward} {inward}"
+
+
+def apply_each(values: np.ndarray, mask: np.ndarray, fn, r: random.Random, *extra: np.ndarray) -> None:
+    """values[mask] = fn(value, [extra values...], r), in place, in row order."""
+    idx = np.nonzero(mask)[0]
+    if len(idx) == 0:
+        return
+    cols = [values[idx]] + [e[idx] for e in extra]
+    values[idx] = [fn(*vals, r) for vals in zip(*cols)]
+
+
+def ymd(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    dt = np.asarray(days, dtype=np.int64).astype("datetime64[D]")
+    months = dt.astype("datetime64[M]")
+    y = dt.astype("datetime64[Y]").astype(np.int64) + 1970
+    m = months.astype(np.int64) % 12 + 1
+    d = (dt - months.astype("datetime64[D]")).astype(np.int64) + 1
+    return y, m, d
+
+
+def from_ymd(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> np.ndarray:
+    months = (np.asarray(y) - 1970) * 12 + (np.asarray(m) - 1)
+    return months.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64) + (np.asarray(d) - 1)
+
+
+def transpose_dob(days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Day and month swapped; returns (new days, whether the swap gives a different valid date)."""
+    y, m, d = ymd(days)
+    ok = (d <= 12) & (d != m)
+    return np.where(ok, from_ymd(y, np.where(ok, d, m), np.where(ok, m, d)), days), ok
+
+
+def mistype_dob(days: np.ndarray, rng: np.random.Generator, latest: int) -> tuple[np.ndarray, np.ndarray]:
+    """One digit of the day or of the year's last digit keyed wrong; stays a real past date."""
+    y, m, d = ymd(days)
+    shift = rng.integers(1, 10, len(days))
+    on_year = rng.random(len(days)) < 0.5
+    y2 = np.where(on_year, y - y % 10 + (y % 10 + shift) % 10, y)
+    d2 = np.where(on_year, d, d - d % 10 + (d % 10 + shift) % 10)
+    day_ok = ((d2 >= 1) & (d2 <= 28)) | (on_year & ~((m == 2) & (d == 29)))
+    ok = day_ok & ((y2 != y) | (d2 != d))
+    out = from_ymd(y2, m, np.where(ok, d2, 1))
+    ok &= out <= latest
+    return np.where(ok, out, days), ok
