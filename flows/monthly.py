@@ -63,7 +63,7 @@ def run_id_for(input_dir: Path, as_of: date, programme: str, ruleset: RuleSet) -
             h.update(p.name.lower().encode())
             h.update(hashlib.sha256(p.read_bytes()).digest())
     h.update(f"{as_of}|{programme}|{ruleset.to_json()}".encode())
-    return f"{as_of:%Y-%m}-{h.hexdigest()[:8]}"
+    return f"{as_of:%Y-%m}_{h.hexdigest()[:8]}"
 
 
 @flow(name="cohort-monthly-run")

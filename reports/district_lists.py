@@ -220,12 +220,15 @@ def _member_rows(members: pl.DataFrame, listed: pl.DataFrame) -> pl.DataFrame:
         members.join(listed.select("family_id", "district", "_rank"), on="family_id", how="inner")
         .sort("_rank", role_rank, "dob", "person_id", nulls_last=True)
         .select("family_id", "person_id", "forename", "surname", "dob", "age", "role", "district", "_rank")
+        .with_columns(pl.col("forename").str.to_titlecase(), pl.col("surname").str.to_uppercase())
     )
 
 
 def _display_name() -> pl.Expr:
     return pl.concat_str(
-        [pl.col("forename"), pl.col("surname").str.to_uppercase()], separator=" ", ignore_nulls=True
+        [pl.col("forename").str.to_titlecase(), pl.col("surname").str.to_uppercase()],
+        separator=" ",
+        ignore_nulls=True,
     )
 
 
