@@ -166,3 +166,21 @@ def test_warehouse_keeps_the_layers_and_history(first_run):
     assert con.execute("select count(distinct as_of) from family_history").fetchone()[0] == 1
     assert con.execute("select max(as_of) from family_history").fetchone()[0] == date(2014, 3, 31)
     con.close()
+
+
+def test_run_summary_is_published_as_a_prefect_artifact(first_run):
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["cohort-run-summary"]))
+        )
+    assert artifacts, "no run-summary artifact"
+    table = artifacts[0].data
+    rows = table if isinstance(table, list) else __import__("json").loads(table)
+    sections = {r["section"] for r in rows}
+    assert {"rows read", "validation", "families by status", "families by district"} <= sections
+    persons = next(r["value"] for r in rows if r["item"] == "persons")
+    links = pl.read_csv(first_run / "out" / "person_links.csv", infer_schema=False)
+    assert persons == links["person_id"].n_unique()
