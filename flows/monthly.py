@@ -12,7 +12,9 @@ from flows.prefect_env import configure
 
 configure()
 
+import functools  # noqa: E402
 import hashlib  # noqa: E402
+import json  # noqa: E402
 import logging  # noqa: E402
 import time  # noqa: E402
 from datetime import date  # noqa: E402
@@ -24,8 +26,9 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact  #
 
 from cohort.ruleset import RuleSet, load_ruleset  # noqa: E402
 from cohort.summary import summary_markdown, summary_rows  # noqa: E402
-from flows.stages import finish  # noqa: E402
-from cohort.warehouse import Workspace  # noqa: E402
+from cohort import runlog  # noqa: E402
+from cohort.warehouse import Workspace, connect  # noqa: E402
+from schemas.errors import InputError  # noqa: E402
 from flows.stages import IO_STAGES, STAGES, RunSettings  # noqa: E402
 
 
@@ -55,15 +58,25 @@ def _as_task(name: str, fn):
     return task(fn, name=name)
 
 
-def run_id_for(input_dir: Path, as_of: date, programme: str, ruleset: RuleSet) -> str:
+def run_id_for(checksums: dict[str, str], as_of: date, programme: str, ruleset: RuleSet) -> str:
     """Deterministic run id: the same month's same inputs and rules give the same id."""
-    h = hashlib.sha256()
-    for p in sorted(Path(input_dir).iterdir()):
-        if p.is_file() and p.suffix.lower() in {".csv", ".xlsx"}:
-            h.update(p.name.lower().encode())
-            h.update(hashlib.sha256(p.read_bytes()).digest())
+    h = hashlib.sha256(json.dumps(checksums, sort_keys=True).encode())
     h.update(f"{as_of}|{programme}|{ruleset.to_json()}".encode())
     return f"{as_of:%Y-%m}_{h.hexdigest()[:8]}"
+
+
+def _save_summary(staging: Path, summary: dict[str, Any]) -> None:
+    """The outputs' copy of the summary leaves out timings, so a re-run is identical."""
+    stable = {k: v for k, v in summary.items() if k != "stage_seconds"}
+    (staging / "run_summary.json").write_text(
+        json.dumps(stable, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8"
+    )
+
+
+def _plain_error(exc: BaseException) -> str:
+    """What the run log says about a failure: our own messages name file, row and column
+    and never carry personal data; for anything else only the kind of error is kept."""
+    return str(exc) if isinstance(exc, InputError) else f"{type(exc).__name__} (see the console output)"
 
 
 @flow(name="cohort-monthly-run")
@@ -75,10 +88,12 @@ def monthly_run(
     programme: str = "phase1",
     ruleset_path: Path | None = None,
 ) -> dict[str, Any]:
+    started_at = runlog.now()
     ruleset = load_ruleset(ruleset_path)
+    checksums = runlog.input_checksums(Path(input_dir))
     workspace = Workspace.open(Path(db), Path(out))
     settings = RunSettings(
-        run_id=run_id_for(Path(input_dir), as_of, programme, ruleset),
+        run_id=run_id_for(checksums, as_of, programme, ruleset),
         input_dir=Path(input_dir),
         as_of=as_of,
         programme=programme,
@@ -88,6 +103,8 @@ def monthly_run(
     )
     summary: dict[str, Any] = {"run_id": settings.run_id, "as_of": as_of.isoformat(),
                                "programme": programme, "stage_seconds": {}}
+    entry = functools.partial(runlog.entry, run_id=settings.run_id, as_of=as_of, programme=programme,
+                              started_at=started_at, checksums=checksums, settings_json=settings.to_json())
     try:
         for name, fn in STAGES:
             started = time.perf_counter()
@@ -96,11 +113,16 @@ def monthly_run(
             seconds = round(time.perf_counter() - started, 2)
             summary["stage_seconds"][name] = seconds
             log.info("%s: done in %.1fs %s", name, seconds, _brief(summary[name]))
-        finish(settings, summary)
+        _save_summary(settings.staging, summary)
+        record = entry(outcome="succeeded", summary=summary)
+        with connect(settings.work_db) as con:
+            runlog.append_warehouse(con, record)
         workspace.commit()
-    except BaseException:
+    except BaseException as exc:
         workspace.abandon()
+        runlog.append_file(Path(db), entry(outcome="failed", summary=summary, error=_plain_error(exc)))
         raise
+    runlog.append_file(Path(db), record)
     create_table_artifact(
         key="cohort-run-summary",
         table=summary_rows(summary),

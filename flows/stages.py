@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date
 from pathlib import Path
 from typing import Any, Callable
 
@@ -211,28 +211,3 @@ STAGES: list[Stage] = [
 
 IO_STAGES = {"ingest", "export"}
 
-
-def finish(s: RunSettings, summary: dict[str, Any]) -> None:
-    """Save the run summary with the outputs and log the run in the warehouse.
-
-    The file copy leaves out timings so that re-running a month gives identical outputs;
-    the `runs` table keeps them.
-    """
-    stable = {k: v for k, v in summary.items() if k != "stage_seconds"}
-    (s.staging / "run_summary.json").write_text(
-        json.dumps(stable, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8"
-    )
-    row = pl.DataFrame(
-        {
-            "run_id": [s.run_id],
-            "as_of": [s.as_of],
-            "programme": [s.programme],
-            "finished_at": [datetime.now(timezone.utc).replace(tzinfo=None)],
-            "seconds": [float(sum(summary.get("stage_seconds", {}).values()))],
-            "outcome": ["succeeded"],
-            "summary": [json.dumps(summary, sort_keys=True, default=str)],
-            "settings": [s.to_json()],
-        }
-    )
-    with connect(s.work_db) as con:
-        append_table(con, "runs", row)

@@ -4,6 +4,7 @@ checked against the generator's ground truth."""
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import shutil
 from datetime import date
@@ -117,6 +118,9 @@ def test_failed_run_changes_nothing(first_run, small_drop, tmp_path, capsys):
     assert "housing" in err
     assert {p: _digest(p) for p in [db, *out.rglob("*.*")]} == before
     assert not list(tmp_path.glob(".*run-*")), "no working copies left behind"
+    last = json.loads((tmp_path / "w.duckdb.runlog.jsonl").read_text().splitlines()[-1])
+    assert last["outcome"] == "failed" and "housing" in last["error"]
+    assert last["input_checksums"] and "housing.csv" not in last["input_checksums"]
 
 
 def test_bad_rows_are_quarantined_and_the_run_continues(small_drop, tmp_path):
@@ -164,6 +168,10 @@ def test_warehouse_keeps_the_layers_and_history(first_run):
               "families_base", "families", "family_evidence", "family_history", "runs", "rejected_rows"):
         assert t in tables, t
     assert con.execute("select count(distinct as_of) from family_history").fetchone()[0] == 1
+    run = con.execute("select outcome, code_version, input_checksums, counts from runs").fetchall()
+    assert len(run) == 1 and run[0][0] == "succeeded" and run[0][1]
+    assert set(json.loads(run[0][2])) >= {"police.csv", "housing.csv"}
+    assert json.loads(run[0][3])["match"]["persons"] > 0
     assert con.execute("select max(as_of) from family_history").fetchone()[0] == date(2014, 3, 31)
     con.close()
 
