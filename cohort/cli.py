@@ -2,6 +2,7 @@
 
     cohort run --input DIR --as-of YYYY-MM-DD --db FILE --out DIR [--programme phase1|phase2]
     cohort demo [--workdir DIR]
+    cohort schedule --drops DIR --db FILE --out DIR [--cron "0 6 2 * *"]
     cohort generate --households N --out DIR [--seed S] [--as-of YYYY-MM-DD]
 
 Errors a data officer can act on (a missing file, a missing column) are printed as one
@@ -43,6 +44,13 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="run the committed synthetic Kent sample end to end")
     demo.add_argument("--workdir", type=Path, default=Path("demo_output"))
+
+    sched = sub.add_parser("schedule", help="run every month unattended (Ctrl-C to stop)")
+    sched.add_argument("--drops", required=True, type=Path, help="folder with one sub-folder per month (YYYY-MM)")
+    sched.add_argument("--db", required=True, type=Path)
+    sched.add_argument("--out", required=True, type=Path, help="outputs go to OUT/YYYY-MM")
+    sched.add_argument("--programme", choices=["phase1", "phase2"], default="phase1")
+    sched.add_argument("--cron", default="0 6 2 * *", help="when to run (default: 06:00 on the 2nd)")
 
     gen = sub.add_parser("generate", help="write a synthetic drop with ground truth")
     gen.add_argument("--households", type=int, required=True)
@@ -101,6 +109,11 @@ def main(argv: list[str] | None = None) -> int:
                 f"  {(work / 'outputs' / 'person_links.csv').resolve()}\n"
                 f"  {(work / 'outputs' / 'rejected_rows.csv').resolve()}"
             )
+        elif args.command == "schedule":
+            configure()
+            from flows.schedule import serve
+
+            serve(args.drops, args.db, args.out, args.programme, args.cron)
         elif args.command == "generate":
             from data_samples.generator import generate
 
