@@ -49,10 +49,10 @@ def main() -> None:
     import duckdb
 
     con = duckdb.connect(str(work / "w.duckdb"), read_only=True)
-    stages = json.loads(con.execute("select summary from runs order by finished_at desc limit 1").fetchone()[0])
+    counts = json.loads(con.execute("select counts from runs order by finished_at desc limit 1").fetchone()[0])
     print(f"cohort run: wall {wall:.1f}s, peak memory {peak_mib:.0f} MiB, {rows} input rows, "
           f"{summary['match']['persons']} persons, {summary['households']['households']} households")
-    print("seconds per stage:", stages["stage_seconds"])
+    print("seconds per stage:", counts["stage_seconds"])
     _ = counts
 
 
