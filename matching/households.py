@@ -1,0 +1,366 @@
+"""Households: who lives together at the as-of date T (architecture.md, "Dwelling and family").
+
+A person's dwelling at T is their open tenancy if they have one, else the address on
+their most recent dated record that has an address or UPRN, else none (no fixed abode).
+Dwellings are the same when they share an open tenancy, a UPRN, or a normalised address
+(flat and house number strictly; street and postcode allowing a typo). Persons whose
+dwellings are the same form one family (union-find over distinct addresses).
+
+Because a few UPRNs and postcodes are keyed wrongly or left blank, three cautions keep
+one bad value from joining two households: a UPRN does not join addresses that clearly
+disagree (or two different open tenancies); a blank postcode is first filled from the
+same person's other records of that address; and an address still without a postcode
+joins a dwelling only when it matches one (by town if it names one).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import polars as pl
+from rapidfuzz.distance import OSA, JaroWinkler
+from rapidfuzz.process import cpdist
+
+from cohort.reference import district_for_postcode
+from matching.compare import STREET_JW, street_agrees
+from matching.pipeline import hashed_id, representative_values
+from matching.standardise import add_address_parts, clean_id, normalise_address, normalise_postcode
+
+log = logging.getLogger(__name__)
+
+OPEN_TENANCY_ROLES = ("lead_tenant", "joint_tenant")
+ADULT_AGE = 18
+# Sources whose subjects are children, for a person with no date of birth anywhere.
+CHILD_SOURCES = ("school_census", "school_exclusions", "youth_offending", "social_care")
+# Tie order for records on the same date (architecture.md).
+SOURCE_PRIORITY = {
+    "housing": 0, "dwp_benefits": 1, "dwp_employment": 1,
+    "school_census": 2, "school_exclusions": 2,
+}
+
+
+@dataclass(frozen=True)
+class HouseholdResult:
+    members: pl.DataFrame   # person_id, family_id, role
+    families: pl.DataFrame  # family_id, district, members, address, postcode, uprn
+
+
+def open_tenancies(housing: pl.DataFrame, links: pl.DataFrame, as_of: date) -> pl.DataFrame:
+    """Each person's open tenancy at T (the latest-starting if several)."""
+    on_t = (pl.col("tenancy_start") <= as_of) & (
+        pl.col("tenancy_end").is_null() | (pl.col("tenancy_end") >= as_of)
+    )
+    person = links.filter(pl.col("source") == "housing").select("record_id", "person_id")
+    return (
+        housing.filter(on_t)
+        .join(person, on="record_id")
+        .sort(["person_id", "tenancy_start", "record_id"], descending=[False, True, False])
+        .unique("person_id", keep="first")
+        .select(
+            "person_id", "address", "postcode", "uprn", "tenancy_ref",
+            pl.col("role").alias("tenancy_role"),
+            pl.col("tenancy_start").alias("record_date"),
+        )
+    )
+
+
+def current_addresses(records: pl.DataFrame, links: pl.DataFrame, as_of: date) -> pl.DataFrame:
+    """Each person's address on their most recent record dated <= T with an address or UPRN."""
+    priority = pl.col("source").replace_strict(SOURCE_PRIORITY, default=3, return_dtype=pl.Int32)
+    return (
+        records.filter(
+            (pl.col("record_date") <= as_of)
+            & (pl.col("address").is_not_null() | pl.col("uprn").is_not_null())
+        )
+        .join(links.select("source", "record_id", "person_id"), on=["source", "record_id"])
+        .with_columns(priority.alias("_priority"))
+        .sort(["person_id", "record_date", "_priority", "record_id"],
+              descending=[False, True, False, False])
+        .unique("person_id", keep="first")
+        .select("person_id", "address", "postcode", "uprn", "record_date")
+    )
+
+
+def dwellings_at(records: pl.DataFrame, links: pl.DataFrame, housing: pl.DataFrame,
+                 as_of: date) -> pl.DataFrame:
+    """person_id, address, postcode, uprn, tenancy_ref (open tenancy only), tenancy_role, record_date."""
+    tenancy = open_tenancies(housing, links, as_of)
+    current = (
+        current_addresses(records, links, as_of)
+        .join(tenancy.select("person_id"), on="person_id", how="anti")
+        .with_columns(pl.lit(None, pl.Utf8).alias("tenancy_ref"), pl.lit(None, pl.Utf8).alias("tenancy_role"))
+    )
+    cols = ["person_id", "address", "postcode", "uprn", "tenancy_ref", "tenancy_role", "record_date"]
+    dwell = pl.concat([tenancy.select(cols), current.select(cols)], how="vertical_relaxed")
+    return _impute_postcodes(dwell, records, links)
+
+
+def _address_key(frame: pl.DataFrame) -> pl.DataFrame:
+    """Add `_key` (flat|premise|street of the normalised address) via distinct addresses."""
+    distinct = add_address_parts(
+        frame.select("address").unique().drop_nulls()
+        .with_columns(normalise_address(pl.col("address")).alias("_addr")),
+        "_addr",
+    ).select("address", pl.concat_str([pl.col("flat").fill_null(""), "premise", "street"],
+                                      separator="|").alias("_key"))
+    return frame.join(distinct, on="address", how="left")
+
+
+def _impute_postcodes(dwell: pl.DataFrame, records: pl.DataFrame, links: pl.DataFrame) -> pl.DataFrame:
+    """A current address written without its postcode takes the postcode the same person
+    gave for the same address on other records (the most common one), so that it can be
+    told apart from the same house number and street in another town."""
+    need = dwell.filter(pl.col("postcode").is_null() & pl.col("address").is_not_null())
+    if need.height == 0:
+        return dwell
+    known = (
+        records.filter(pl.col("postcode").is_not_null() & pl.col("address").is_not_null())
+        .join(links.select("source", "record_id", "person_id"), on=["source", "record_id"])
+        .join(need.select("person_id").unique(), on="person_id")
+        .select("person_id", "address", normalise_postcode(pl.col("postcode")).alias("_pc"))
+        .filter(pl.col("_pc").str.contains(" "))
+    )
+    best = (
+        _address_key(known)
+        .group_by("person_id", "_key", "_pc").len()
+        .sort(["person_id", "_key", "len", "_pc"], descending=[False, False, True, False])
+        .unique(["person_id", "_key"], keep="first")
+        .select("person_id", "_key", "_pc")
+    )
+    return (
+        _address_key(dwell)
+        .join(best, on=["person_id", "_key"], how="left")
+        .with_columns(pl.coalesce("postcode", "_pc").alias("postcode"))
+        .drop("_key", "_pc")
+    )
+
+
+class _UnionFind:
+    def __init__(self, n: int):
+        self.parent = np.arange(n, dtype=np.int64)
+
+    def find(self, x: int) -> int:
+        p = self.parent
+        root = x
+        while p[root] != root:
+            root = p[root]
+        while p[x] != root:
+            p[x], x = root, p[x]
+        return int(root)
+
+    def union(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+def _star_edges(addr: pl.DataFrame, key: str) -> pl.DataFrame:
+    """Link every address to the first one sharing its key (enough for union-find)."""
+    return (
+        addr.drop_nulls(key)
+        .with_columns(pl.col("aid").min().over(key).alias("aid_r"))
+        .filter(pl.col("aid") != pl.col("aid_r"))
+        .select("aid", "aid_r")
+    )
+
+
+def _candidate_pairs(addr: pl.DataFrame) -> pl.DataFrame:
+    """Address pairs worth comparing: same flat and premise with the same postcode sector
+    or street, the same text and postcode, or the same UPRN."""
+    cand = []
+    for keys in (["_flat", "premise", "pc_sector"], ["_flat", "premise", "street"], ["addr", "pc"], ["_uprn"]):
+        side = addr.drop_nulls([k for k in keys if k != "_flat"]).select("aid", *keys)
+        cand.append(
+            side.join(side, on=keys, suffix="_r")
+            .filter(pl.col("aid") < pl.col("aid_r"))
+            .select("aid", "aid_r")
+        )
+    return pl.concat(cand).unique()
+
+
+def _same_dwelling_edges(addr: pl.DataFrame) -> pl.DataFrame:
+    """Candidate pairs that are one dwelling: (aid, aid_r, pc_missing).
+
+    Same address: flat and premise equal, the same street allowing a typo, and postcode
+    equal or one typo apart (a changed character or two swapped), or blank on a side and
+    then no conflicting town. Same UPRN: accepted unless the addresses disagree (postcodes not
+    close, or streets differ) or the two are on different open tenancies, since a few
+    UPRNs are keyed against the wrong row.
+    """
+    fields = addr.select("aid", "_flat", "premise", "street", "street_name", "street_type", "locality", "pc",
+                         "_uprn", "tenancy_ref")
+    wide = (
+        _candidate_pairs(addr)
+        .join(fields, on="aid")
+        .join(fields.rename({c: f"{c}_r" for c in fields.columns}), on="aid_r")
+    )
+    if wide.height == 0:
+        return pl.DataFrame(schema={"aid": pl.UInt32, "aid_r": pl.UInt32, "pc_missing": pl.Boolean,
+                                    "via_uprn": pl.Boolean, "town_match": pl.Boolean})
+
+    def sim(a: str, b: str, scorer) -> pl.Series:
+        out = cpdist(wide[a].fill_null("").to_list(), wide[b].fill_null("").to_list(),
+                     scorer=scorer, workers=-1)
+        return pl.Series(np.asarray(out, dtype=np.float64))
+
+    wide = wide.with_columns(
+        sim("street", "street_r", JaroWinkler.normalized_similarity).alias("_street_jw"),
+        sim("street_name", "street_name_r", JaroWinkler.normalized_similarity).alias("_name_jw"),
+        sim("locality", "locality_r", JaroWinkler.normalized_similarity).alias("_town_jw"),
+        sim("pc", "pc_r", OSA.distance).alias("_pc_osa"),
+    )
+    pc_missing = pl.col("pc").is_null() | pl.col("pc_r").is_null()
+    pc_close = (pl.col("_pc_osa") <= 1).fill_null(False)
+    both_streets = pl.col("street").is_not_null() & pl.col("street_r").is_not_null()
+    street_ok = both_streets & street_agrees(
+        pl.col("street_type"), pl.col("street_type_r"), pl.col("_street_jw"), pl.col("_name_jw"))
+    town_ok = pl.col("locality").is_null() | pl.col("locality_r").is_null() | (pl.col("_town_jw") >= STREET_JW)
+    same_address = (
+        (pl.col("_flat") == pl.col("_flat_r")) & (pl.col("premise") == pl.col("premise_r")) & street_ok
+    ).fill_null(False)
+    town_match = (pl.col("_town_jw") >= STREET_JW).fill_null(False)
+    same_uprn = (pl.col("_uprn") == pl.col("_uprn_r")).fill_null(False)
+    other_tenancy = (pl.col("tenancy_ref") != pl.col("tenancy_ref_r")).fill_null(False)
+    uprn_ok = same_uprn & (pc_missing | pc_close) & (~both_streets | street_ok) & ~other_tenancy
+    return wide.filter((same_address & (pc_close | (pc_missing & town_ok))) | uprn_ok).select(
+        "aid", "aid_r", pc_missing.alias("pc_missing"), uprn_ok.alias("via_uprn"),
+        town_match.alias("town_match"))
+
+
+def group_dwellings(dwell: pl.DataFrame) -> pl.DataFrame:
+    """Add `dwelling` (a component number) to each person's dwelling row.
+
+    Addresses with a postcode (or on one tenancy) are grouped first. An address without
+    a postcode then joins the one group it matches; when it matches several ("11 Poplar
+    Road" is in two towns) it stays on its own rather than merging two households
+    through itself.
+    """
+    keys = ["address", "postcode", "uprn", "tenancy_ref"]
+    addr = add_address_parts(
+        dwell.select(keys).unique(maintain_order=True).with_row_index("aid")
+        .with_columns(
+            normalise_address(pl.col("address")).alias("addr"),
+            normalise_postcode(pl.col("postcode")).alias("pc"),
+            clean_id(pl.col("uprn")).alias("_uprn"),
+        )
+    ).with_columns(
+        pl.col("flat").fill_null("").alias("_flat"),
+        pl.when(pl.col("pc").str.contains(" ")).then(pl.col("pc").str.head(-2)).alias("pc_sector"),
+    )
+    edges = _same_dwelling_edges(addr)
+    uf = _UnionFind(addr.height)
+    firm = pl.concat([
+        _star_edges(addr, "tenancy_ref"),
+        edges.filter(~pl.col("pc_missing")).select("aid", "aid_r"),
+    ], how="vertical_relaxed")
+    for a, b in firm.iter_rows():
+        uf.union(a, b)
+    # An address without a postcode and not already on a tenancy joins the one group its
+    # UPRN points to, else the one group its address matches, else the one group in the
+    # town it names; otherwise it stays on its own.
+    grouped = set(firm["aid"].to_list()) | set(firm["aid_r"].to_list())
+    loose = edges.filter(pl.col("pc_missing")).select("aid", "aid_r", "via_uprn", "town_match")
+    found: dict[int, dict[str, set[int]]] = {}
+    no_pc = set(addr.filter(pl.col("pc").is_null())["aid"].to_list()) - grouped
+    for a, b, via_uprn, town in loose.iter_rows():
+        for x, y in ((a, b), (b, a)):
+            if x in no_pc:
+                f = found.setdefault(x, {"uprn": set(), "any": set(), "town": set()})
+                f["any"].add(uf.find(y))
+                if via_uprn:
+                    f["uprn"].add(uf.find(y))
+                if town:
+                    f["town"].add(uf.find(y))
+    for a, f in found.items():
+        if f["uprn"]:
+            targets = f["uprn"]
+        elif len(f["any"]) == 1:
+            targets = f["any"]
+        else:
+            targets = f["town"]
+        if len(targets) == 1:
+            uf.union(a, next(iter(targets)))
+    comp = pl.Series("dwelling", [uf.find(i) for i in range(addr.height)], dtype=pl.Int64)
+    addr = addr.with_columns(comp)
+    return dwell.join(addr.select(*keys, "dwelling", "pc"), on=keys, how="left", nulls_equal=True)
+
+
+def _most_common(frame: pl.DataFrame, col: str, prefer: pl.Expr | None = None) -> pl.DataFrame:
+    """Per family, the most common non-null value (ties: preferred, latest record, smallest)."""
+    f = frame.drop_nulls(col).with_columns((prefer if prefer is not None else pl.lit(True)).alias("_prefer"))
+    return (
+        f.group_by("family_id", col)
+        .agg(pl.len().alias("_n"), pl.col("_prefer").first(), pl.col("record_date").max().alias("_latest"))
+        .sort(["family_id", "_prefer", "_n", "_latest", col], descending=[False, True, True, True, False],
+              nulls_last=True)
+        .unique("family_id", keep="first")
+        .select("family_id", col)
+    )
+
+
+def _roles(members: pl.DataFrame, records: pl.DataFrame, links: pl.DataFrame, as_of: date) -> pl.DataFrame:
+    """Role per member: the open tenancy's lead/joint role, else adult/child by age at T."""
+    rep = representative_values(records, links).select("person_id", "dob")
+    child_source = (
+        records.join(links.select("source", "record_id", "person_id"), on=["source", "record_id"])
+        .group_by("person_id")
+        .agg(pl.col("source").is_in(list(CHILD_SOURCES)).any().alias("_child_source"))
+    )
+    m = members.join(rep, on="person_id", how="left").join(child_source, on="person_id", how="left")
+    had_birthday = (pl.col("dob").dt.month() < as_of.month) | (
+        (pl.col("dob").dt.month() == as_of.month) & (pl.col("dob").dt.day() <= as_of.day)
+    )
+    age = as_of.year - pl.col("dob").dt.year() - pl.when(had_birthday).then(0).otherwise(1)
+    by_age = (
+        pl.when(age.is_not_null())
+        .then(pl.when(age >= ADULT_AGE).then(pl.lit("adult")).otherwise(pl.lit("child")))
+        .when(pl.col("_child_source").fill_null(False)).then(pl.lit("child"))
+        .otherwise(pl.lit("adult"))
+    )
+    return m.with_columns(
+        pl.when(pl.col("tenancy_role").is_in(list(OPEN_TENANCY_ROLES)))
+        .then(pl.col("tenancy_role"))
+        .otherwise(by_age)
+        .alias("role")
+    )
+
+
+def form_households(records: pl.DataFrame, links: pl.DataFrame, housing: pl.DataFrame,
+                    as_of: date) -> HouseholdResult:
+    """Families at T: `members` (person_id, family_id, role), `families` (family_id, district,
+    members, address, postcode, uprn)."""
+    dwell = group_dwellings(dwellings_at(records, links, housing, as_of))
+    fam = (
+        dwell.group_by("dwelling")
+        .agg(pl.col("person_id").min().alias("_first"))
+        .with_columns(hashed_id("F", pl.col("_first")).alias("family_id"))
+    )
+    dwell = dwell.join(fam.select("dwelling", "family_id"), on="dwelling")
+    members = (
+        _roles(dwell, records, links, as_of)
+        .select("person_id", "family_id", "role")
+        .sort("family_id", "person_id")
+    )
+    valid_pc = pl.col("pc").str.contains(r"^[A-Z]{1,2}[0-9][0-9A-Z]? [0-9][A-Z]{2}$").fill_null(False)
+    postcode = _most_common(dwell, "pc", prefer=valid_pc).rename({"pc": "postcode"})
+    districts = postcode.select("postcode").unique().with_columns(
+        pl.col("postcode").map_elements(district_for_postcode, return_dtype=pl.Utf8).alias("district")
+    )
+    families = (
+        fam.select("family_id")
+        .join(dwell.group_by("family_id").agg(pl.col("person_id").n_unique().cast(pl.Int64).alias("members")),
+              on="family_id")
+        .join(_most_common(dwell, "address"), on="family_id", how="left")
+        .join(postcode, on="family_id", how="left")
+        .join(_most_common(dwell, "uprn"), on="family_id", how="left")
+        .join(districts, on="postcode", how="left")
+        .with_columns(pl.col("district").fill_null(district_for_postcode(None)))
+        .select("family_id", "district", "members", "address", "postcode", "uprn")
+        .sort("family_id")
+    )
+    log.info("households: %d families of %d persons; %d linked persons have no dwelling at T",
+             families.height, members.height, links["person_id"].n_unique() - members.height)
+    return HouseholdResult(members=members, families=families)

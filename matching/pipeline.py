@@ -1,0 +1,266 @@
+"""Person linking: standardise -> profiles -> block -> compare -> score -> cluster.
+
+Many records repeat one person's details exactly (every police event, every census
+term), so records are first collapsed into *profiles*: identical standardised details,
+including whether each identifier is firm (issued by its agency and corroborated).
+Profiles are matched and the result is mapped back to records. A profile too thin to
+vouch for its records (no date of birth and no identifier) is not collapsed: two
+"J SMITH"s with nothing else may be two people. Records named in a reviewer's
+must/cannot-link list get a profile of their own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, replace
+
+import polars as pl
+
+from matching import block, cluster as clustering
+from matching.compare import (
+    COMPARISONS,
+    MIN_POPULATION,
+    PROFILES_PER_PERSON,
+    add_term_frequencies,
+    compare_pairs,
+)
+from matching.score import Weights, score_pairs
+from matching.standardise import ID_AUTHORITY, PERSON_IDS, corroborate_ids, standardise
+
+log = logging.getLogger(__name__)
+
+DEFAULT_THRESHOLD = 0.9
+
+# What a comparison can see: the address as flat, premise and street (the town and the
+# way it is written do not matter), so "12 High St" and "12, High Street, Ramsgate" are
+# one profile.
+PROFILE_KEYS = (
+    "fn_first", "fn_middle", "sn", "dob", "sex", "pc", "flat", "premise", "street", "uprn",
+    *PERSON_IDS, *(f"{c}_firm" for c in PERSON_IDS),
+)
+
+REASON_IDENTICAL = "identical details to another record"
+REASON_MUST_LINK = "reviewer: must link"
+REASON_NO_CANDIDATE = "no candidate pairs"
+REASON_BELOW = "no link above the threshold"
+
+LINK_SCHEMA = {
+    "source": pl.Utf8, "record_id": pl.Utf8, "person_id": pl.Utf8,
+    "match_confidence": pl.Float64, "match_reason": pl.Utf8,
+}
+PAIR_KEYS = {"source_l": pl.Utf8, "record_id_l": pl.Utf8, "source_r": pl.Utf8, "record_id_r": pl.Utf8}
+
+
+@dataclass(frozen=True)
+class LinkResult:
+    links: pl.DataFrame            # source, record_id, person_id, match_confidence, match_reason
+    persons: pl.DataFrame          # person_id, forename, surname, dob, gender
+    pairs: pl.DataFrame            # source_l, record_id_l, source_r, record_id_r, probability, reason, levels...
+    blocking_counts: pl.DataFrame  # rule, candidate_pairs, skipped_blocks
+
+
+def hashed_id(prefix: str, key: pl.Expr) -> pl.Expr:
+    """prefix + first 10 hex of sha1(key): the architecture's deterministic ids."""
+    return pl.lit(prefix) + key.map_elements(
+        lambda s: hashlib.sha1(s.encode("utf-8")).hexdigest()[:10], return_dtype=pl.Utf8
+    )
+
+
+def _record_key() -> pl.Expr:
+    return pl.concat_str([pl.col("source"), pl.lit(":"), pl.col("record_id")])
+
+
+def _review_records(*frames: pl.DataFrame | None) -> pl.DataFrame:
+    keys = [
+        f.select(pl.col(f"source_{s}").alias("source"), pl.col(f"record_id_{s}").alias("record_id"))
+        for f in frames if f is not None and f.height
+        for s in ("l", "r")
+    ]
+    if not keys:
+        return pl.DataFrame(schema={"source": pl.Utf8, "record_id": pl.Utf8})
+    return pl.concat(keys).unique()
+
+
+def build_profiles(std: pl.DataFrame, solo: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(record -> pid, profiles): profiles carry every standardised field once."""
+    thin = pl.col("dob").is_null() & pl.all_horizontal([pl.col(c).is_null() for c in PERSON_IDS])
+    flagged = std.join(solo.with_columns(pl.lit(True).alias("_review")),
+                       on=["source", "record_id"], how="left")
+    keyed = flagged.with_columns(
+        pl.when(thin | pl.col("_review").fill_null(False)).then(_record_key()).alias("_solo")
+    )
+    keys = [*PROFILE_KEYS, "_solo"]
+    # Profiles numbered in record-key order, so results do not depend on input row order.
+    profiles = (
+        keyed.sort("source", "record_id")
+        .unique(subset=keys, keep="first", maintain_order=True)
+        .with_row_index("pid")
+        .drop("source", "record_id", "record_date", "_review")
+    )
+    rec = keyed.select("source", "record_id", *keys).join(
+        profiles.select("pid", *keys), on=keys, how="left", nulls_equal=True
+    ).select("source", "record_id", "pid")
+    return rec, profiles.drop("_solo")
+
+
+def _review_pairs(frame: pl.DataFrame | None, rec: pl.DataFrame) -> list[tuple[int, int]]:
+    if frame is None or frame.height == 0:
+        return []
+    side = rec.select("source", "record_id", "pid")
+    joined = (
+        frame.select(*PAIR_KEYS).cast(PAIR_KEYS)
+        .join(side.rename({"source": "source_l", "record_id": "record_id_l", "pid": "a"}),
+              on=["source_l", "record_id_l"], how="inner")
+        .join(side.rename({"source": "source_r", "record_id": "record_id_r", "pid": "b"}),
+              on=["source_r", "record_id_r"], how="inner")
+    )
+    return [(int(a), int(b)) for a, b in joined.select("a", "b").iter_rows()]
+
+
+def representative_values(records: pl.DataFrame, links: pl.DataFrame) -> pl.DataFrame:
+    """Most frequent non-null value per person and column, ties to the most recent record."""
+    base = records.select("source", "record_id", "record_date", "forename", "surname", "dob", "gender")
+    base = base.join(links.select("source", "record_id", "person_id"), on=["source", "record_id"])
+    out = links.select("person_id").unique()
+    for col in ("forename", "surname", "dob", "gender"):
+        best = (
+            base.drop_nulls(col)
+            .group_by("person_id", col)
+            .agg(pl.len().alias("_n"), pl.col("record_date").max().alias("_latest"))
+            .sort(["person_id", "_n", "_latest", col], descending=[False, True, True, False],
+                  nulls_last=True)
+            .unique("person_id", keep="first")
+            .select("person_id", col)
+        )
+        out = out.join(best, on="person_id", how="left")
+    return out.select("person_id", "forename", "surname", "dob", "gender").sort("person_id")
+
+
+def link_persons(
+    records: pl.DataFrame,
+    *,
+    threshold: float = DEFAULT_THRESHOLD,
+    cannot_link: pl.DataFrame | None = None,
+    must_link: pl.DataFrame | None = None,
+    weights: Weights | None = None,
+    max_block: int = block.MAX_BLOCK,
+) -> LinkResult:
+    """Link person records across agencies into persons (architecture.md shapes)."""
+    std = corroborate_ids(standardise(records))
+    rec, profiles = build_profiles(std, _review_records(cannot_link, must_link))
+    log.info("matching: %d records collapsed to %d profiles", rec.height, profiles.height)
+
+    cand, counts = block.candidate_pairs(profiles, max_block=max_block)
+    profiles = add_term_frequencies(profiles)
+    weights = weights or Weights()
+    if weights.prior is None:
+        # About one same-person partner per profile among all the others.
+        weights = replace(weights, prior=PROFILES_PER_PERSON / max(profiles.height, MIN_POPULATION))
+    scored = score_pairs(compare_pairs(cand, profiles), weights)
+
+    # The probability that two records of one profile are one person: the profile
+    # compared with itself.
+    sizes = rec.group_by("pid").len()
+    multi = sizes.filter(pl.col("len") > 1).select(pl.col("pid").alias("pid_l"), pl.col("pid").alias("pid_r"))
+    self_scored = score_pairs(compare_pairs(multi, profiles), weights)
+
+    must = _review_pairs(must_link, rec)
+    cannot = _review_pairs(cannot_link, rec)
+    ids = {
+        c: profiles.select(pl.when(pl.col(f"{c}_firm")).then(pl.col(c))).to_series().to_list()
+        for c in ID_AUTHORITY
+    }
+    names = profiles.select(
+        pl.concat_list(
+            pl.col("fn_middle").str.split(" ").fill_null([]),
+            pl.concat_list("fn_first", "fn_canon", "fn_canon2").list.drop_nulls(),
+        ).list.unique()
+    ).to_series().to_list()
+    labels = clustering.cluster(
+        profiles.height, scored, threshold,
+        dobs=profiles["dob"].dt.strftime("%Y%m%d").to_list(), ids=ids, names=names,
+        must_link=must, cannot_link=cannot,
+    )
+    links = _links(rec, scored, self_scored, must, labels)
+    log.info("matching: %d persons from %d records", links["person_id"].n_unique(), links.height)
+    return LinkResult(
+        links=links,
+        persons=representative_values(records, links),
+        pairs=_pair_output(scored, rec),
+        blocking_counts=counts,
+    )
+
+
+def _links(rec: pl.DataFrame, scored: pl.DataFrame, self_scored: pl.DataFrame,
+           must: list[tuple[int, int]], labels) -> pl.DataFrame:
+    cl = pl.DataFrame({"pid": pl.Series(range(len(labels)), dtype=pl.UInt32),
+                       "cluster": pl.Series(labels, dtype=pl.Int64)})
+    rec = rec.join(cl, on="pid", how="left")
+    person = (
+        rec.group_by("cluster")
+        .agg(_record_key().min().alias("_key"), pl.len().alias("_records"))
+        .with_columns(hashed_id("P", pl.col("_key")).alias("person_id"))
+        .drop("_key")
+    )
+    both_sides = pl.concat([
+        scored.select(pl.col("pid_l").alias("pid"), pl.col("pid_r").alias("other"), "probability", "reason"),
+        scored.select(pl.col("pid_r").alias("pid"), pl.col("pid_l").alias("other"), "probability", "reason"),
+    ]).with_columns(pl.col("pid").cast(pl.UInt32), pl.col("other").cast(pl.UInt32))
+    both_sides = (
+        both_sides.join(cl, on="pid").join(cl.rename({"pid": "other", "cluster": "other_cluster"}), on="other")
+    )
+    inside = (
+        both_sides.filter(pl.col("cluster") == pl.col("other_cluster"))
+        .select("pid", "probability", pl.col("reason").cast(pl.Utf8))
+    )
+    extra = [self_scored.select(
+        pl.col("pid_l").cast(pl.UInt32).alias("pid"), "probability",
+        (pl.lit(REASON_IDENTICAL + "; ") + pl.col("reason").cast(pl.Utf8)).alias("reason"))]
+    if must:
+        extra.append(pl.DataFrame(
+            {"pid": [p for pair in must for p in pair],
+             "probability": [1.0] * (2 * len(must)),
+             "reason": [REASON_MUST_LINK] * (2 * len(must))},
+            schema={"pid": pl.UInt32, "probability": pl.Float64, "reason": pl.Utf8}))
+    best_inside = (
+        pl.concat([inside, *extra])
+        .sort(["pid", "probability", "reason"], descending=[False, True, False])
+        .unique("pid", keep="first")
+    )
+    best_any = both_sides.group_by("pid").agg(pl.col("probability").max().alias("_best_any"))
+    out = (
+        rec.join(person, on="cluster")
+        .join(best_inside, on="pid", how="left")
+        .join(best_any, on="pid", how="left")
+        .with_columns(
+            pl.when(pl.col("_records") > 1)
+            .then(pl.col("probability"))
+            .otherwise(1.0 - pl.col("_best_any").fill_null(0.0))
+            .alias("match_confidence"),
+            pl.when(pl.col("_records") > 1).then(pl.col("reason"))
+            .when(pl.col("_best_any").is_null()).then(pl.lit(REASON_NO_CANDIDATE))
+            .otherwise(pl.lit(REASON_BELOW))
+            .alias("match_reason"),
+        )
+    )
+    return out.select(list(LINK_SCHEMA)).cast(LINK_SCHEMA).sort("source", "record_id")
+
+
+def _pair_output(scored: pl.DataFrame, rec: pl.DataFrame) -> pl.DataFrame:
+    """Scored profile pairs shown by one representative record per side (the smallest key)."""
+    rep = (
+        rec.sort("source", "record_id")
+        .unique("pid", keep="first")
+        .select("pid", "source", "record_id")
+    )
+    levels = [c.name for c in COMPARISONS]
+    return (
+        scored.join(rep.rename({"pid": "pid_l", "source": "source_l", "record_id": "record_id_l"}), on="pid_l")
+        .join(rep.rename({"pid": "pid_r", "source": "source_r", "record_id": "record_id_r"}), on="pid_r")
+        .select(
+            *PAIR_KEYS, "probability", "reason", "match_weight", "guard",
+            *levels,
+        )
+        .sort("probability", *PAIR_KEYS, descending=[True, False, False, False, False])
+    )

@@ -1,0 +1,252 @@
+"""Fellegi-Sunter scoring: the sum of per-level match weights, a prior, and hard guards.
+
+m = P(level | same person), u = P(level | two different people picked at random). The
+defaults below are judgement, set once here as data; a later step re-estimates them by
+EM and passes a new `Weights`. A null level (value missing on a side) weighs 0. Two
+refinements, also data: exact names, dates of birth and homes use the agreed value's
+own frequency as u (compare.TF), and `Conditional`s replace u where evidence is not
+independent (at one home, a shared surname is the rule).
+
+Guards catch what the sum gets wrong inside families: twins share surname, date of
+birth and home; a father and son share name and home. A guarded pair's probability is
+capped low, it is never a link, and clustering treats it as contrary evidence.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from matching.compare import BY_NAME, COMPARISONS
+from matching.standardise import CHILD_IDS, PERSON_IDS
+
+# comparison -> level -> (m, u)
+DEFAULT_MU: dict[str, dict[str, tuple[float, float]]] = {
+    **{
+        c: {
+            "same": (0.96, 1e-6),
+            "different_issuer": (0.01, 0.999),
+            "different": (0.03, 0.999),
+        }
+        for c in PERSON_IDS
+    },
+    "forename": {
+        "exact": (0.78, 0.01),
+        "nickname": (0.07, 0.002),
+        "swapped": (0.05, 0.001),
+        "jw_high": (0.04, 0.003),
+        "jw_low": (0.02, 0.01),
+        "initial": (0.01, 0.005),
+        "different": (0.02, 0.97),
+    },
+    "surname": {
+        "exact": (0.88, 0.005),
+        "part": (0.02, 0.0005),
+        "jw_high": (0.04, 0.002),
+        "jw_low": (0.02, 0.005),
+        "different": (0.04, 0.988),
+    },
+    "dob": {
+        "exact": (0.90, 5e-5),
+        "transposed": (0.02, 5e-5),
+        "typo": (0.06, 8e-4),
+        "same_year": (0.01, 0.012),
+        "different": (0.01, 0.988),
+    },
+    "address": {
+        "uprn": (0.10, 2e-6),
+        "dwelling": (0.75, 2e-5),
+        "flat_missing": (0.02, 5e-6),
+        "other_flat": (0.002, 2e-5),
+        "postcode": (0.04, 3e-4),
+        "street": (0.01, 1e-3),
+        "sector": (0.01, 5e-3),
+        "district": (0.02, 0.05),
+        "different": (0.048, 0.944),
+    },
+    "gender": {
+        "exact": (0.97, 0.5),
+        "different": (0.03, 0.5),
+    },
+}
+
+DEFAULT_PRIOR = 1e-5   # P(same person) for two profiles at random, when the population is unknown
+GUARD_CAP = 0.001      # the most a guarded pair can score
+
+GUARDS: dict[str, str] = {
+    "twins": "guard: same date of birth and home, different forename (twins)",
+    "dob_conflict": "guard: clearly different date of birth",
+    "id_conflict": "guard: different identifiers, each confirmed by the issuing agency",
+}
+
+
+SAME_HOME = ("uprn", "dwelling", "flat_missing")
+
+
+@dataclass(frozen=True)
+class Conditional:
+    """u of some levels of one comparison, given other comparisons' levels: for where
+    independence fails."""
+
+    name: str
+    when: dict[str, tuple[str, ...]]
+    comparison: str
+    u: dict[str, float]
+
+
+# Among different people at one home a shared surname is the rule (about 0.6), not the
+# half-percent it is among strangers; without this, surname + home alone outweigh the
+# prior and siblings with similar names link. And people living together are named
+# apart: two residents share a forename about 1 % of the time (a son named after his
+# father, told apart by date of birth), however popular the name is in the country.
+DEFAULT_CONDITIONALS: tuple[Conditional, ...] = (
+    Conditional("surname_at_home", {"address": SAME_HOME}, "surname",
+                {"exact": 0.6, "part": 0.05, "jw_high": 0.05, "jw_low": 0.05}),
+    Conditional("forename_at_home", {"address": SAME_HOME}, "forename", {"exact": 0.01}),
+)
+
+TF_FLOOR = 1e-7  # the rarest a value's frequency is taken to be
+
+
+@dataclass(frozen=True)
+class Weights:
+    """The whole scoring model as data.
+
+    `prior`: P(same person) for two profiles picked at random; None lets the pipeline use
+    2 / number of profiles, which with frequency-based u's keeps scores comparable
+    between a small district and the whole county. `tf`: comparisons whose frequency
+    levels (compare.TF) use the agreed value's own frequency as u when it is known.
+    """
+
+    mu: dict[str, dict[str, tuple[float, float]]] = field(default_factory=lambda: DEFAULT_MU)
+    prior: float | None = None
+    conditionals: tuple[Conditional, ...] = DEFAULT_CONDITIONALS
+    tf: tuple[str, ...] = ("forename", "surname", "dob", "address")
+
+    def table(self) -> pl.DataFrame:
+        """comparison, level, label, m, u, weight (log2 m/u): the level table as a frame
+        (frequency-based and conditional u's replace some of these per pair)."""
+        rows = []
+        for comp in COMPARISONS:
+            for key, label in comp.levels:
+                m, u = self.mu[comp.name][key]
+                rows.append({"comparison": comp.name, "level": key, "label": label,
+                             "m": m, "u": u, "weight": math.log2(m / u)})
+        return pl.DataFrame(rows)
+
+    def weight(self, comparison: str, level: str) -> float:
+        m, u = self.mu[comparison][level]
+        return math.log2(m / u)
+
+    @property
+    def prior_weight(self) -> float:
+        p = self.prior if self.prior is not None else DEFAULT_PRIOR
+        return math.log2(p / (1 - p))
+
+
+def _weight_expr(w: Weights, comparison: str, columns: list[str]) -> pl.Expr:
+    """A comparison's weight: a conditional u where one applies, else the agreed value's
+    frequency where known, else the table's m/u."""
+    comp = BY_NAME[comparison]
+    level = pl.col(comparison).cast(pl.Utf8)
+    out = level.replace_strict(
+        {k: w.weight(comparison, k) for k, _ in comp.levels}, default=0.0, return_dtype=pl.Float64
+    ).fill_null(0.0)
+    tf = f"tf_{comparison}"
+    if comparison in w.tf and tf in columns:
+        m = level.replace_strict({k: w.mu[comparison][k][0] for k, _ in comp.levels},
+                                 default=None, return_dtype=pl.Float64)
+        by_frequency = (m / pl.col(tf).clip(lower_bound=TF_FLOOR)).log(2)
+        out = pl.when(pl.col(tf).is_not_null()).then(by_frequency).otherwise(out)
+    for c in w.conditionals:
+        if c.comparison != comparison:
+            continue
+        applies = pl.all_horizontal([_is(k, *levels) for k, levels in c.when.items()]) & _is(comparison, *c.u)
+        conditional = level.replace_strict(
+            {k: math.log2(w.mu[comparison][k][0] / u) for k, u in c.u.items()},
+            default=None, return_dtype=pl.Float64)
+        out = pl.when(applies).then(conditional).otherwise(out)
+    return out
+
+
+def _reason_expr() -> pl.Expr:
+    parts = [
+        pl.col(c.name).cast(pl.Utf8).replace_strict(dict(c.levels), default=None)
+        for c in COMPARISONS
+    ]
+    return pl.concat_str(parts, separator="; ", ignore_nulls=True)
+
+
+def _is(comparison: str, *levels: str) -> pl.Expr:
+    return pl.col(comparison).cast(pl.Utf8).is_in(list(levels)).fill_null(False)
+
+
+def _guard_expr() -> pl.Expr:
+    same_home = _is("address", *SAME_HOME)
+    any_id_same = pl.any_horizontal([_is(c, "same") for c in PERSON_IDS])
+    # Twins: one birthday (give or take a keying error), one home, two forenames. A shared
+    # identifier says it is one person writing a middle name as the first.
+    twins = (
+        _is("dob", "exact", "transposed", "typo") & same_home & _is("forename", "different")
+        & ~any_id_same
+    )
+    dob_conflict = _is("dob", "same_year", "different")
+    # An identifier from the issuing agency is sometimes another person's: forgiven when
+    # name and date of birth agree anyway. Not for a first/middle swap: twins are often
+    # named so ("Jack Thomas" and "Thomas").
+    all_else_agrees = (
+        _is("forename", "exact", "nickname", "jw_high")
+        & _is("surname", "exact", "part", "jw_high")
+        & _is("dob", "exact", "transposed", "typo")
+    )
+    child_id_only = pl.all_horizontal([~_is(c, "different_issuer") for c in PERSON_IDS if c not in CHILD_IDS])
+    same_child_at_home = (
+        _is("forename", "exact", "nickname", "jw_high")
+        & _is("surname", "exact", "part", "jw_high")
+        & pl.col("dob").is_null() & same_home & child_id_only
+    )
+    id_conflict = (
+        pl.any_horizontal([_is(c, "different_issuer") for c in PERSON_IDS])
+        & ~all_else_agrees & ~same_child_at_home
+    )
+    return (
+        pl.when(twins).then(pl.lit("twins"))
+        .when(dob_conflict).then(pl.lit("dob_conflict"))
+        .when(id_conflict).then(pl.lit("id_conflict"))
+    )
+
+
+def score_pairs(compared: pl.DataFrame, weights: Weights | None = None) -> pl.DataFrame:
+    """Add match_weight, probability, guard (null or a GUARDS key), reason and
+    identity_override to compared pairs.
+
+    `reason` is the labels of the non-null levels (and the guard), one line, as a
+    Categorical: millions of pairs share a few thousand combinations of levels.
+    `identity_override` marks pairs whose identifier conflict was forgiven, so that
+    clustering forgives it too for that one merge.
+    """
+    w = weights or Weights()
+    total = (
+        pl.sum_horizontal([_weight_expr(w, c.name, compared.columns) for c in COMPARISONS])
+        + w.prior_weight
+    )
+    raw_p = 1.0 / (1.0 + (2.0 ** (-total)))
+    out = compared.with_columns(total.alias("match_weight"), raw_p.alias("_p"), _guard_expr().alias("guard"))
+    out = out.with_columns(
+        pl.when(pl.col("guard").is_not_null())
+        .then(pl.min_horizontal(pl.col("_p"), pl.lit(GUARD_CAP)))
+        .otherwise(pl.col("_p"))
+        .alias("probability"),
+        (pl.any_horizontal([_is(c, "different_issuer") for c in PERSON_IDS]) & pl.col("guard").is_null())
+        .alias("identity_override"),
+    ).drop("_p")
+    keys = [*(c.name for c in COMPARISONS), "guard"]
+    reasons = out.select(keys).unique().with_columns(
+        pl.concat_str(
+            [_reason_expr(), pl.col("guard").replace_strict(GUARDS, default=None)],
+            separator="; ", ignore_nulls=True,
+        ).cast(pl.Categorical).alias("reason")
+    )
+    return out.join(reasons, on=keys, how="left", nulls_equal=True, maintain_order="left")

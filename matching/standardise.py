@@ -1,0 +1,322 @@
+"""Standardise person records into comparable fields.
+
+Every function here is a polars expression (or a frame-level wrapper over them) so that
+a million rows are standardised as column operations. The text-heavy work (addresses,
+names, postcodes) runs on the distinct raw values only and is joined back, because the
+same address or name repeats across many rows. Every normalisation is idempotent:
+feeding its output back in returns the same output (a property test checks it).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import polars as pl
+
+NICKNAMES_PATH = Path(__file__).with_name("nicknames.csv")
+
+TITLES = ("MR", "MRS", "MISS", "MS", "MSTR", "MASTER", "DR")
+
+# Which sources issue an identifier: two different values from issuing sources mean two
+# different people (barring a keying error); a value quoted by another agency is weaker.
+ID_AUTHORITY: dict[str, tuple[str, ...]] = {
+    "nino": ("dwp_benefits", "dwp_employment"),
+    "upn": ("school_census", "school_exclusions"),
+    "pnc_id": ("police", "youth_offending"),
+}
+PERSON_IDS = tuple(ID_AUTHORITY)
+# Identifiers only children have: two same-name children in one home are one child, so a
+# conflict in these is a keying error even when the date of birth is missing.
+CHILD_IDS = ("upn",)
+
+# Abbreviation -> full word, applied as whole words. "ST" is handled separately
+# because it is SAINT before a name and STREET after one.
+ADDRESS_WORDS: dict[str, str] = {
+    "RD": "ROAD", "AVE": "AVENUE", "AV": "AVENUE", "LN": "LANE", "CL": "CLOSE",
+    "DR": "DRIVE", "CRES": "CRESCENT", "CRESC": "CRESCENT", "GDNS": "GARDENS",
+    "PL": "PLACE", "SQ": "SQUARE", "CT": "COURT", "CRT": "COURT", "TER": "TERRACE",
+    "TERR": "TERRACE", "TCE": "TERRACE", "GRN": "GREEN", "GRV": "GROVE", "GRO": "GROVE",
+    "PK": "PARK", "PDE": "PARADE", "WLK": "WALK", "HSE": "HOUSE", "MT": "MOUNT",
+    "UPR": "UPPER", "LWR": "LOWER", "NTH": "NORTH", "STH": "SOUTH", "APP": "APPROACH",
+    "HTS": "HEIGHTS", "BLDGS": "BUILDINGS", "EST": "ESTATE", "MWS": "MEWS", "WY": "WAY",
+    "HL": "HILL", "BDWY": "BROADWAY", "FLT": "FLAT", "APARTMENT": "FLAT", "APT": "FLAT",
+    "APPT": "FLAT", "FLATS": "FLAT",
+}
+
+STREET_TYPES = (
+    "STREET", "ROAD", "AVENUE", "LANE", "CLOSE", "DRIVE", "CRESCENT", "GARDENS", "PLACE",
+    "SQUARE", "COURT", "TERRACE", "GREEN", "GROVE", "PARK", "PARADE", "WALK", "WAY",
+    "HILL", "RISE", "VIEW", "ROW", "MEWS", "APPROACH", "GATE", "END", "BROADWAY",
+    "VALE", "MEADOWS", "MEADOW", "FIELDS", "WHARF", "QUAY", "YARD", "HEIGHTS", "ESTATE",
+)
+_STREET_TYPE_RE = "|".join(STREET_TYPES)
+
+_POSTCODE_RE = r"^[A-Z]{1,2}[0-9][0-9A-Z]?[0-9][A-Z]{2}$"
+_POSTCODE_IN_TEXT_RE = r",? ?\b[A-Z]{1,2}[0-9][0-9A-Z]? ?[0-9][A-Z]{2}$"
+
+_SOUNDEX = {
+    **dict.fromkeys("AEIOUY", "0"), **dict.fromkeys("BFPV", "1"),
+    **dict.fromkeys("CGJKQSXZ", "2"), **dict.fromkeys("DT", "3"), "L": "4",
+    **dict.fromkeys("MN", "5"), "R": "6", **dict.fromkeys("HW", "0"),
+}
+
+
+def _null_if_empty(e: pl.Expr) -> pl.Expr:
+    return pl.when(e.str.len_chars() > 0).then(e)
+
+
+def _ascii_upper(e: pl.Expr) -> pl.Expr:
+    return e.str.normalize("NFKD").str.replace_all(r"\p{M}", "").str.to_uppercase()
+
+
+def clean_name(e: pl.Expr) -> pl.Expr:
+    """Upper-case letters and single spaces only: O'Brien -> OBRIEN, Smith-Jones -> SMITH JONES."""
+    out = (
+        _ascii_upper(e)
+        .str.replace_all(r"['’`.]", "")
+        .str.replace_all(r"[^A-Z]+", " ")
+        .str.strip_chars()
+    )
+    return _null_if_empty(out)
+
+
+def clean_forename(e: pl.Expr) -> pl.Expr:
+    """clean_name without leading titles (Mr, Miss, ...), which some agencies key in."""
+    titles = "|".join(TITLES)
+    return _null_if_empty(clean_name(e).str.replace(rf"^(?:(?:{titles}) )+", ""))
+
+
+def soundex(e: pl.Expr) -> pl.Expr:
+    """American Soundex of an upper-case name (SMITH -> S530), null for no letters.
+
+    Vectorised: code every letter, collapse runs of one code, drop the first letter's code
+    and the vowels. H and W are removed before collapsing so letters they separate are
+    coded once, as the standard requires.
+    """
+    letters = e.str.replace_all(r"[^A-Z]", "")
+    first = letters.str.slice(0, 1)
+    first_code = first.str.replace_many(list(_SOUNDEX), list(_SOUNDEX.values()))
+    rest = letters.str.slice(1).str.replace_all("[HW]", "")
+    coded = first_code + rest.str.replace_many(list(_SOUNDEX), list(_SOUNDEX.values()))
+    for d in "0123456":
+        coded = coded.str.replace_all(f"{d}+", d)
+    tail = coded.str.slice(1).str.replace_all("0", "")
+    return pl.when(letters.str.len_chars() > 0).then((first + tail + "000").str.slice(0, 4))
+
+
+def normalise_postcode(e: pl.Expr) -> pl.Expr:
+    """'ct119aa' -> 'CT11 9AA'; text that is not a full postcode is kept compact and upper-case."""
+    compact = _ascii_upper(e).str.replace_all(r"[^A-Z0-9]", "")
+    formatted = compact.str.head(-3) + " " + compact.str.tail(3)
+    return _null_if_empty(
+        pl.when(compact.str.contains(_POSTCODE_RE)).then(formatted).otherwise(compact)
+    )
+
+
+def postcode_parts(pc: pl.Expr) -> list[pl.Expr]:
+    """Validity, sector ('CT11 9') and district ('CT11') of a normalised postcode."""
+    valid = pc.str.contains(r"^[A-Z]{1,2}[0-9][0-9A-Z]? [0-9][A-Z]{2}$").fill_null(False)
+    return [
+        valid.alias("pc_valid"),
+        pl.when(valid).then(pc.str.head(-2)).alias("pc_sector"),
+        pl.when(valid).then(pc.str.head(-4)).alias("pc_district"),
+    ]
+
+
+def normalise_address(e: pl.Expr) -> pl.Expr:
+    """A canonical address text: upper-case, words expanded, flats as 'FLAT 3 12 HIGH STREET'.
+
+    Commas separate parts (premise/street, locality, town); a trailing postcode is dropped
+    because the postcode is compared on its own.
+    """
+    s = (
+        _ascii_upper(e)
+        .str.replace_all(r"['’`.]", "")
+        .str.replace_all(r"[^A-Z0-9,/]+", " ")
+        .str.replace_all(r" ?/ ?", "/")
+        .str.replace_all(r" ?, ?", ", ")
+        .str.strip_chars(" ,")
+    )
+    for abbr, word in ADDRESS_WORDS.items():
+        s = s.str.replace_all(rf"\b{abbr}\b", word)
+    s = s.str.replace_all(r"\bFLAT NO\b", "FLAT")
+    # "3/12 High St" and "Flat 3/12 High St": flat 3 of number 12.
+    s = s.str.replace(r"^(?:FLAT )?([0-9]+[A-Z]?)/([0-9]+[A-Z]?)\b", "FLAT ${1} ${2}")
+    s = s.str.replace_all("/", " ")
+    # A number followed by a comma belongs with the street after it: "12, High St".
+    s = s.str.replace_all(r"\b([0-9]+[A-Z]?), ", "${1} ")
+    s = s.str.replace_all(r"(^|, |[0-9][A-Z]? |[0-9] )ST ([A-Z])", "${1}SAINT ${2}")
+    s = s.str.replace_all(r"\bST\b", "STREET")
+    s = s.str.replace(_POSTCODE_IN_TEXT_RE, "")
+    s = (
+        s.str.replace_all(r" +", " ")
+        .str.replace_all(r"(, )+", ", ")
+        .str.replace_all(r" ,", ",")
+        .str.strip_chars(" ,")
+    )
+    return _null_if_empty(s)
+
+
+ADDRESS_PARTS = ("flat", "house", "premise", "street", "street_name", "street_type", "locality")
+
+
+def add_address_parts(frame: pl.DataFrame, col: str = "addr") -> pl.DataFrame:
+    """Add flat, house number, premise, street (and its name and type) and locality of
+    the normalised address in `col`.
+
+    With a house number, premise is the number and street the words after it up to the
+    street type ("HIGH STREET"). Without one, a house name and its street are written
+    with or without commas ("ROSE COTTAGE, MILL LANE" / "ROSE COTTAGE MILL LANE") and
+    cannot be told apart reliably, so premise and street are both the whole first line:
+    the name and the street up to its type word. Built in steps (each step reads the
+    columns of the one before) so that no expression is evaluated twice.
+    """
+    types = rf"\b(?:{_STREET_TYPE_RE})\b"
+    flat_re = r"\bFLAT ([0-9]+[A-Z]?|[A-Z])\b"
+    addr = pl.col(col)
+    out = frame.with_columns(
+        addr.str.extract(flat_re, 1).alias("flat"),
+        addr.str.replace(flat_re + ",? ?", "").str.strip_chars(" ,").alias("_rest"),
+    )
+    rest = pl.col("_rest")
+    out = out.with_columns(
+        rest.str.extract(r"\b([0-9]+[A-Z]?)\b", 1).alias("house"),
+        rest.str.extract(r"\b[0-9]+[A-Z]?\b ?(.*)$", 1).str.strip_chars(" ,").alias("_after"),
+        rest.str.extract(r"^([^,]*(?:, [^,]*)?)", 1).str.replace_all(",", "").alias("_two"),
+    )
+    house, after = pl.col("house"), pl.col("_after")
+    out = out.with_columns(
+        pl.when(house.is_not_null())
+        .then(pl.coalesce(after.str.extract(rf"(?:^|, )([^,]*{types})", 1), after.str.extract(r"^([^,]+)", 1)))
+        .otherwise(pl.coalesce(pl.col("_two").str.extract(rf"^(.*{types})", 1), rest.str.extract(r"^([^,]+)", 1)))
+        .str.strip_chars()
+        .alias("_street"),
+        # What follows the street (town, locality), when the street is at the front.
+        pl.when(house.is_not_null()).then(after).otherwise(rest).str.replace_all(",", "").alias("_tail"),
+    )
+    street, tail = pl.col("_street"), pl.col("_tail")
+    out = out.with_columns(
+        pl.coalesce(house, street).alias("premise"),
+        _null_if_empty(street).alias("street"),
+        pl.coalesce(street.str.extract(rf"^(.+) (?:{_STREET_TYPE_RE})$", 1), _null_if_empty(street))
+        .alias("street_name"),
+        street.str.extract(rf" ({_STREET_TYPE_RE})$", 1).alias("street_type"),
+        _null_if_empty(
+            pl.when(tail.str.starts_with(street)).then(tail.str.strip_prefix(street))
+            .str.replace_all(r"\bKENT\b", "").str.replace_all(" +", " ").str.strip_chars()
+        ).alias("locality"),
+    )
+    return out.drop("_rest", "_after", "_two", "_street", "_tail")
+
+
+def clean_id(e: pl.Expr) -> pl.Expr:
+    return _null_if_empty(_ascii_upper(e).str.replace_all(r"[^A-Z0-9]", ""))
+
+
+def parse_date(e: pl.Expr) -> pl.Expr:
+    """A date from 'YYYY-MM-DD' or 'DD/MM/YYYY' text (the two forms the contract allows)."""
+    return pl.coalesce(
+        e.str.to_date("%Y-%m-%d", strict=False), e.str.to_date("%d/%m/%Y", strict=False)
+    )
+
+
+@lru_cache(maxsize=1)
+def nickname_groups() -> pl.DataFrame:
+    """name -> sorted list of the canonical names it can stand for (a name may be in several)."""
+    table = pl.read_csv(NICKNAMES_PATH, schema={"canonical": pl.Utf8, "name": pl.Utf8})
+    return (
+        table.select(clean_name(pl.col("canonical")), clean_name(pl.col("name")))
+        .unique()
+        .group_by("name")
+        .agg(pl.col("canonical").sort().alias("fn_groups"))
+    )
+
+
+def _distinct_map(frame: pl.DataFrame, col: str, exprs: list[pl.Expr]) -> pl.DataFrame:
+    """Apply expressions to the distinct values of one column and join the result back."""
+    distinct = frame.select(pl.col(col)).unique().with_columns(exprs)
+    return frame.join(distinct, on=col, how="left", nulls_equal=True)
+
+
+def standardise(records: pl.DataFrame) -> pl.DataFrame:
+    """The comparison fields of every record (architecture.md `records` in, one row out each).
+
+    Output columns: source, record_id, record_date and
+    fn_first, fn_middle, fn_middle_first, fn_canon, fn_canon2, fn_initial (forename: a
+    name in two nickname groups, like SAM, has both canonicals); sn, sn_compact,
+    sn_first_part, sn_last_part, sn_soundex (surname); dob, dob_y, dob_m, dob_d, dob_s;
+    sex; pc, pc_valid, pc_sector, pc_district; addr, flat, house, premise, street,
+    street_name, street_type;
+    upn, nino, pnc_id, uprn (cleaned) and nino_auth/upn_auth/pnc_id_auth (issued by
+    that agency).
+    """
+    r = records
+    if r.schema.get("dob") == pl.Utf8:
+        r = r.with_columns(parse_date(pl.col("dob")).alias("dob"))
+    base = r.select(
+        "source", "record_id", "record_date",
+        pl.col("forename").alias("_fn"), pl.col("surname").alias("_sn"),
+        pl.col("dob").cast(pl.Date),
+        pl.col("gender").alias("_sex"), pl.col("address").alias("_addr"),
+        pl.col("postcode").alias("_pc"),
+        *[clean_id(pl.col(c)).alias(c) for c in ("upn", "nino", "pnc_id", "uprn")],
+    )
+    base = _distinct_map(base, "_fn", [clean_forename(pl.col("_fn")).alias("fn_clean")])
+    base = _distinct_map(base, "_sn", [clean_name(pl.col("_sn")).alias("sn")])
+    base = _distinct_map(base, "_pc", [normalise_postcode(pl.col("_pc")).alias("pc")])
+    base = _distinct_map(base, "_addr", [normalise_address(pl.col("_addr")).alias("addr")])
+    base = base.join(add_address_parts(base.select("addr").unique()), on="addr", how="left", nulls_equal=True)
+
+    base = base.with_columns(
+        pl.col("fn_clean").str.extract(r"^(\S+)", 1).alias("fn_first"),
+        pl.col("fn_clean").str.extract(r"^\S+ (.+)$", 1).alias("fn_middle"),
+        pl.col("fn_clean").str.extract(r"^\S+ (\S+)", 1).alias("fn_middle_first"),
+        pl.col("sn").str.extract(r"^(\S+)", 1).alias("sn_first_part"),
+        pl.col("sn").str.extract(r"(\S+)$", 1).alias("sn_last_part"),
+        pl.col("sn").str.replace_all(" ", "").alias("sn_compact"),
+    )
+    base = base.join(nickname_groups(), left_on="fn_first", right_on="name", how="left")
+    src = pl.col("source")
+    return base.with_columns(
+        pl.coalesce(pl.col("fn_groups").list.first(), pl.col("fn_first")).alias("fn_canon"),
+        pl.coalesce(pl.col("fn_groups").list.last(), pl.col("fn_first")).alias("fn_canon2"),
+        pl.col("fn_first").str.slice(0, 1).alias("fn_initial"),
+        soundex(pl.col("sn_compact")).alias("sn_soundex"),
+        pl.col("dob").dt.year().alias("dob_y"),
+        pl.col("dob").dt.month().alias("dob_m"),
+        pl.col("dob").dt.day().alias("dob_d"),
+        pl.col("dob").dt.strftime("%Y%m%d").alias("dob_s"),
+        pl.when(pl.col("_sex").str.to_uppercase().str.strip_chars().is_in(["M", "F"]))
+        .then(pl.col("_sex").str.to_uppercase().str.strip_chars())
+        .alias("sex"),
+        *postcode_parts(pl.col("pc")),
+        *[
+            (src.is_in(list(auth)) & pl.col(c).is_not_null()).alias(f"{c}_auth")
+            for c, auth in ID_AUTHORITY.items()
+        ],
+    ).select(
+        "source", "record_id", "record_date",
+        "fn_first", "fn_middle", "fn_middle_first", "fn_canon", "fn_canon2", "fn_initial",
+        "sn", "sn_compact", "sn_first_part", "sn_last_part", "sn_soundex",
+        "dob", "dob_y", "dob_m", "dob_d", "dob_s", "sex",
+        "pc", "pc_valid", "pc_sector", "pc_district",
+        "addr", "flat", "house", "premise", "street", "street_name", "street_type",
+        "upn", "nino", "pnc_id", "uprn", "nino_auth", "upn_auth", "pnc_id_auth",
+    )
+
+
+def corroborate_ids(std: pl.DataFrame, min_records: int = 2) -> pl.DataFrame:
+    """Add `<id>_firm`: an issued identifier seen on at least `min_records` records with
+    the same date of birth.
+
+    A few identifiers are keyed against the wrong row and so carry a stranger's value;
+    such a value is almost never repeated with this person's date of birth. Only firm
+    identifiers are strong enough to keep two records apart (twins each have their own
+    UPN on every census return); a lone conflicting one only weighs against a match.
+    """
+    return std.with_columns(
+        (pl.col(f"{c}_auth") & (pl.len().over(c, "dob") >= min_records)).alias(f"{c}_firm")
+        for c in PERSON_IDS
+    )
+

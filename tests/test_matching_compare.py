@@ -1,0 +1,178 @@
+"""Comparison levels: table-driven cases per comparison, symmetry as a property."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from matching.compare import COMPARISONS, compare_pairs, levels_frame
+from matching.score import Weights, score_pairs
+from matching.standardise import corroborate_ids, standardise
+
+BASE = {
+    "source": "police", "record_id": "a", "record_date": date(2014, 1, 1),
+    "forename": "John", "surname": "Smith", "dob": date(1980, 3, 12), "gender": "M",
+    "address": "12 High Street, Ramsgate", "postcode": "CT11 9AA",
+    "upn": None, "nino": None, "pnc_id": None, "uprn": None, "tenancy_ref": None,
+}
+SCHEMA = {
+    "source": pl.Utf8, "record_id": pl.Utf8, "record_date": pl.Date, "forename": pl.Utf8,
+    "surname": pl.Utf8, "dob": pl.Date, "gender": pl.Utf8, "address": pl.Utf8,
+    "postcode": pl.Utf8, "upn": pl.Utf8, "nino": pl.Utf8, "pnc_id": pl.Utf8, "uprn": pl.Utf8,
+    "tenancy_ref": pl.Utf8,
+}
+
+
+def compare(a: dict, b: dict, *, swap: bool = False) -> dict:
+    rows = [{**BASE, **a, "record_id": "a"}, {**BASE, **b, "record_id": "b"}]
+    prof = corroborate_ids(standardise(pl.DataFrame(rows, schema=SCHEMA)), min_records=1).with_row_index("pid")
+    l, r = (1, 0) if swap else (0, 1)
+    pairs = pl.DataFrame({"pid_l": [l], "pid_r": [r]}, schema={"pid_l": pl.UInt32, "pid_r": pl.UInt32})
+    out = compare_pairs(pairs, prof)
+    return {k: (None if v is None else str(v)) for k, v in out.row(0, named=True).items()}
+
+
+CASES = [
+    # (comparison, a, b, expected level, description)
+    ("forename", {}, {}, "exact", "same forename"),
+    ("forename", {"forename": "william"}, {"forename": "Bill"}, "nickname", "William / Bill"),
+    ("forename", {"forename": "Elizabeth"}, {"forename": "Lizzie"}, "nickname", "Elizabeth / Lizzie"),
+    ("forename", {"forename": "Liam"}, {"forename": "Billy"}, "nickname", "two nicknames of William"),
+    ("forename", {"forename": "John Paul"}, {"forename": "Paul"}, "swapped", "goes by the middle name"),
+    ("forename", {"forename": "Paul John"}, {"forename": "John Paul"}, "swapped", "first/middle swapped"),
+    ("forename", {"forename": "Jonathan"}, {"forename": "Jonathon"}, "jw_high", "spelling variant"),
+    ("forename", {"forename": "John"}, {"forename": "Johm"}, "jw_low", "one-letter typo in a short name"),
+    ("forename", {"forename": "J"}, {"forename": "John"}, "initial", "initial only"),
+    ("forename", {"forename": "Jack"}, {"forename": "Oliver"}, "different", "different names"),
+    ("forename", {"forename": None}, {}, None, "blank forename is no evidence"),
+    ("surname", {"surname": "Smith-Jones"}, {"surname": "Jones"}, "part", "double-barrelled, second part"),
+    ("surname", {"surname": "Smith Jones"}, {"surname": "SMITH"}, "part", "double-barrelled, first part"),
+    ("surname", {"surname": "O'Brien"}, {"surname": "OBRIEN"}, "exact", "punctuation ignored"),
+    ("surname", {"surname": "Mc Donald"}, {"surname": "McDonald"}, "exact", "space inside a surname"),
+    ("surname", {"surname": "Thompson"}, {"surname": "Thomson"}, "jw_high", "spelling variant"),
+    ("surname", {"surname": "Smith"}, {"surname": "Smyth"}, "jw_low", "one-letter variant"),
+    ("surname", {"surname": "Smith"}, {"surname": "Khan"}, "different", "changed surname"),
+    ("dob", {}, {}, "exact", "same date"),
+    ("dob", {"dob": date(1980, 3, 12)}, {"dob": date(1980, 12, 3)}, "transposed", "day/month swapped"),
+    ("dob", {"dob": date(1980, 3, 12)}, {"dob": date(1980, 3, 13)}, "typo", "one digit off (day)"),
+    ("dob", {"dob": date(1980, 3, 12)}, {"dob": date(1990, 3, 12)}, "typo", "one digit off (year)"),
+    ("dob", {"dob": date(1980, 3, 12)}, {"dob": date(1980, 3, 21)}, "typo", "adjacent digits swapped"),
+    ("dob", {"dob": date(1980, 3, 12)}, {"dob": date(1980, 7, 25)}, "same_year", "same year only"),
+    ("dob", {"dob": date(1980, 3, 12)}, {"dob": date(2005, 6, 1)}, "different", "father and son"),
+    ("dob", {"dob": None}, {}, None, "blank date of birth"),
+    ("address", {"address": "Flat 3, 12 High St"}, {"address": "3/12 High Street"}, "dwelling",
+     "flat 3/12 written two ways"),
+    ("address", {"address": "12 High Street Flat 3"}, {"address": "Flat 3, 12 High St"}, "dwelling",
+     "flat after the street"),
+    ("address", {"address": "Flat 3, 12 High St"}, {"address": "Flat 4, 12 High St"}, "other_flat",
+     "same building, another flat: a different dwelling"),
+    ("address", {"address": "12 High St"}, {"address": "Flat 3, 12 High St"}, "flat_missing",
+     "flat left off one record"),
+    ("address", {"address": "12 High St"}, {"address": "12A High St"}, "street",
+     "12 and 12A are different houses"),
+    ("address", {"address": "12 High St", "postcode": "CT11 9AA"}, {"address": "12 High St", "postcode": "CT11 9AB"},
+     "dwelling", "postcode mistyped, same house"),
+    ("address", {"address": "12 High St", "postcode": None}, {"address": "12 High Street"}, "dwelling",
+     "postcode blank"),
+    ("address", {"address": None}, {}, "postcode", "only the postcode to go on"),
+    ("address", {"uprn": "100023"}, {"uprn": "100023", "address": "somewhere else"}, "uprn", "same UPRN"),
+    ("address", {"address": "5 Mill Lane", "postcode": "CT11 9ZZ"}, {"postcode": "CT11 9AA"}, "sector",
+     "moved within the sector"),
+    ("address", {"address": "5 Mill Lane", "postcode": "CT9 1AA"}, {}, "different", "moved town"),
+    ("address", {"address": None, "postcode": None}, {}, None, "nothing to compare"),
+    ("address", {"address": "12 Hop Lane"}, {"address": "12 Hop Place"}, "street",
+     "close street names of different types are different streets"),
+    ("address", {"address": "12 High Stret"}, {"address": "12 High Street"}, "dwelling",
+     "a typo in the street"),
+    ("address", {"address": "Rose Cottage, Mill Lane"}, {"address": "ROSE COTTAGE MILL LN"}, "dwelling",
+     "a house name with or without commas"),
+    ("nino", {"nino": "AB123456C"}, {"nino": "ab 12 34 56 c"}, "same", "NINO spacing and case"),
+    ("nino", {"nino": "AB123456C", "source": "dwp_benefits"}, {"nino": "ZZ999999Z", "source": "dwp_employment"},
+     "different_issuer", "two DWP NINOs differ"),
+    ("nino", {"nino": "AB123456C", "source": "dwp_benefits"}, {"nino": "ZZ999999Z", "source": "housing"},
+     "different", "housing quoting a different NINO is weaker"),
+    ("upn", {"upn": None}, {"upn": "U1"}, None, "missing on one side"),
+    ("gender", {"gender": "M"}, {"gender": "F"}, "different", "gender differs"),
+    ("gender", {"gender": "U"}, {"gender": "F"}, None, "unknown gender"),
+]
+
+
+@pytest.mark.parametrize("comparison, a, b, expected, description", CASES, ids=[c[-1] for c in CASES])
+def test_comparison_level(comparison, a, b, expected, description):
+    assert compare(a, b)[comparison] == expected, description
+    assert compare(a, b, swap=True)[comparison] == expected, f"{description} (sides swapped)"
+
+
+def test_every_level_has_a_label_and_a_weight():
+    table = levels_frame()
+    weights = Weights().table()
+    assert table.height == weights.height == sum(len(c.levels) for c in COMPARISONS)
+    assert table["label"].null_count() == 0
+    # Levels are ordered best first: weights never increase down a comparison's levels,
+    # except identifier "different" levels which are all strong negatives.
+    for comp in ("forename", "surname", "dob", "address"):
+        w = weights.filter(pl.col("comparison") == comp)["weight"].to_list()
+        assert w[0] == max(w), comp
+        assert w[-1] == min(w), comp
+
+
+def test_reason_reads_the_levels():
+    a = {"nino": "AB123456C", "source": "dwp_benefits", "surname": "Thompson", "dob": date(1980, 3, 12)}
+    b = {"nino": "AB123456C", "source": "housing", "surname": "Thomson", "dob": date(1980, 12, 3)}
+    rows = [{**BASE, **a, "record_id": "a"}, {**BASE, **b, "record_id": "b"}]
+    prof = corroborate_ids(standardise(pl.DataFrame(rows, schema=SCHEMA)), min_records=1).with_row_index("pid")
+    pairs = pl.DataFrame({"pid_l": [0], "pid_r": [1]}, schema={"pid_l": pl.UInt32, "pid_r": pl.UInt32})
+    reason = score_pairs(compare_pairs(pairs, prof))["reason"][0]
+    assert reason.startswith("same NINO")
+    assert "surname Jaro-Winkler >= 0.92" in reason
+    assert "date of birth day/month swapped" in reason
+
+
+names = st.sampled_from(["John", "Jon", "Jonathan", "J", "Bill", "William", "Liam", "Mary Jane",
+                         "Jane", "Smith-Jones", "Jones", "Smith", None])
+dobs = st.one_of(st.none(), st.dates(min_value=date(1950, 1, 1), max_value=date(2012, 12, 31)),
+                 st.sampled_from([date(1980, 3, 12), date(1980, 12, 3), date(1980, 3, 13)]))
+addresses = st.sampled_from(["Flat 3, 12 High St", "3/12 High Street", "12 High St", "12A High St",
+                             "Flat 4, 12 High St", "5 Mill Lane", None])
+postcodes = st.sampled_from(["CT11 9AA", "CT11 9AB", "CT9 1AA", None])
+ids = st.sampled_from(["X1", "X2", None])
+sources = st.sampled_from(["police", "dwp_benefits", "school_census", "housing"])
+person = st.fixed_dictionaries({
+    "forename": names, "surname": names, "dob": dobs, "address": addresses, "postcode": postcodes,
+    "nino": ids, "upn": ids, "pnc_id": ids, "uprn": ids, "source": sources,
+    "gender": st.sampled_from(["M", "F", None]),
+})
+
+
+@settings(max_examples=120, deadline=None)
+@given(person, person)
+def test_comparisons_and_scores_are_symmetric(a, b):
+    rows = [{**BASE, **a, "record_id": "a"}, {**BASE, **b, "record_id": "b"}]
+    prof = corroborate_ids(standardise(pl.DataFrame(rows, schema=SCHEMA)), min_records=1).with_row_index("pid")
+    pairs = pl.DataFrame({"pid_l": [0, 1], "pid_r": [1, 0]}, schema={"pid_l": pl.UInt32, "pid_r": pl.UInt32})
+    scored = score_pairs(compare_pairs(pairs, prof))
+    there, back = scored.row(0, named=True), scored.row(1, named=True)
+    for c in COMPARISONS:
+        assert there[c.name] == back[c.name], c.name
+    assert there["probability"] == pytest.approx(back["probability"])
+    assert there["guard"] == back["guard"]
+
+
+def test_a_lone_conflicting_identifier_is_not_a_confirmed_conflict():
+    """A NINO keyed against the wrong row is seen once; a person's own is seen again."""
+    rows = [
+        {**BASE, "source": "dwp_benefits", "record_id": "a1", "nino": "AA111111A"},
+        {**BASE, "source": "dwp_benefits", "record_id": "a2", "nino": "AA111111A"},
+        {**BASE, "source": "dwp_benefits", "record_id": "b1", "nino": "BB222222B"},
+        {**BASE, "source": "dwp_benefits", "record_id": "c1", "nino": "CC333333C", "dob": date(1970, 1, 1)},
+        {**BASE, "source": "dwp_benefits", "record_id": "c2", "nino": "CC333333C", "dob": date(1970, 1, 1)},
+    ]
+    prof = corroborate_ids(standardise(pl.DataFrame(rows, schema=SCHEMA))).with_row_index("pid")
+    assert prof["nino_firm"].to_list() == [True, True, False, True, True]
+    pairs = pl.DataFrame({"pid_l": [0, 0], "pid_r": [2, 3]}, schema={"pid_l": pl.UInt32, "pid_r": pl.UInt32})
+    levels = compare_pairs(pairs, prof)["nino"].cast(pl.Utf8).to_list()
+    assert levels == ["different", "different_issuer"]

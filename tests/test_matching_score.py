@@ -1,0 +1,103 @@
+"""Scoring: guards, frequency-based and conditional weights, on hand-written level rows."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from matching.compare import BY_NAME, COMPARISONS
+from matching.score import GUARD_CAP, Weights, score_pairs
+
+ALL_NULL = {c.name: None for c in COMPARISONS}
+
+
+def scored(*rows: dict, weights: Weights | None = None) -> pl.DataFrame:
+    """Score rows of comparison levels (unnamed comparisons are null) and tf values."""
+    full = [{"pid_l": 0, "pid_r": i + 1, **ALL_NULL, **r} for i, r in enumerate(rows)]
+    frame = pl.DataFrame(full).with_columns(
+        pl.col(c.name).cast(pl.Utf8).cast(c.dtype) for c in COMPARISONS
+    )
+    return score_pairs(frame, weights or Weights(prior=1e-4))
+
+
+SAME_PERSON = {"forename": "exact", "surname": "exact", "dob": "exact", "address": "dwelling"}
+
+GUARD_CASES = [
+    ("twins at one home", {**SAME_PERSON, "forename": "different"}, "twins"),
+    ("twins, one date of birth mistyped", {**SAME_PERSON, "forename": "different", "dob": "typo"}, "twins"),
+    ("a shared UPN makes a different forename a middle name, not a twin",
+     {**SAME_PERSON, "forename": "different", "upn": "same"}, None),
+    ("father and son: same name and home, different dates of birth", {**SAME_PERSON, "dob": "different"},
+     "dob_conflict"),
+    ("same birth year only is still a different person", {**SAME_PERSON, "dob": "same_year"}, "dob_conflict"),
+    ("two confirmed NINOs and nothing else in common",
+     {"forename": "different", "surname": "exact", "nino": "different_issuer"}, "id_conflict"),
+    ("a wrong NINO is forgiven when name and date of birth agree",
+     {**SAME_PERSON, "nino": "different_issuer"}, None),
+    ("twins named Jack Thomas and Thomas are not forgiven their UPNs",
+     {**SAME_PERSON, "forename": "swapped", "upn": "different_issuer"}, "id_conflict"),
+    ("a child's UPN conflict is forgiven at home with the date of birth blank",
+     {**SAME_PERSON, "dob": None, "upn": "different_issuer"}, None),
+    ("an adult's NINO conflict is not (a father and son may share a name and home)",
+     {**SAME_PERSON, "dob": None, "nino": "different_issuer"}, "id_conflict"),
+    ("an unconfirmed different NINO is only evidence", {**SAME_PERSON, "nino": "different"}, None),
+]
+
+
+@pytest.mark.parametrize("description, levels, guard", GUARD_CASES, ids=[c[0] for c in GUARD_CASES])
+def test_guards(description, levels, guard):
+    row = scored(levels).row(0, named=True)
+    assert row["guard"] == guard, description
+    if guard:
+        assert row["probability"] <= GUARD_CAP
+        assert "guard:" in row["reason"]
+
+
+def test_identity_override_marks_forgiven_conflicts_only():
+    out = scored({**SAME_PERSON, "nino": "different_issuer"},
+                 {"forename": "different", "nino": "different_issuer"}, SAME_PERSON)
+    assert out["identity_override"].to_list() == [True, False, False]
+
+
+def test_more_agreement_scores_higher():
+    out = scored(
+        {"forename": "exact", "surname": "exact", "dob": "exact", "address": "dwelling", "nino": "same"},
+        SAME_PERSON,
+        {**SAME_PERSON, "address": "different"},
+        {**SAME_PERSON, "address": "different", "dob": "typo"},
+        {"forename": "exact", "surname": "exact"},
+    )
+    w = out["match_weight"].to_list()
+    assert w == sorted(w, reverse=True) and len(set(w)) == len(w)
+
+
+def test_rare_values_weigh_more_than_common_ones():
+    common = {**SAME_PERSON, "address": "different", "tf_forename": 0.05, "tf_surname": 0.02}
+    rare = {**SAME_PERSON, "address": "different", "tf_forename": 0.0001, "tf_surname": 0.0001}
+    out = scored(common, rare)
+    assert out["match_weight"][1] - out["match_weight"][0] > 10
+    assert out["probability"][1] > out["probability"][0]
+
+
+def test_a_shared_surname_says_little_at_home():
+    w = Weights(prior=1e-4)
+    out = scored({"surname": "exact", "address": "dwelling"}, {"surname": "exact", "address": "street"}, weights=w)
+    surname_at_home = out["match_weight"][0] - w.prior_weight - w.weight("address", "dwelling")
+    surname_elsewhere = out["match_weight"][1] - w.prior_weight - w.weight("address", "street")
+    assert surname_at_home < 1 < surname_elsewhere
+
+
+def test_prior_moves_every_score_equally():
+    low = scored(SAME_PERSON, weights=Weights(prior=1e-6))["match_weight"][0]
+    high = scored(SAME_PERSON, weights=Weights(prior=1e-3))["match_weight"][0]
+    assert high - low == pytest.approx(Weights(prior=1e-3).prior_weight - Weights(prior=1e-6).prior_weight)
+
+
+def test_weights_table_covers_every_level():
+    table = Weights().table()
+    expected = {(c.name, k) for c in COMPARISONS for k, _ in c.levels}
+    assert set(zip(table["comparison"], table["level"])) == expected
+    for c in ("forename", "surname", "dob", "address", "gender"):
+        ms = table.filter(pl.col("comparison") == c)["m"].sum()
+        assert ms == pytest.approx(1.0, abs=0.02), f"{c}: m over levels should sum to 1"
+    assert BY_NAME["address"].label("other_flat") == "same building, different flat"
