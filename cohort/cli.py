@@ -4,6 +4,8 @@
     cohort demo [--workdir DIR]
     cohort schedule --drops DIR --db FILE --out DIR [--cron "0 6 2 * *"]
     cohort generate --households N --out DIR [--seed S] [--as-of YYYY-MM-DD]
+    cohort claims submit --window-end YYYY-MM-DD --db FILE [--by NAME]
+    cohort explain FAMILY_ID --db FILE
 
 Errors a data officer can act on (a missing file, a missing column) are printed as one
 plain sentence naming the file, row and column, with exit status 2; nothing is written.
@@ -57,7 +59,32 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--out", type=Path, required=True)
     gen.add_argument("--seed", type=int, default=1)
     gen.add_argument("--as-of", type=_date, default=date(2014, 3, 31))
+
+    claims = sub.add_parser("claims", help="the payment-by-results claims ledger")
+    claims_sub = claims.add_subparsers(dest="claims_command", required=True)
+    submit = claims_sub.add_parser("submit", help="record a claim window's payable results as claimed")
+    submit.add_argument("--window-end", required=True, type=_date, help="the as-of date of the window's run")
+    submit.add_argument("--db", required=True, type=Path, help="the DuckDB warehouse file")
+    submit.add_argument("--by", default=None, help="who submits (default: the login name)")
+
+    explain = sub.add_parser("explain", help="a family's audit trail: every flag and result traced to source rows")
+    explain.add_argument("family_id")
+    explain.add_argument("--db", required=True, type=Path, help="the DuckDB warehouse file")
     return p
+
+
+def _claims_or_explain(args: argparse.Namespace) -> None:
+    """The ledger and audit commands; their refusals become one plain sentence (exit 2)."""
+    from cohort.claims import ClaimsError, submit
+    from cohort.explain import ExplainError, explain_db
+
+    try:
+        if args.command == "claims":
+            print(submit(args.db, args.window_end, by=args.by).text())
+        else:
+            print(explain_db(args.db, args.family_id))
+    except (ClaimsError, ExplainError) as exc:
+        raise _UserError(str(exc)) from exc
 
 
 def _run(input_dir: Path, as_of: date, db: Path, out: Path, programme: str, rules: Path | None) -> dict:
@@ -114,6 +141,8 @@ def main(argv: list[str] | None = None) -> int:
             from flows.schedule import serve
 
             serve(args.drops, args.db, args.out, args.programme, args.cron)
+        elif args.command in ("claims", "explain"):
+            _claims_or_explain(args)
         elif args.command == "generate":
             from data_samples.generator import generate
 

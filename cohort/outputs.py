@@ -12,6 +12,7 @@ import duckdb
 import polars as pl
 
 from cohort.reference import PROGRAMME_CRITERIA
+from cohort.results import read_results
 
 RESULTS_COLUMNS = ("family_id", "result", "achieved_on", "payment_gbp", "already_claimed")
 REJECTED_COLUMNS = ("file", "row", "column", "value", "reason")
@@ -42,16 +43,15 @@ def families(con: duckdb.DuckDBPyConnection, programme: str) -> pl.DataFrame:
 
 
 def results(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """Results are a later issue: until then the file carries its header only."""
-    return pl.DataFrame(
-        schema={
-            "family_id": pl.Utf8,
-            "result": pl.Utf8,
-            "achieved_on": pl.Date,
-            "payment_gbp": pl.Float64,
-            "already_claimed": pl.Int8,
-        }
-    )
+    """The window's results after the claims ledger (the `results` mart; header only when
+    no results stage has run, or in a phase2 run)."""
+    frame = read_results(con)
+    return frame.select(RESULTS_COLUMNS).with_columns(
+        pl.col("family_id", "result").cast(pl.Utf8),
+        pl.col("achieved_on").cast(pl.Date),
+        pl.col("payment_gbp").cast(pl.Float64),
+        pl.col("already_claimed").cast(pl.Int8),
+    ).sort("family_id", "result")
 
 
 def rejected(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:

@@ -57,6 +57,8 @@ class Results:
     crime_asb_education_share: float
     progress_to_work_share: float
     continuous_employment_share: float
+    # Police event types that count as an ASB event for the results (rules.md "Phase 1 results").
+    asb_event_types: tuple[str, ...] = ("asb_incident", "asbo", "asb_injunction", "asb_contract")
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,6 @@ def load_ruleset(path: str | Path | None = None) -> RuleSet:
     return RuleSet(
         identification=Identification(**_tuples(raw["identification"])),
         phase2=Phase2(**raw["phase2"]),
-        results=Results(**raw["results"]),
+        results=Results(**_tuples(raw["results"])),
         source=str(path),
     )

@@ -92,6 +92,8 @@ class EventGenerator:
         self.w = world
         self.mess = mess
         self.rng = np.random.default_rng([seed, 20140331])
+        # Results intents draw from their own stream, so the rows drawn before them stay as they were.
+        self.results_rng = np.random.default_rng([seed, 31415])
         self.t = to_days(world.as_of)
         self.ws = to_days(months_before(world.as_of, window_months))  # window is (ws, t]
         self.hh = world.p_household
@@ -401,6 +403,7 @@ class EventGenerator:
         recent = rng.random(len(first)) < 0.08
         parts.append({"pid": first[recent], "event": np.full(recent.sum(), "employment_start"),
                       "event_date": self.t - rng.integers(0, 200, recent.sum())})
+        self.claimants, self.claim_start = first, start[: len(first)]
         return benefits, _cat(parts)
 
     def housing(self) -> tuple[Rows, Rows]:
@@ -528,12 +531,57 @@ class EventGenerator:
         parts.append({"pid": teen[ok], "issue": np.full(ok.sum(), "under_18_conception"), "recorded_date": day[ok]})
         return _cat(parts)
 
+    def turnaround(self, rows: dict[str, Rows]) -> None:
+        """Results intents: some troubled households are worked with from an attachment day
+        (`h_attach`, 1 to 21 months before T). Some had a burst of ASB incidents in the six
+        months before it and fewer, or none, since; some claimants start work after it, a
+        share of them 13 weeks before T to the day (or a day short). Only police ASB incidents
+        and employment starts are added: no identification criterion reads them, though a
+        police row can still be someone's most recent address. Whether a result is achieved
+        is decided by the oracle reading the rows, never by these intents.
+        """
+        rng, t = self.results_rng, self.t
+        troubled = self.h_tier >= 1
+        self.h_attach = np.where(troubled, t - rng.integers(30, 640, self.n_h), NULL)
+
+        burst = troubled & (rng.random(self.n_h) < 0.35)
+        idx = np.nonzero(self.in_members(burst) & (self.age_t >= 12))[0]
+        order = np.lexsort((rng.random(len(idx)), self.hh[idx]))
+        idx = idx[order]
+        _, first = np.unique(self.hh[idx], return_index=True)
+        who = idx[first]
+        attach = self.h_attach[self.hh[who]]
+        n_before = rng.integers(2, 6, len(who))
+        n_after = rng.choice([0, 0, 1, 1, 2, 3], len(who))
+        pid_b = np.repeat(who, n_before)
+        day_b = np.repeat(attach, n_before) - rng.integers(0, 182, len(pid_b))
+        pid_a = np.repeat(who, n_after)
+        day_a = t - rng.integers(0, 182, len(pid_a))
+        pid = np.concatenate([pid_b, pid_a])
+        day = np.concatenate([day_b, day_a])
+        keep = age_at(self.dob[pid], day) >= 10
+        police = rows["police"].cols
+        extra = {"pid": pid[keep], "event_date": day[keep], "event_type": np.full(keep.sum(), "asb_incident")}
+        rows["police"] = Rows({k: np.concatenate([police[k], extra[k]]) for k in police})
+
+        claimant_attach = self.h_attach[self.hh[self.claimants]]
+        can = ((claimant_attach != NULL) & (self.claim_start <= claimant_attach)
+               & (rng.random(len(self.claimants)) < 0.3))
+        who = self.claimants[can]
+        start = t - rng.integers(60, 300, len(who))
+        edge = rng.random(len(who)) < self.mess.boundary * 5
+        start[edge] = t - 91 + rng.integers(0, 2, edge.sum())  # 13 weeks on T, or a day short
+        ok = start > claimant_attach[can]
+        employment = rows["dwp_employment"].cols
+        extra = {"pid": who[ok], "event": np.full(ok.sum(), "employment_start"), "event_date": start[ok]}
+        rows["dwp_employment"] = Rows({k: np.concatenate([employment[k], extra[k]]) for k in employment})
+
     def all(self) -> dict[str, Rows]:
         """Every extract's clean rows (housing_asb has no pid: it is per tenancy)."""
         census, exclusions = self.school()
         benefits, employment = self.dwp()
         housing, housing_asb = self.housing()
-        return {
+        rows = {
             "police": self.police(),
             "youth_offending": self.youth_offending(),
             "school_census": census,
@@ -545,3 +593,5 @@ class EventGenerator:
             "social_care": self.social_care(),
             "health": self.health(),
         }
+        self.turnaround(rows)
+        return rows

@@ -7,11 +7,19 @@ shaped exactly as data-contract section 1 and messy the way agency data is, and
 `DIR/truth/` with the true person and family behind every row and the criteria an
 independent reading of rules.md gives on the clean truth (`data_samples.oracle`).
 Same seed, same bytes. See data_samples/README.md for the kinds and rates of mess.
+
+Payment by results: `extracts/engagements.csv` (family_id, attached_on, key_worker) engages
+ENGAGED_SHARE of the families automatic or discretionary at T, under the family_id the
+pipeline publishes for them when it links every row right (`expected_family_ids`), and
+`truth/results.csv` (true_family_id, result, achieved_on, payment_gbp) holds the results
+of the claim window ending on T for a first run on an empty warehouse and ledger
+(`oracle.family_results`): families not engaged are attached on T.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import random
 import zipfile
@@ -28,10 +36,11 @@ from data_samples import mess as m
 from data_samples import names
 from data_samples.events import NULL, PERSON_SOURCES, EventGenerator, Rows
 from data_samples.mess import MessRates
-from data_samples.oracle import PersonEvents, Record, Tenancy, evaluate
+from data_samples.oracle import PersonEvents, Record, Tenancy, evaluate, family_results
 from data_samples.world import ADDRESS_VARIANTS, NO_DATE, World, build_world, to_days
 
 PERSON_COLUMNS = ("record_id", "forename", "surname", "dob", "gender", "address", "postcode")
+ENGAGED_SHARE = 0.75  # of the families in the programme at T, given an engagements row
 EXTRA_COLUMNS: dict[str, tuple[str, ...]] = {
     "police": ("pnc_id", "event_date", "event_type"),
     "youth_offending": ("pnc_id", "offence_date", "outcome_date", "outcome"),
@@ -118,6 +127,8 @@ class Drop:
     person_family: dict[int, int]
     families: list[dict]
     counts: dict = field(default_factory=dict)
+    engagements: pl.DataFrame | None = None  # family_id, attached_on, key_worker
+    results: list[dict] = field(default_factory=list)  # dwelling, result, achieved_on, payment_gbp
 
 
 def person_id(pid: int) -> str:
@@ -432,6 +443,9 @@ def _oracle(world: World, rows: dict[str, Rows], placed: dict[str, np.ndarray], 
         elif name == "health":
             for p, k, d in zip(pids, cols["issue"].tolist(), _dates(cols["recorded_date"])):
                 people[p].health.append((k, d))
+        elif name == "dwp_employment":
+            for p, k, d in zip(pids, cols["event"].tolist(), _dates(cols["event_date"])):
+                people[p].employment.append((k, d))
 
     h = rows["housing"].cols
     by_ref: dict[str, list] = {}
@@ -446,7 +460,61 @@ def _oracle(world: World, rows: dict[str, Rows], placed: dict[str, np.ndarray], 
         interventions.setdefault(ref, []).append((k, d))
     records = (Record(name, rid, p, d, dw) for name, *parts in record_parts for rid, p, d, dw in zip(*parts))
     postcodes = dict(enumerate(world.d_postcode))
-    return evaluate(world.as_of, records, tenancies, people, interventions, postcodes, rs)
+    dwelling_of, families = evaluate(world.as_of, records, tenancies, people, interventions, postcodes, rs)
+    return dwelling_of, families, _OracleInputs(tenancies, people, interventions)
+
+
+@dataclass
+class _OracleInputs:
+    """The clean truth the oracle read, kept for the results truth."""
+
+    tenancies: list[Tenancy]
+    people: dict[int, PersonEvents]
+    interventions: dict[str, list]
+
+
+def expected_family_ids(records: pl.DataFrame, person_family: dict[int, int]) -> dict[int, str]:
+    """Dwelling -> the family_id the pipeline gives that family when it links every row right.
+
+    architecture.md: person_id = "P" + sha1(smallest "source:record_id" of the person)[:10],
+    family_id = "F" + sha1(smallest person_id of the family)[:10]. A programme's
+    engagements extract names families by these published ids, so the generator can only
+    write engagements the pipeline recognises by computing them from the truth; where the
+    pipeline links a family differently, the engagement names an id it does not have and
+    the family falls back to its first identification, as in real data.
+    """
+    def sha(text: str) -> str:
+        return hashlib.sha1(text.encode("utf-8")).hexdigest()[:10]
+
+    keys = records.group_by("pid").agg(pl.concat_str(["source", pl.lit(":"), "record_id"]).min().alias("key"))
+    pid_of = {p: "P" + sha(k) for p, k in keys.iter_rows()}
+    smallest: dict[int, str] = {}
+    for p, dw in person_family.items():
+        if p in pid_of and (dw not in smallest or pid_of[p] < smallest[dw]):
+            smallest[dw] = pid_of[p]
+    return {dw: "F" + sha(p) for dw, p in smallest.items()}
+
+
+def _engagements(families: list[dict], ids: dict[int, str], world: World, h_attach: np.ndarray, as_of: date,
+                 seed: int) -> tuple[pl.DataFrame, dict[int, date]]:
+    """Engagement rows for ENGAGED_SHARE of the families in the programme at T, under the
+    family_id the pipeline publishes, attached on the household's attachment day from the
+    events' results intents (else 1 to 21 months before T)."""
+    rng = np.random.default_rng([seed, 555])
+    household_of = {int(d): h for h, d in enumerate(world.h_dwelling.tolist()) if d >= 0}
+    programme = [f["dwelling"] for f in families if f["status"] in ("automatic", "discretionary")]
+    chosen = [dw for dw, u in zip(programme, rng.random(len(programme))) if u < ENGAGED_SHARE]
+    back = rng.integers(30, 640, len(chosen))
+    days = [int(h_attach[household_of[dw]]) if dw in household_of and h_attach[household_of[dw]] != NULL
+            else to_days(as_of) - int(b) for dw, b in zip(chosen, back)]
+    attached = {dw: day for dw, day in zip(chosen, _dates(np.array(days, dtype=np.int64)))}
+    workers = rng.integers(1, 60, len(chosen))
+    frame = pl.DataFrame(
+        {"family_id": [ids[dw] for dw in chosen], "attached_on": [attached[dw] for dw in chosen],
+         "key_worker": [f"KW{w:03d}" for w in workers]},
+        schema={"family_id": pl.String, "attached_on": pl.Date, "key_worker": pl.String},
+    ).sort("family_id")
+    return frame, attached
 
 
 def build(households: int, seed: int = 1, as_of: date = date(2014, 3, 31), mess: MessRates | None = None,
@@ -455,7 +523,8 @@ def build(households: int, seed: int = 1, as_of: date = date(2014, 3, 31), mess:
     rates = mess or MessRates()
     rs = ruleset or load_ruleset()
     world = build_world(households, seed, as_of, rates)
-    rows = EventGenerator(world, seed, rates, rs.identification.crime_window_months).all()
+    events = EventGenerator(world, seed, rates, rs.identification.crime_window_months)
+    rows = events.all()
     rng = np.random.default_rng([seed, 4242])
     r = random.Random(seed * 7_919 + 3)
     for name in EXTRACTS:
@@ -466,14 +535,18 @@ def build(households: int, seed: int = 1, as_of: date = date(2014, 3, 31), mess:
     written = {name: _frame(name, rows[name].cols, person_cols.get(name), rng) for name in EXTRACTS}
     placed = {name: _placed(cols) for name, cols in person_cols.items()}
     del person_cols
-    person_family, families = _oracle(world, rows, placed, rs)
+    person_family, families, inputs = _oracle(world, rows, placed, rs)
     records = pl.concat([
         pl.DataFrame({"source": [name] * len(rows[name]), "record_id": rows[name].cols["record_id"].tolist(),
                       "pid": rows[name].cols["pid"]}, schema={"source": pl.String, "record_id": pl.String,
                                                               "pid": pl.Int64})
         for name in PERSON_SOURCES
     ])
-    drop = Drop(world, rows, written, records, person_family, families)
+    engagements, attached = _engagements(families, expected_family_ids(records, person_family), world,
+                                         events.h_attach, as_of, seed)
+    results = family_results(as_of, person_family, families, inputs.tenancies, inputs.people,
+                             inputs.interventions, attached, rs)
+    drop = Drop(world, rows, written, records, person_family, families, engagements=engagements, results=results)
     drop.counts = {
         "households": households,
         "persons": int(records["pid"].n_unique()),
@@ -482,6 +555,8 @@ def build(households: int, seed: int = 1, as_of: date = date(2014, 3, 31), mess:
         "extracts": {name: written[name].height for name in EXTRACTS},
         "status": dict(sorted(Counter(f["status"] for f in families).items())),
         "p2_status": dict(sorted(Counter(f["p2_status"] for f in families).items())),
+        "engagements": engagements.height,
+        "results": dict(sorted(Counter(r["result"] for r in results).items())),
     }
     return drop
 
@@ -510,6 +585,8 @@ def generate(out_dir: str | Path, households: int, seed: int = 1, as_of: date = 
             _write_xlsx(frame, extracts / f"{name}.xlsx")
         else:
             frame.write_csv(extracts / f"{name}.csv")
+    (extracts / "engagements.xlsx").unlink(missing_ok=True)
+    drop.engagements.write_csv(extracts / "engagements.csv", date_format="%Y-%m-%d")
     _write_truth(drop, truth)
     manifest = {
         "generator": "data_samples.generator",
@@ -553,6 +630,11 @@ def _write_truth(drop: Drop, truth: Path) -> None:
     schema = {c: (pl.String if c in ("true_family_id", "district", "status", "p2_status") else pl.Int64)
               for c in columns}
     pl.DataFrame([{c: row[c] for c in columns} for row in rows], schema=schema).write_csv(truth / "families.csv")
+    pl.DataFrame(
+        [{"true_family_id": family_id(r["dwelling"]), "result": r["result"], "achieved_on": r["achieved_on"],
+          "payment_gbp": float(r["payment_gbp"])} for r in drop.results],
+        schema={"true_family_id": pl.String, "result": pl.String, "achieved_on": pl.Date, "payment_gbp": pl.Float64},
+    ).sort("true_family_id", "result").write_csv(truth / "results.csv", date_format="%Y-%m-%d", float_precision=2)
 
 
 def _write_xlsx(frame: pl.DataFrame, path: Path) -> None:

@@ -14,14 +14,20 @@ Readings fixed here where rules.md leaves room (documented in data_samples/READM
   (T - 12 months, T]; `looked_after` takes the same window;
 - phase 2's adult offence needs the person to be 18+ on the event date;
 - phase 2 reuses phase 1's tests with the phase 2 window.
+
+Phase 1 results (`family_results`) are read for a first run on an empty warehouse and ledger:
+the families in the programme are those automatic or discretionary at T (first identified
+at T, so criterion 2 "at identification" is criterion 2 at T), attached on their engagement
+date or else on T. The readings the pipeline's SQL states in sql/results/*.yml apply.
 """
 
 from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
-from datetime import date
+from datetime import date, timedelta
 from fractions import Fraction
 from typing import Iterable, NamedTuple
 
@@ -204,6 +210,7 @@ class PersonEvents:
     benefits: list[tuple[str, date, date | None]] = field(default_factory=list)
     social_care: list[tuple[str, date, date | None]] = field(default_factory=list)
     health: list[tuple[str, date]] = field(default_factory=list)
+    employment: list[tuple[str, date]] = field(default_factory=list)  # (event, event_date)
 
 
 def education_met(person: PersonEvents, as_of: date, rs: RuleSet) -> bool:
@@ -424,3 +431,174 @@ def evaluate(
         row.update(evaluate_family(members, people, list(listed.values()), interventions, as_of, rs))
         out.append(row)
     return dwelling_of, out
+
+
+PROGRAMME_STATUSES = ("automatic", "discretionary")
+PROGRAMME_EVENTS = ("work_programme_start", "esf_start")
+
+
+def in_period(d: date | None, end: date, months: int) -> bool:
+    """(end - N months, end]: the baseline before attachment, the outcome period before T."""
+    return d is not None and months_before(end, months) < d <= end
+
+
+def _at_most(outcome: int, baseline: int, reduction: float) -> bool:
+    """outcome <= (1 - reduction) x baseline, exactly."""
+    return outcome <= (1 - _exact(reduction)) * baseline
+
+
+def asb_events(people: list[PersonEvents], tenancies: list[Tenancy], interventions: dict[str, list[tuple[str, date]]],
+               end: date, months: int, rs: RuleSet) -> int:
+    """Members' police ASB rows plus housing ASB interventions on tenancies listing a member."""
+    police = sum(1 for p in people for d, kind in p.police
+                 if kind in rs.results.asb_event_types and in_period(d, end, months))
+    housing = sum(1 for ref in {t.ref for t in tenancies} for kind, d in interventions.get(ref, ())
+                  if kind in rs.identification.housing_asb_types and in_period(d, end, months))
+    return police + housing
+
+
+def minor_offences(people: list[PersonEvents], end: date, months: int, rs: RuleSet) -> int:
+    adult = rs.identification.adult_age
+    return sum(1 for p in people for offence, outcome in p.youth
+               if age_on(p.dob, offence) < adult and in_period(outcome, end, months))
+
+
+def child_school_ok(person: PersonEvents, as_of: date, rs: RuleSet) -> bool:
+    """Fewer than 3 fixed exclusions, none permanent, absence below 15 % over the last terms."""
+    ident = rs.identification
+    terms = last_terms(as_of, ident.education_terms)
+    span_start, span_end = term_bounds(*terms[-1])[0], term_bounds(*terms[0])[1]
+    kinds = [kind for d, kind in person.exclusions if span_start <= d <= span_end]
+    if "permanent" in kinds or kinds.count("fixed") >= ident.fixed_exclusions_min:
+        return False
+    rows = [c for c in person.census if (c[0], c[1]) in set(terms)]
+    possible, unauthorised = sum(c[3] for c in rows), sum(c[4] for c in rows)
+    return possible == 0 or unauthorised < _exact(ident.absence_threshold) * possible
+
+
+def crime_asb_education(people: list[PersonEvents], tenancies: list[Tenancy],
+                        interventions: dict[str, list[tuple[str, date]]], as_of: date, attached_on: date,
+                        education_at_identification: bool, rs: RuleSet) -> bool:
+    res = rs.results
+    parts = []
+    if education_at_identification:
+        children = [p for p in people if age_on(p.dob, as_of) < rs.identification.adult_age]
+        parts.append(all(child_school_ok(p, as_of, rs) for p in children))
+    asb_before = asb_events(people, tenancies, interventions, attached_on, res.baseline_months, rs)
+    if asb_before:
+        asb_after = asb_events(people, tenancies, interventions, as_of, res.outcome_months, rs)
+        parts.append(_at_most(asb_after, asb_before, res.asb_reduction))
+    offences_before = minor_offences(people, attached_on, res.baseline_months, rs)
+    if offences_before:
+        offences_after = minor_offences(people, as_of, res.outcome_months, rs)
+        parts.append(_at_most(offences_after, offences_before, res.offending_reduction))
+    return bool(parts) and all(parts)
+
+
+def continuous_employment(adults: list[PersonEvents], as_of: date, attached_on: date, rs: RuleSet) -> date | None:
+    """The earliest day an adult on benefit at attachment reached the weeks in work, if in the outcome period."""
+    res, ident = rs.results, rs.identification
+    best = None
+    for p in adults:
+        on = [b for b, start, end in p.benefits
+              if b in ident.out_of_work_benefits and start <= attached_on and (end is None or end >= attached_on)]
+        if not on:
+            continue
+        if any(kind in PROGRAMME_EVENTS and in_period(d, as_of, res.work_programme_exclusion_months)
+               for kind, d in p.employment):
+            continue
+        weeks = max(res.employment_weeks.get(b, res.employment_weeks_default) for b in on)
+        breaks = [d for kind, d in p.employment if kind == "employment_end" and d <= as_of]
+        breaks += [start for b, start, _ in p.benefits if b in ident.out_of_work_benefits and start <= as_of]
+        for kind, started in p.employment:
+            if kind != "employment_start" or not attached_on < started <= as_of:
+                continue
+            if any(b > started for b in breaks):
+                continue
+            reached = started + timedelta(weeks=weeks)
+            if in_period(reached, as_of, res.outcome_months) and (best is None or reached < best):
+                best = reached
+    return best
+
+
+def progress_to_work(adults: list[PersonEvents], as_of: date, rs: RuleSet) -> date | None:
+    starts = [d for p in adults for kind, d in p.employment
+              if kind in PROGRAMME_EVENTS and in_period(d, as_of, rs.results.progress_to_work_months)]
+    return min(starts) if starts else None
+
+
+def results_payment(attached_on: date, rs: RuleSet) -> Decimal | None:
+    """R: the part of the family's total not paid as the attachment fee of its financial year."""
+    year = attached_on.year if attached_on.month >= 4 else attached_on.year - 1
+    share = rs.results.attachment_fee_share.get(str(year))
+    if share is None:
+        return None
+    total = Decimal(str(rs.results.total_per_family_gbp))
+    return (total * (1 - Decimal(str(share)))).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
+def pay(achieved: dict[str, date], attached_on: date, rs: RuleSet) -> dict[str, Decimal]:
+    """Payments for one window on an empty ledger: in result order, never beyond R in all,
+    no progress_to_work when continuous_employment is achieved."""
+    r = results_payment(attached_on, rs)
+    shares = {"crime_asb_education": rs.results.crime_asb_education_share,
+              "continuous_employment": rs.results.continuous_employment_share,
+              "progress_to_work": rs.results.progress_to_work_share}
+    left = r or Decimal(0)
+    out = {}
+    for result in ("crime_asb_education", "continuous_employment", "progress_to_work"):
+        if result not in achieved:
+            continue
+        if r is None or (result == "progress_to_work" and "continuous_employment" in achieved):
+            out[result] = Decimal("0.00")
+            continue
+        full = (r * Decimal(str(shares[result]))).quantize(Decimal("0.01"), ROUND_HALF_UP)
+        out[result] = min(full, left)
+        left -= out[result]
+    return out
+
+
+def family_results(
+    as_of: date,
+    dwelling_of: dict[int, int],
+    families: list[dict],
+    tenancies: list[Tenancy],
+    people: dict[int, PersonEvents],
+    interventions: dict[str, list[tuple[str, date]]],
+    attached: dict[int, date],
+    rs: RuleSet,
+) -> list[dict]:
+    """Phase 1 results on an empty warehouse: one dict (dwelling, result, achieved_on,
+    payment_gbp) per result achieved by a family automatic or discretionary at T."""
+    members: dict[int, set[int]] = {}
+    for p, dw in dwelling_of.items():
+        members.setdefault(dw, set()).add(p)
+    tenancies_of: dict[int, list[Tenancy]] = {}
+    for t in tenancies:
+        for p in t.persons:
+            tenancies_of.setdefault(p, []).append(t)
+    adult_age = rs.identification.adult_age
+    out = []
+    for fam in families:
+        if fam["status"] not in PROGRAMME_STATUSES:
+            continue
+        dw = fam["dwelling"]
+        attached_on = attached.get(dw, as_of)
+        if attached_on > as_of:
+            continue
+        ids = sorted(members[dw])
+        ps = [people[m] for m in ids]
+        adults = [p for p in ps if age_on(p.dob, as_of) >= adult_age]
+        listed = list({id(t): t for m in ids for t in tenancies_of.get(m, ())}.values())
+        achieved: dict[str, date] = {}
+        if crime_asb_education(ps, listed, interventions, as_of, attached_on, bool(fam["education"]), rs):
+            achieved["crime_asb_education"] = as_of
+        ce = continuous_employment(adults, as_of, attached_on, rs)
+        if ce is not None:
+            achieved["continuous_employment"] = ce
+        ptw = progress_to_work(adults, as_of, rs)
+        if ptw is not None:
+            achieved["progress_to_work"] = ptw
+        for result, gbp in pay(achieved, attached_on, rs).items():
+            out.append({"dwelling": dw, "result": result, "achieved_on": achieved[result], "payment_gbp": gbp})
+    return out

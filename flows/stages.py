@@ -17,11 +17,13 @@ from typing import Any, Callable
 import polars as pl
 
 from cohort import outputs, rules
+from cohort import results as payment_results
 from cohort.reference import DISTRICTS
 from cohort.ruleset import RuleSet
 from cohort.warehouse import append_table, connect, read_table, table_exists, write_table
 from matching.households import form_households
 from matching.pipeline import link_persons
+from reports.claims import write_claim_workbook
 from reports.district_lists import write_district_lists
 from schemas.ingest import RawDrop, read_drop, validate_drop
 from schemas.registry import EXTRACTS
@@ -158,6 +160,12 @@ def _record_history(con, s: RunSettings, families: pl.DataFrame) -> None:
     append_table(con, "family_history", hist)
 
 
+def results(s: RunSettings) -> dict[str, Any]:
+    """Phase 1 payment by results: what can be claimed in the window ending on the as-of date."""
+    with connect(s.work_db) as con:
+        return payment_results.evaluate_results(con, s.programme, s.ruleset, s.as_of, s.run_id)
+
+
 def export(s: RunSettings) -> dict[str, Any]:
     """Write the data contract's files into the staging folder."""
     with connect(s.work_db) as con:
@@ -173,6 +181,8 @@ def export(s: RunSettings) -> dict[str, Any]:
             .to_list()
         )
         written = outputs.write_csv_exports(con, s.staging, s.programme)
+        claim = (payment_results.claim_workbook_frames(con, s.as_of)
+                 if s.programme == payment_results.PROGRAMME else None)
     paths = write_district_lists(
         s.staging / "district_lists",
         families=families,
@@ -183,6 +193,10 @@ def export(s: RunSettings) -> dict[str, Any]:
         missing_extracts=missing,
         run_id=s.run_id,
     )
+    claim_books = [
+        write_claim_workbook(s.staging / "claims" / f"{s.as_of.isoformat()}.xlsx", **claim,
+                             as_of=s.as_of, run_id=s.run_id)
+    ] if claim else []
     (s.staging / "settings.json").write_text(s.to_json() + "\n", encoding="utf-8")
     by_district = (
         families.filter(pl.col("status") != "not_eligible")
@@ -191,7 +205,8 @@ def export(s: RunSettings) -> dict[str, Any]:
         .sort("district", "status")
     )
     return {
-        "files": sorted([p.name for p in written] + [f"district_lists/{p.name}" for p in paths]),
+        "files": sorted([p.name for p in written] + [f"district_lists/{p.name}" for p in paths]
+                        + [f"claims/{p.name}" for p in claim_books]),
         "families_by_district": by_district.to_dicts(),
         "districts": list(DISTRICTS),
     }
@@ -206,6 +221,7 @@ STAGES: list[Stage] = [
     ("match", match),
     ("households", households),
     ("rules", flag),
+    ("results", results),
     ("export", export),
 ]
 

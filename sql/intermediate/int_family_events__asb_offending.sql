@@ -1,0 +1,111 @@
+-- The ASB events and minors' proven offences of programme families, marked with the
+-- results period they fall in (rules.md "Phase 1 results"; periods from
+-- int_family_attachment, both read as (start, end]):
+--   asb_event      a member's police row of a type in $asb_event_types, or a housing
+--                  intervention of a type in $housing_asb_types on a tenancy a member is
+--                  listed on (any stg_housing row of the tenancy_ref linked to a member),
+--                  counted once per family
+--   minor_offence  a youth_offending row of a member under $adult_age on offence_date,
+--                  dated by outcome_date (the date proven)
+-- When attachment is less than $outcome_months months before T the periods overlap, and an
+-- event in both is in both. Grain: one row per family x input row in either period.
+
+with
+
+attachment as (
+    select
+        fa.family_id,
+        fa.baseline_after,
+        fa.attached_on,
+        fa.outcome_after
+    from int_family_attachment as fa
+),
+
+police_asb as (
+    select
+        me.family_id,
+        'asb_event' as kind,
+        me.source,
+        me.record_id,
+        me.person_id,
+        me.event_date,
+        me.event_type as value
+    from int_member_events__linked as me
+    where me.source = 'police'
+      and list_contains($asb_event_types, me.event_type)
+),
+
+minor_offences as (
+    select
+        me.family_id,
+        'minor_offence' as kind,
+        me.source,
+        me.record_id,
+        me.person_id,
+        me.event_date,
+        'proven offence (' || coalesce(me.event_type, 'outcome not given') || ')' as value
+    from int_member_events__linked as me
+    where me.source = 'youth_offending'
+      and me.age_at_event < $adult_age
+),
+
+member_tenancies as (
+    select distinct
+        lk.family_id,
+        h.tenancy_ref
+    from stg_housing as h
+    inner join int_person_links__members as lk
+        on lk.source = 'housing' and lk.record_id = h.record_id
+),
+
+housing_asb as (
+    select
+        mt.family_id,
+        'asb_event' as kind,
+        'housing_asb' as source,
+        a.record_id,
+        cast(null as varchar) as person_id,
+        a.intervention_date as event_date,
+        a.intervention || ' on tenancy ' || a.tenancy_ref as value
+    from stg_housing_asb as a
+    inner join member_tenancies as mt on mt.tenancy_ref = a.tenancy_ref
+    where list_contains($housing_asb_types, a.intervention)
+),
+
+events as (
+    select * from police_asb
+    union all select * from minor_offences
+    union all select * from housing_asb
+),
+
+placed as (
+    select
+        e.family_id,
+        e.kind,
+        e.source,
+        e.record_id,
+        e.person_id,
+        e.event_date,
+        e.value,
+        e.event_date > fa.baseline_after and e.event_date <= fa.attached_on as in_baseline,
+        e.event_date > fa.outcome_after and e.event_date <= $as_of as in_outcome
+    from events as e
+    inner join attachment as fa on fa.family_id = e.family_id
+),
+
+final as (
+    select
+        p.family_id,
+        p.kind,
+        p.source,
+        p.record_id,
+        p.person_id,
+        p.event_date,
+        p.value,
+        p.in_baseline,
+        p.in_outcome
+    from placed as p
+    where p.in_baseline or p.in_outcome
+)
+
+select * from final

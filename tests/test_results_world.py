@@ -1,0 +1,184 @@
+"""A hand-built world for the results and claims tests, and the tests of its plumbing.
+
+`ResultsWorld` is the rules tests' `World` plus what the results read beyond a month's
+extracts: the engagements extract and the warehouse history (earlier months in
+family_history and identification_history). `results(as_of)` runs the phase1 rules and
+then the results stage exactly as a monthly run does (this month appended to
+family_history in between), on one connection, so several windows and the claims ledger
+can be played in order.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import duckdb
+import polars as pl
+import pytest
+
+from cohort.results import RESULTS, evaluate_results
+from cohort.rules import evaluate
+from cohort.ruleset import RuleSet, load_ruleset
+from test_rules_world import World
+
+T = date(2014, 3, 31)
+ADULT = date(1980, 5, 5)
+CHILD = date(2003, 5, 5)  # 10 at T
+
+ENGAGEMENT_SCHEMA = {"family_id": pl.Utf8, "attached_on": pl.Date, "key_worker": pl.Utf8, "row_number": pl.Int64}
+HISTORY_SCHEMA = {"as_of": pl.Date, "programme": pl.Utf8, "family_id": pl.Utf8, "district": pl.Utf8,
+                  "members": pl.Int64, "criteria_met": pl.Int64, "status": pl.Utf8}
+
+
+def d(text: str) -> date:
+    return date.fromisoformat(text)
+
+
+def results_ruleset(**results: Any) -> RuleSet:
+    """The default rule set with some [results] settings changed."""
+    rs = load_ruleset()
+    fixed = {k: tuple(v) if isinstance(v, list) else v for k, v in results.items()}
+    return dataclasses.replace(rs, results=dataclasses.replace(rs.results, **fixed))
+
+
+class ResultsWorld(World):
+    """A World with engagements and earlier months' identification."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.engagements: list[dict[str, Any]] = []
+        self.history: list[dict[str, Any]] = []
+        self.con: duckdb.DuckDBPyConnection | None = None
+
+    def engaged(self, attached_on: date, family: str = "F1") -> "ResultsWorld":
+        self.engagements.append({"family_id": family, "attached_on": attached_on, "key_worker": "KW",
+                                 "row_number": len(self.engagements) + 2})
+        return self
+
+    def identified(self, as_of: date, family: str = "F1", status: str = "automatic",
+                   education: bool = False) -> "ResultsWorld":
+        """The family was identified with `status` in an earlier month (criterion 2 as given)."""
+        self.history.append({"as_of": as_of, "family_id": family, "status": status, "education": education})
+        return self
+
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        con = super().connect()
+        con.from_arrow(pl.DataFrame(self.engagements, schema=ENGAGEMENT_SCHEMA).to_arrow()).create("stg_engagements")
+        hist = pl.DataFrame(
+            [{"as_of": h["as_of"], "programme": "phase1", "family_id": h["family_id"], "district": "Dartford",
+              "members": 1, "criteria_met": 3, "status": h["status"]} for h in self.history],
+            schema=HISTORY_SCHEMA,
+        )
+        con.from_arrow(hist.to_arrow()).create("family_history")
+        con.execute(
+            "create table identification_history (as_of date, programme varchar, family_id varchar,"
+            " crime_asb boolean, education boolean, work boolean, local_discretion boolean, status varchar)"
+        )
+        for h in self.history:
+            con.execute(
+                "insert into identification_history values ($a, 'phase1', $f, true, $e, true, false, $s)",
+                {"a": h["as_of"], "f": h["family_id"], "e": h["education"], "s": h["status"]},
+            )
+        return con
+
+    def results(self, as_of: date = T, ruleset: RuleSet | None = None) -> "ResultsRun":
+        """One monthly run's rules and results stages at `as_of` (on the same connection each time)."""
+        rs = ruleset or load_ruleset()
+        if self.con is None:
+            self.con = self.connect()
+        con = self.con
+        families = evaluate(con, "phase1", rs, as_of)
+        con.execute("delete from family_history where as_of = $a", {"a": as_of})
+        con.register("_fam", families)
+        con.execute("insert into family_history select $a, 'phase1', family_id, district, members,"
+                    " criteria_met, status from _fam", {"a": as_of})
+        con.unregister("_fam")
+        summary = evaluate_results(con, "phase1", rs, as_of, run_id=f"test-{as_of}")
+        return ResultsRun(con, as_of, summary)
+
+
+@dataclasses.dataclass
+class ResultsRun:
+    con: duckdb.DuckDBPyConnection
+    as_of: date
+    summary: dict[str, Any]
+
+    def flag(self, result: str, family: str = "F1") -> dict[str, Any]:
+        rows = self.con.execute("select * from result_flags where family_id = $f and result = $r",
+                                {"f": family, "r": result}).pl().to_dicts()
+        assert len(rows) == 1, f"expected one {result} row for {family}, got {len(rows)}"
+        return rows[0]
+
+    def achieved(self, result: str, family: str = "F1") -> bool:
+        return self.flag(result, family)["achieved"]
+
+    def evidence(self, result: str, family: str = "F1") -> list[str]:
+        return sorted(e["record_id"] for e in self.flag(result, family)["evidence"])
+
+    def results(self) -> pl.DataFrame:
+        return self.con.execute("select * from results order by family_id, result").pl()
+
+    def payments(self, family: str = "F1") -> dict[str, tuple[Decimal, int, str]]:
+        """result -> (payment_gbp, already_claimed, payment_reason) for one family."""
+        return {r["result"]: (r["payment_gbp"], r["already_claimed"], r["payment_reason"])
+                for r in self.results().filter(pl.col("family_id") == family).to_dicts()}
+
+    def attachment(self, family: str = "F1") -> dict[str, Any]:
+        rows = self.con.execute("select * from int_family_attachment where family_id = $f", {"f": family}).pl()
+        assert rows.height == 1
+        return rows.row(0, named=True)
+
+
+def test_every_result_returns_one_row_per_programme_family_in_one_shape() -> None:
+    w = ResultsWorld().person("P1", ADULT, "F1").person("P2", ADULT, "F2").person("P3", ADULT, "F3")
+    w.identified(d("2013-06-30"), "F1").identified(d("2013-06-30"), "F2", "discretionary")
+    w.identified(d("2013-06-30"), "F3", "candidate")
+    run = w.results()
+    flags = run.con.execute("select * from result_flags").pl()
+    assert flags.columns == ["family_id", "result", "achieved", "achieved_on", "detail", "evidence"]
+    for result in RESULTS:
+        assert sorted(flags.filter(pl.col("result") == result)["family_id"]) == ["F1", "F2"], result
+    assert flags["detail"].null_count() == 0
+
+
+def test_a_family_identified_only_as_a_candidate_is_not_in_the_programme() -> None:
+    w = ResultsWorld().person("P1", ADULT).identified(d("2013-06-30"), status="candidate")
+    w.identified(d("2013-09-30"), status="automatic")
+    run = w.results()
+    assert run.attachment()["first_identified"] == d("2013-09-30")
+    w2 = ResultsWorld().person("P1", ADULT).identified(d("2013-06-30"), status="candidate")
+    assert w2.results().con.execute("select count(*) from int_family_attachment").fetchone()[0] == 0
+
+
+@pytest.mark.parametrize(
+    "engagements, expected, source",
+    [
+        ([], "2013-06-30", "first_identified"),
+        (["2013-02-01"], "2013-02-01", "engagements"),
+        (["2013-08-01", "2013-02-01"], "2013-02-01", "engagements"),
+    ],
+    ids=["no engagement: first identified", "engagement", "two engagements: the earliest"],
+)
+def test_attachment_date(engagements: list[str], expected: str, source: str) -> None:
+    w = ResultsWorld().person("P1", ADULT).identified(d("2013-06-30")).identified(d("2013-12-31"))
+    for day in engagements:
+        w.engaged(d(day))
+    a = w.results().attachment()
+    assert (a["attached_on"], a["attachment_source"]) == (d(expected), source)
+    assert a["baseline_after"] == {"2013-06-30": d("2012-12-30"), "2013-02-01": d("2012-08-01")}[expected]
+    assert a["outcome_after"] == d("2013-09-30")
+
+
+def test_the_current_month_counts_as_first_identification() -> None:
+    """A family automatic for the first time this month is in the programme from T."""
+    w = ResultsWorld().person("P1", ADULT, role="adult").person("P2", CHILD)
+    w.add("police", "P2", event_date=d("2014-01-01"), event_type="asbo")
+    w.add("dwp_benefits", "P1", benefit="JSA", spell_start=d("2012-01-01"))
+    w.add("school_exclusions", "P2", exclusion_date=d("2014-01-10"), exclusion_type="permanent")
+    run = w.results()
+    a = run.attachment()
+    assert (a["first_identified"], a["attached_on"], a["education_at_identification"]) == (T, T, True)
+    assert not run.achieved("crime_asb_education")
