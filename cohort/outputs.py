@@ -18,8 +18,8 @@ RESULTS_COLUMNS = ("family_id", "result", "achieved_on", "payment_gbp", "already
 REJECTED_COLUMNS = ("file", "row", "column", "value", "reason")
 
 
-def _write(frame: pl.DataFrame, path: Path) -> Path:
-    frame.write_csv(path, date_format="%Y-%m-%d", float_precision=4)
+def _write(frame: pl.DataFrame, path: Path, float_precision: int = 4) -> Path:
+    frame.write_csv(path, date_format="%Y-%m-%d", float_precision=float_precision)
     return path
 
 
@@ -67,6 +67,6 @@ def write_csv_exports(con: duckdb.DuckDBPyConnection, folder: Path, programme: s
     return [
         _write(person_links(con), folder / "person_links.csv"),
         _write(families(con, programme), folder / "families.csv"),
-        _write(results(con), folder / "results.csv"),
+        _write(results(con), folder / "results.csv", float_precision=2),  # pounds and pence
         _write(rejected(con), folder / "rejected_rows.csv"),
     ]

@@ -30,6 +30,15 @@ def summary_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
     by_status = summary.get("rules", {}).get("families_by_status", {})
     for status in STATUSES:
         rows.append({"section": "families by status", "item": status, "value": by_status.get(status, 0)})
+    res = summary.get("results", {})
+    if res:
+        rows.append({"section": "results (claim window to the as-of date)", "item": "programme families",
+                     "value": res.get("programme_families", 0)})
+        for result, r in sorted(res.get("by_result", {}).items()):
+            rows.append({"section": "results (claim window to the as-of date)", "item": result,
+                         "value": f"{r['results']} (payable £{r['payable_gbp']:,.0f})"})
+        rows.append({"section": "results (claim window to the as-of date)", "item": "engagements not matched",
+                     "value": res.get("engagements_not_matched", 0)})
     for r in summary.get("export", {}).get("families_by_district", []):
         rows.append({"section": "families by district", "item": f"{r['district']} / {r['status']}",
                      "value": r["len"]})
