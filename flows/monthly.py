@@ -112,7 +112,9 @@ def monthly_run(
             summary[name] = _as_task(name, fn)(settings)
             seconds = round(time.perf_counter() - started, 2)
             summary["stage_seconds"][name] = seconds
-            log.info("%s: done in %.1fs %s", name, seconds, _brief(summary[name]))
+            rows = sum(summary.get("validate", {}).get("rows_read", {}).values())
+            rate = f", {rows / seconds:,.0f} input rows/s" if rows and seconds > 0 else ""
+            log.info("%s: done in %.1fs%s %s", name, seconds, rate, _brief(summary[name]))
         _save_summary(settings.staging, summary)
         record = entry(outcome="succeeded", summary=summary)
         with connect(settings.work_db) as con:
