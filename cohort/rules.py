@@ -15,6 +15,7 @@ from typing import Any, Mapping
 import duckdb
 import polars as pl
 
+from cohort.reference import PROGRAMME_CRITERIA
 from cohort.ruleset import RuleSet
 from cohort.sqlrunner import bind, load_sql, materialise
 
@@ -32,17 +33,7 @@ INTERMEDIATES: tuple[str, ...] = (
 )
 
 # The criteria of each programme, in families.csv column order.
-PROGRAMMES: dict[str, tuple[str, ...]] = {
-    "phase1": ("crime_asb", "education", "work", "local_discretion"),
-    "phase2": (
-        "crime_asb",
-        "school_attendance",
-        "children_need_help",
-        "worklessness",
-        "domestic_abuse",
-        "health",
-    ),
-}
+PROGRAMMES = PROGRAMME_CRITERIA
 
 FLAGS_DDL = """
 create or replace table flags (
