@@ -6,6 +6,8 @@
     cohort generate --households N --out DIR [--seed S] [--as-of YYYY-MM-DD]
     cohort claims submit --window-end YYYY-MM-DD --db FILE [--by NAME]
     cohort explain FAMILY_ID --db FILE
+    cohort review import FILE --db FILE [--reviewer NAME]
+    cohort review export --db FILE --out FILE
 
 Errors a data officer can act on (a missing file, a missing column) are printed as one
 plain sentence naming the file, row and column, with exit status 2; nothing is written.
@@ -70,7 +72,33 @@ def _parser() -> argparse.ArgumentParser:
     explain = sub.add_parser("explain", help="a family's audit trail: every flag and result traced to source rows")
     explain.add_argument("family_id")
     explain.add_argument("--db", required=True, type=Path, help="the DuckDB warehouse file")
+
+    review = sub.add_parser("review", help="the data officer's match review workbook")
+    review_sub = review.add_subparsers(dest="review_command", required=True)
+    rimport = review_sub.add_parser("import", help="store the decisions of a filled-in match_review.xlsx")
+    rimport.add_argument("file", type=Path)
+    rimport.add_argument("--db", required=True, type=Path, help="the DuckDB warehouse file")
+    rimport.add_argument("--reviewer", default=None, help="reviewer for rows whose Reviewer cell is blank")
+    rexport = review_sub.add_parser("export", help="write match_review.xlsx from the warehouse's latest run")
+    rexport.add_argument("--db", required=True, type=Path, help="the DuckDB warehouse file")
+    rexport.add_argument("--out", required=True, type=Path, help="the workbook to write")
     return p
+
+
+def _review(args: argparse.Namespace) -> None:
+    """Import or export the review workbook; a refused workbook is one plain message (exit 2)."""
+    from cohort.review import ReviewError, export_from_warehouse, import_decisions
+
+    try:
+        if args.review_command == "import":
+            counts = import_decisions(args.file, args.db, reviewer=args.reviewer)
+            print(f"Imported {args.file.name}: " + ", ".join(f"{k} {v}" for k, v in counts.items())
+                  + ". The next run applies them.")
+        else:
+            counts = export_from_warehouse(args.db, args.out)
+            print(f"Wrote {args.out}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    except ReviewError as exc:
+        raise _UserError(str(exc)) from exc
 
 
 def _claims_or_explain(args: argparse.Namespace) -> None:
@@ -141,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
             from flows.schedule import serve
 
             serve(args.drops, args.db, args.out, args.programme, args.cron)
+        elif args.command == "review":
+            _review(args)
         elif args.command in ("claims", "explain"):
             _claims_or_explain(args)
         elif args.command == "generate":

@@ -62,11 +62,27 @@ class Results:
 
 
 @dataclass(frozen=True)
+class Matching:
+    """What match_review.xlsx asks a data officer (cohort/review.py): person pairs scored in
+    [review_reject, review_accept), pairs whose own evidence reaches review_accept but that
+    were kept apart (a guard, or a conflict with other records), and pairs linked only
+    through other records although they score below review_reject."""
+
+    review_accept: float = 0.95
+    review_reject: float = 0.5
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.review_reject < self.review_accept < 1.0:
+            raise ValueError("[matching] needs 0 <= review_reject < review_accept < 1")
+
+
+@dataclass(frozen=True)
 class RuleSet:
     identification: Identification
     phase2: Phase2
     results: Results
     source: str = field(default=str(DEFAULT_PATH))
+    matching: Matching = field(default_factory=Matching)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True, default=str)
@@ -98,4 +114,5 @@ def load_ruleset(path: str | Path | None = None) -> RuleSet:
         phase2=Phase2(**raw["phase2"]),
         results=Results(**_tuples(raw["results"])),
         source=str(path),
+        matching=Matching(**raw.get("matching", {})),
     )

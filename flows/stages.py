@@ -17,10 +17,13 @@ from typing import Any, Callable
 import polars as pl
 
 from cohort import outputs, rules
+from cohort import review as review_loop
 from cohort import results as payment_results
 from cohort.reference import DISTRICTS
 from cohort.ruleset import RuleSet
+from cohort.sqlrunner import run_sql
 from cohort.warehouse import append_table, connect, read_table, table_exists, write_table
+from matching import ids
 from matching.households import form_households
 from matching.pipeline import link_persons
 from reports.claims import write_claim_workbook
@@ -107,7 +110,8 @@ def match(s: RunSettings) -> dict[str, Any]:
     """Link every record to a person (standardise → block → compare → score → cluster)."""
     with connect(s.work_db) as con:
         recs = read_table(con, "records")
-        result = link_persons(recs)
+        must, cannot = review_loop.person_constraints(con)
+        result = link_persons(recs, must_link=must, cannot_link=cannot)
         write_table(con, "person_links", result.links)
         write_table(con, "persons", result.persons)
         write_table(con, "match_pairs", result.pairs)
@@ -130,6 +134,16 @@ def households(s: RunSettings) -> dict[str, Any]:
         write_table(con, "household_members", result.members)
         write_table(con, "families_base", result.families)
     return {"households": result.families.height, "persons_in_households": result.members.height}
+
+
+def stable_ids(s: RunSettings) -> dict[str, Any]:
+    """Keep last month's person and family ids (matching/ids.py), applying reviewers'
+    household decisions between the two."""
+    with connect(s.work_db) as con:
+        counts = ids.stabilise_persons(con, s.as_of)
+        counts |= review_loop.apply_household_decisions(con, s.as_of)
+        counts |= ids.stabilise_families(con, s.as_of)
+    return counts
 
 
 def flag(s: RunSettings) -> dict[str, Any]:
@@ -183,6 +197,12 @@ def export(s: RunSettings) -> dict[str, Any]:
         written = outputs.write_csv_exports(con, s.staging, s.programme)
         claim = (payment_results.claim_workbook_frames(con, s.as_of)
                  if s.programme == payment_results.PROGRAMME else None)
+        changes = run_sql(con, "marts/family_changes.sql", {"as_of": s.as_of, "programme": s.programme})
+        previous_as_of = con.execute(
+            "select max(as_of) from family_history where programme = $p and as_of < $as_of",
+            {"p": s.programme, "as_of": s.as_of}).fetchone()[0]
+        review = review_loop.write_review(con, s.staging / "match_review.xlsx", as_of=s.as_of, run_id=s.run_id,
+                                          matching=s.ruleset.matching)
     paths = write_district_lists(
         s.staging / "district_lists",
         families=families,
@@ -192,6 +212,8 @@ def export(s: RunSettings) -> dict[str, Any]:
         as_of=s.as_of,
         missing_extracts=missing,
         run_id=s.run_id,
+        changes=changes,
+        previous_as_of=previous_as_of,
     )
     claim_books = [
         write_claim_workbook(s.staging / "claims" / f"{s.as_of.isoformat()}.xlsx", **claim,
@@ -206,7 +228,8 @@ def export(s: RunSettings) -> dict[str, Any]:
     )
     return {
         "files": sorted([p.name for p in written] + [f"district_lists/{p.name}" for p in paths]
-                        + [f"claims/{p.name}" for p in claim_books]),
+                        + [f"claims/{p.name}" for p in claim_books] + ["match_review.xlsx"]),
+        **review,
         "families_by_district": by_district.to_dicts(),
         "districts": list(DISTRICTS),
     }
@@ -220,6 +243,7 @@ STAGES: list[Stage] = [
     ("records", records),
     ("match", match),
     ("households", households),
+    ("ids", stable_ids),
     ("rules", flag),
     ("results", results),
     ("export", export),

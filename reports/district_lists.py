@@ -1,7 +1,9 @@
 """The district identification workbooks: `<District>.xlsx`, the list each local operational group works from.
 
 Need to know: a district's book holds only the families whose dwelling is in that
-district, and of their members only name, date of birth and role. Families out of area
+district, and of their members only name, date of birth and role. Its "Changes since
+last run" sheet names only family ids and statuses of families the district has or had
+(one that moved away shows as "moved out", without saying where). Families out of area
 are in no district book (`out_of_area_families` hands them to the run summary). Every
 district gets a book, even an empty one, so a district sees "no families" rather than a
 missing file.
@@ -76,6 +78,12 @@ PHASE2_NOTE = (
 
 MAX_EVIDENCE_PER_CELL = 20
 SHEET_FAMILIES, SHEET_MEMBERS, SHEET_EVIDENCE, SHEET_SUMMARY = "Families", "Members", "Evidence", "Summary"
+SHEET_CHANGES = "Changes since last run"
+CHANGE_COLUMNS = {
+    "family_id": "Family ID", "change": "Change", "detail": "Detail",
+    "previous_status": "Previous status", "status": "Status",
+}
+CHANGE_ORDER = ("new", "status_changed", "moved_in", "merged", "split", "split_off", "moved_out", "left")
 
 FAMILY_COLUMNS = ("family_id", "district", "members", "criteria_met", "status")
 MEMBER_COLUMNS = {
@@ -114,8 +122,15 @@ def write_district_lists(
     as_of: date,
     missing_extracts: list[str],
     run_id: str,
+    changes: pl.DataFrame | None = None,
+    previous_as_of: date | None = None,
 ) -> list[Path]:
-    """Write `out_dir/<District>.xlsx` for each of the 12 districts; returns the paths in DISTRICTS order."""
+    """Write `out_dir/<District>.xlsx` for each of the 12 districts; returns the paths in DISTRICTS order.
+
+    `changes` (sql/marts/family_changes.sql: family_id, district, change, detail,
+    previous_status, status) fills each book's "Changes since last run" sheet with its own
+    district's rows; `previous_as_of` is the run they compare with (None: no earlier run).
+    """
     if programme not in PROGRAMME_CRITERIA:
         raise ValueError(f"unknown programme {programme!r}; expected one of {sorted(PROGRAMME_CRITERIA)}")
     criteria = PROGRAMME_CRITERIA[programme]
@@ -135,6 +150,8 @@ def write_district_lists(
         "evidence": evidence_rows.partition_by("district", as_dict=True, maintain_order=True),
     }
     empty = {"families": family_rows.clear(), "members": member_rows.clear(), "evidence": evidence_rows.clear()}
+    change_rows = _change_rows(changes)
+    changes_by_district = change_rows.partition_by("district", as_dict=True, maintain_order=True)
 
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
@@ -148,6 +165,8 @@ def write_district_lists(
             as_of=as_of,
             run_id=run_id,
             warnings=warnings,
+            changes=changes_by_district.get((district,), change_rows.clear()).drop("district"),
+            previous_as_of=previous_as_of,
             **parts,
         )
         log.info("district list %s: %d families listed", district, parts["families"].height)
@@ -334,7 +353,7 @@ def _headline_count(criteria: tuple[str, ...]) -> int:
 
 def _write_book(path: Path, *, district: str, programme: str, criteria: tuple[str, ...], as_of: date,
                 run_id: str, warnings: list[str], families: pl.DataFrame, members: pl.DataFrame,
-                evidence: pl.DataFrame) -> Path:
+                evidence: pl.DataFrame, changes: pl.DataFrame, previous_as_of: date | None) -> Path:
     wb = Workbook(write_only=True)
     wb.properties.title = f"{district}: Troubled Families identification list at {as_of.isoformat()}"
     wb.properties.creator = "cohort"
@@ -377,7 +396,38 @@ def _write_book(path: Path, *, district: str, programme: str, criteria: tuple[st
             "detail": "Detail",
         },
     )
+    append_table(
+        wb.create_sheet(SHEET_CHANGES),
+        changes,
+        headers=CHANGE_COLUMNS,
+        wrap=["detail"],
+        preamble=[_changes_note(previous_as_of, changes.height)],
+    )
     return save_workbook(wb, path, datetime(as_of.year, as_of.month, as_of.day))
+
+
+def _change_rows(changes: pl.DataFrame | None) -> pl.DataFrame:
+    """The district's changes in reading order: arrivals and status changes before departures."""
+    schema = {"district": pl.String, **{c: pl.String for c in CHANGE_COLUMNS}}
+    if changes is None or changes.height == 0:
+        return pl.DataFrame(schema=schema)
+    rank = pl.col("change").replace_strict({c: i for i, c in enumerate(CHANGE_ORDER)}, default=len(CHANGE_ORDER),
+                                           return_dtype=pl.Int32)
+    return (
+        changes.select([pl.col(c).cast(pl.String) for c in schema])
+        .sort(pl.col("district"), rank, pl.col("family_id"), pl.col("detail"))
+        .with_columns(pl.col("change").str.replace_all("_", " "))
+    )
+
+
+def _changes_note(previous_as_of: date | None, n: int) -> str:
+    if previous_as_of is None:
+        return "No earlier run to compare with: this is the first run of this programme in this warehouse."
+    when = previous_as_of.strftime("%d/%m/%Y")
+    if n == 0:
+        return f"No listed family changed since the run as of {when}."
+    return (f"Families listed now or at the run as of {when} that are new, left, changed status, "
+            "moved, merged or split since then.")
 
 
 def _target_note(district: str, programme: str) -> str:

@@ -119,7 +119,7 @@ def test_one_workbook_per_district_even_without_families(tmp_path):
     assert [p.name for p in paths] == [f"{d}.xlsx" for d in DISTRICTS]
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"{d}.xlsx" for d in DISTRICTS)
     empty = openpyxl.load_workbook(tmp_path / "Ashford.xlsx")
-    assert empty.sheetnames == ["Summary", "Families", "Members", "Evidence"]
+    assert empty.sheetnames == ["Summary", "Families", "Members", "Evidence", "Changes since last run"]
     assert table(empty["Families"]) == []
     assert empty["Families"]["A1"].value == "Family ID"
 

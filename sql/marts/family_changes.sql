@@ -1,0 +1,196 @@
+-- Families that changed since the previous run, for the "Changes since last run" sheet of
+-- each district list (issue 4). The previous run is the latest earlier as-of date of the
+-- same programme in family_history; on a first run there is none and nothing is listed.
+-- Only families listed (automatic, discretionary or candidate) in either run are shown.
+--   new             a family id not in the previous run (and not split off another family)
+--   left            a family of the previous run that no longer exists and was not merged
+--   status_changed  the same family, in the same district, with another status
+--   moved_in        the same family, now in this district, before in another
+--   moved_out       the same family, now in another district (shown to the district it left)
+--   merged          the family absorbed another (id_redirects: the other's id is retired)
+--   split           some members of this family now form (or joined) another family (id_splits)
+--   split_off       this family was formed by members who left another (id_splits)
+-- `district` is the district whose list shows the row: the previous district for
+-- moved_out and left, the current one otherwise.
+-- Grain: one row per family, change and related family.
+
+with
+
+previous_run as (
+    select max(fh.as_of) as previous_as_of
+    from family_history as fh
+    where fh.programme = $programme
+      and fh.as_of < $as_of
+),
+
+cur as (
+    select
+        fh.family_id,
+        fh.district,
+        fh.status
+    from family_history as fh
+    where fh.programme = $programme
+      and fh.as_of = $as_of
+),
+
+prev as (
+    select
+        fh.family_id,
+        fh.district,
+        fh.status
+    from family_history as fh
+    inner join previous_run as pr on fh.as_of = pr.previous_as_of
+    where fh.programme = $programme
+),
+
+merges as (
+    select
+        r.old_id,
+        r.new_id
+    from id_redirects as r
+    where r.kind = 'family'
+      and r.as_of = $as_of
+),
+
+splits as (
+    select
+        s.from_id,
+        s.to_id
+    from id_splits as s
+    where s.kind = 'family'
+      and s.as_of = $as_of
+),
+
+changes as (
+    select
+        c.family_id,
+        c.district,
+        'new' as change,
+        cast(null as varchar) as previous_status,
+        c.status,
+        cast(null as varchar) as related_family_id
+    from cur as c
+    where c.family_id not in (select p.family_id from prev as p)
+      and c.family_id not in (select s.to_id from splits as s)
+
+    union all
+
+    select
+        p.family_id,
+        p.district,
+        'left' as change,
+        p.status as previous_status,
+        cast(null as varchar) as status,
+        cast(null as varchar) as related_family_id
+    from prev as p
+    where p.family_id not in (select c.family_id from cur as c)
+      and p.family_id not in (select m.old_id from merges as m)
+
+    union all
+
+    select
+        c.family_id,
+        c.district,
+        'status_changed' as change,
+        p.status as previous_status,
+        c.status,
+        cast(null as varchar) as related_family_id
+    from cur as c
+    inner join prev as p on p.family_id = c.family_id
+    where c.district = p.district
+      and c.status <> p.status
+
+    union all
+
+    select
+        c.family_id,
+        c.district,
+        'moved_in' as change,
+        p.status as previous_status,
+        c.status,
+        cast(null as varchar) as related_family_id
+    from cur as c
+    inner join prev as p on p.family_id = c.family_id
+    where c.district <> p.district
+
+    union all
+
+    select
+        c.family_id,
+        p.district,
+        'moved_out' as change,
+        p.status as previous_status,
+        c.status,
+        cast(null as varchar) as related_family_id
+    from cur as c
+    inner join prev as p on p.family_id = c.family_id
+    where c.district <> p.district
+
+    union all
+
+    select
+        c.family_id,
+        c.district,
+        'merged' as change,
+        p.status as previous_status,
+        c.status,
+        m.old_id as related_family_id
+    from merges as m
+    inner join cur as c on c.family_id = m.new_id
+    left join prev as p on p.family_id = m.new_id
+
+    union all
+
+    select
+        c.family_id,
+        c.district,
+        'split_off' as change,
+        p.status as previous_status,
+        c.status,
+        s.from_id as related_family_id
+    from splits as s
+    inner join cur as c on c.family_id = s.to_id
+    left join prev as p on p.family_id = s.to_id
+
+    union all
+
+    select
+        p.family_id,
+        coalesce(c.district, p.district) as district,
+        'split' as change,
+        p.status as previous_status,
+        c.status,
+        s.to_id as related_family_id
+    from splits as s
+    inner join prev as p on p.family_id = s.from_id
+    left join cur as c on c.family_id = s.from_id
+),
+
+final as (
+    select
+        ch.family_id,
+        ch.district,
+        ch.change,
+        ch.previous_status,
+        ch.status,
+        ch.related_family_id,
+        pr.previous_as_of,
+        case ch.change
+            when 'new' then 'new family on the list'
+            when 'left' then 'no longer formed: its members moved away or are no longer in the extracts'
+            when 'status_changed' then format('status {} -> {}', ch.previous_status, ch.status)
+            when 'moved_in' then 'moved in from another district'
+            when 'moved_out' then 'moved to another district'
+            when 'merged' then format('family {} was merged into this family', ch.related_family_id)
+            when 'split' then format('some members now in family {}', ch.related_family_id)
+            when 'split_off' then format('split off from family {}', ch.related_family_id)
+        end as detail
+    from changes as ch
+    cross join previous_run as pr
+    where pr.previous_as_of is not null
+      and (ch.previous_status in ('automatic', 'discretionary', 'candidate')
+           or ch.status in ('automatic', 'discretionary', 'candidate'))
+    order by ch.district, ch.change, ch.family_id, ch.related_family_id
+)
+
+select * from final
