@@ -44,6 +44,7 @@ from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import machine  # noqa: E402
 from febrl_splink import SPLINK_THRESHOLDS, Outcome, print_table, splink_clusters, summary  # noqa: E402
+from matching_generator import guard_pairs, merged  # noqa: E402
 
 from cohort.rules import build_records  # noqa: E402
 from cohort.warehouse import read_table, write_table  # noqa: E402
@@ -149,6 +150,7 @@ def main() -> None:
     generate(work / "drop", households=args.households, seed=args.seed, as_of=AS_OF)
     records = build_records_frame(work / "drop" / "extracts")
     truth = pl.read_csv(work / "drop" / "truth" / "records.csv", infer_schema=False)
+    guards = guard_pairs(work / "drop" / "truth")
     shutil.rmtree(work)
     print(f"households {args.households} (seed {args.seed}): {records.height} records, "
           f"{truth['true_person_id'].n_unique()} true persons; drop + records built in "
@@ -160,6 +162,7 @@ def main() -> None:
     labelled = truth.join(result.links.select("source", "record_id", "person_id"),
                           on=["source", "record_id"], how="left")
     outcomes = [Outcome("ours", pairwise(labelled, "person_id", "true_person_id"), ours_seconds)]
+    merges = {"ours": {name: merged(p, labelled) for name, p in guards.items()}}
     print(f"ours: {int(result.blocking_counts['candidate_pairs'].sum())} candidate pairs, summed over the "
           "blocking rules (before removing pairs found by several)")
 
@@ -171,12 +174,16 @@ def main() -> None:
         seconds = time.perf_counter() - t if threshold == SPLINK_THRESHOLDS[0] else None
         joined = keyed.join(clusters, on="unique_id", how="left")
         outcomes.append(Outcome(f"splink @{threshold}", pairwise(joined, "cluster_id", "true_person_id"), seconds))
+        merges[f"splink @{threshold}"] = {name: merged(p, joined, "cluster_id") for name, p in guards.items()}
     n_pred = predictions.as_duckdbpyrelation().count("*").fetchone()[0]
     print(f"splink: {n_pred} scored pairs with probability >= 0.2")
 
     print_table(f"Generated drop, {args.households} households ({records.height} records; pairwise over records)",
                 outcomes)
     print(f"\nload average (1 min) at end: {os.getloadavg()[0]:.2f}; above the core count, the timings shared the CPUs")
+    print("\npairs of true persons sharing a predicted person (target 0):")
+    for system, counts in merges.items():
+        print(f"  {system:<14} " + ", ".join(f"{name} {n} of {guards[name].height}" for name, n in counts.items()))
     summary(f"generator-{args.households}", outcomes)
 
 

@@ -15,8 +15,11 @@ time of each step. `--drop` reuses a drop generated earlier (its `extracts/` and
 from __future__ import annotations
 
 import argparse
+import atexit
+import json
 import logging
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -100,8 +103,10 @@ def main() -> None:
     drop = args.drop
     if drop is None:
         drop = Path(tempfile.mkdtemp(prefix="cohort-matching-"))
+        atexit.register(shutil.rmtree, drop, ignore_errors=True)
         generate(drop, households=args.households, seed=args.seed, as_of=AS_OF)
-        print(f"generated {args.households} households (seed {args.seed}) in {drop}")
+        print(f"generated {args.households} households (seed {args.seed})")
+    n_households = json.loads((drop / "manifest.json").read_text())["households"]
     records, housing = build_records_frame(drop / "extracts")
     truth = pl.read_csv(drop / "truth" / "records.csv", infer_schema=False)
 
@@ -127,7 +132,7 @@ def main() -> None:
     guards = {name: (merged(p, labelled), p.height) for name, p in guard_pairs(drop / "truth").items()}
     for name, (bad, total) in guards.items():
         print(f"{name} merged: {bad} of {total} pairs")
-    print(f"SUMMARY generator-{args.households} persons F1 {persons.f1:.4f} households F1 {households.f1:.4f} "
+    print(f"SUMMARY generator-{n_households} persons F1 {persons.f1:.4f} households F1 {households.f1:.4f} "
           + " ".join(f"{name.replace(' ', '_')}_merged {bad}" for name, (bad, _) in guards.items())
           + f" link {t_link:.1f}s households {t_households:.1f}s")
     print(f"load average (1 min) at end: {os.getloadavg()[0]:.2f}")

@@ -9,7 +9,9 @@ refused when the two clusters already hold contrary evidence against each other:
   name alone as "Thomas", and elsewhere as "Joseph Thomas" is one child, not twins);
 - dates of birth that clearly differ (no date on one side is equal to, a day/month swap
   of, or one digit off a date on the other: a cluster may hold a date and its typos,
-  which is why a pair guarded for its DOBs alone is not, by itself, a bar);
+  which is why a pair guarded for its DOBs alone is not, by itself, a bar), unless the
+  merging pair's own dates were forgiven because an identifier and the names agree
+  (`dob_override`: one date was keyed wrongly);
 - disjoint firm identifiers of one kind (two DWP NINOs, each seen on several records),
   unless the merging pair's own identifier conflict was forgiven because name and
   date of birth agree (`identity_override`: one of the two was keyed wrongly).
@@ -109,13 +111,14 @@ class Clusterer:
         small, other = (a, rb) if len(getattr(a, attr)) <= len(getattr(b, attr)) else (b, ra)
         return any(self.find(e) == other for e in getattr(small, attr))
 
-    def conflict(self, ra: int, rb: int, override: bool = False) -> bool:
+    def conflict(self, ra: int, rb: int, override: bool = False, dob_override: bool = False) -> bool:
         a, b = self._get(ra), self._get(rb)
         if self._between(a, b, rb, ra, "enemies"):
             return True
         if not names_overlap(a.names, b.names) and self._between(a, b, rb, ra, "twins"):
             return True
-        if a.dobs and b.dobs and all(dob_conflict(x, y) for x in a.dobs for y in b.dobs):
+        if (not dob_override and a.dobs and b.dobs
+                and all(dob_conflict(x, y) for x in a.dobs for y in b.dobs)):
             return True
         if not override:
             for kind, values in a.ids.items():
@@ -137,6 +140,54 @@ class Clusterer:
         a.twins |= b.twins
         del self.info[rb]
         return ra
+
+
+# An undated profile is ambiguous when it links (at least AMBIGUOUS_MIN) to two profiles
+# whose dates of birth clearly differ, the weaker within AMBIGUOUS_MARGIN bits of the
+# stronger: "John Smith, 12 High Street", no date, is the father or the son.
+AMBIGUOUS_MIN = 0.5
+AMBIGUOUS_MARGIN = 4.0
+
+
+def ambiguous_profiles(pairs: pl.DataFrame, dobs: Sequence[str | None]) -> np.ndarray:
+    """Profiles without a date of birth that match two people with clearly different
+    dates of birth about equally well (`pairs`: pid_l, pid_r, probability, match_weight
+    and optionally guard). Two profiles are two people here when their dates of birth
+    clearly differ and they do not match each other (a wrong date of birth forgiven by
+    a shared identifier is one person). Such a profile is left on its own, for a
+    reviewer, rather than given to whichever of the two scores a little higher.
+
+    Decided from the scores alone, whatever the link threshold, so that raising the
+    threshold still only removes links.
+    """
+    dob = pl.DataFrame({"pid": np.arange(len(dobs), dtype=np.int64), "dob": pl.Series(list(dobs), dtype=pl.Utf8)})
+    strong = pairs.filter(pl.col("probability") >= AMBIGUOUS_MIN)
+    if "guard" in strong.columns:
+        strong = strong.filter(pl.col("guard").is_null())
+    ends = strong.select(pl.col("pid_l").cast(pl.Int64), pl.col("pid_r").cast(pl.Int64), "match_weight")
+    both = pl.concat([
+        ends.select(pl.col("pid_l").alias("pid"), pl.col("pid_r").alias("other"), "match_weight"),
+        ends.select(pl.col("pid_r").alias("pid"), pl.col("pid_l").alias("other"), "match_weight"),
+    ])
+    near = (
+        both.join(dob.filter(pl.col("dob").is_null()).select("pid"), on="pid")
+        .join(dob.rename({"pid": "other"}).drop_nulls("dob"), on="other")
+        .filter(pl.col("match_weight") >= pl.col("match_weight").max().over("pid") - AMBIGUOUS_MARGIN)
+        .filter(pl.col("dob").n_unique().over("pid") > 1)
+        .group_by("pid").agg("other", "dob")
+    )
+    if near.height == 0:
+        return np.empty(0, dtype=np.int64)
+    together = set(ends.select("pid_l", "pid_r").iter_rows())
+
+    def two_people(others: list[int], ds: list[str]) -> bool:
+        return any(
+            dob_conflict(ds[i], ds[j]) and (min(others[i], others[j]), max(others[i], others[j])) not in together
+            for i in range(len(ds)) for j in range(i + 1, len(ds))
+        )
+
+    out = [pid for pid, others, ds in near.iter_rows() if two_people(others, ds)]
+    return np.array(sorted(out), dtype=np.int64)
 
 
 def components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
@@ -191,8 +242,8 @@ def cluster(
     """Cluster label (a member pid) for each of n profiles.
 
     `pairs`: pid_l, pid_r, probability, and optionally guard (non-null = contrary
-    evidence; "twins" = contrary unless the clusters share a name) and
-    identity_override. `dobs`/`ids`/`names`: per profile, 'YYYYMMDD', issued identifier
+    evidence; "twins" = contrary unless the clusters share a name), identity_override
+    and dob_override. `dobs`/`ids`/`names`: per profile, 'YYYYMMDD', issued identifier
     values (None when absent or not from the issuing agency) and forename tokens.
 
     Components of the links above the threshold in which no merge could be refused are
@@ -204,8 +255,9 @@ def cluster(
     must = np.array(list(must_link), dtype=np.int64).reshape(-1, 2)
     if "guard" not in pairs.columns:
         pairs = pairs.with_columns(pl.lit(None, pl.Utf8).alias("guard"))
-    if "identity_override" not in pairs.columns:
-        pairs = pairs.with_columns(pl.lit(False).alias("identity_override"))
+    for flag in ("identity_override", "dob_override"):
+        if flag not in pairs.columns:
+            pairs = pairs.with_columns(pl.lit(False).alias(flag))
     guarded = pairs.filter(pl.col("guard").is_not_null() & ~pl.col("guard").is_in(["twins", *SOFT_GUARDS]))
     twins = pairs.filter(pl.col("guard") == "twins").select("pid_l", "pid_r").to_numpy()
     twins = twins.reshape(-1, 2).astype(np.int64)
@@ -214,7 +266,7 @@ def cluster(
     edges = (
         pairs.filter(pl.col("guard").is_null() & (pl.col("probability") >= threshold))
         .sort(["probability", "pid_l", "pid_r"], descending=[True, False, False])
-        .select("pid_l", "pid_r", "identity_override")
+        .select("pid_l", "pid_r", "identity_override", "dob_override")
     )
     left = np.concatenate([edges["pid_l"].to_numpy().astype(np.int64), must[:, 0]])
     right = np.concatenate([edges["pid_r"].to_numpy().astype(np.int64), must[:, 1]])
@@ -238,9 +290,9 @@ def cluster(
         if in_dirty[a] and in_dirty[b]:
             uf.add_twins(a, b)
     keep = in_dirty[edges["pid_l"].to_numpy().astype(np.int64)]
-    for a, b, override in edges.filter(pl.Series(keep)).iter_rows():
+    for a, b, override, dob_override in edges.filter(pl.Series(keep)).iter_rows():
         ra, rb = uf.find(a), uf.find(b)
-        if ra != rb and not uf.conflict(ra, rb, bool(override)):
+        if ra != rb and not uf.conflict(ra, rb, bool(override), bool(dob_override)):
             uf.union(ra, rb)
     out = comp.copy()
     for i in np.nonzero(in_dirty)[0].tolist():

@@ -64,6 +64,15 @@ def _chain(null_when: pl.Expr, cases: list[tuple[pl.Expr, str]], otherwise: str)
     return out.otherwise(pl.lit(otherwise))
 
 
+def _names_swapped() -> pl.Expr:
+    """Forename keyed as surname and surname as forename ("SMITH JOHN" / "JOHN SMITH"),
+    allowing a typo in each."""
+    return (
+        (_l("fn_first") != _r("fn_first")) & (_l("sn_compact") != _r("sn_compact"))
+        & (pl.col("fn_sn_jw") >= JW_HIGH) & (pl.col("sn_fn_jw") >= JW_HIGH)
+    ).fill_null(False)
+
+
 def _forename() -> pl.Expr:
     first_l, first_r = _l("fn_first"), _r("fn_first")
     return _chain(
@@ -74,6 +83,7 @@ def _forename() -> pl.Expr:
              | (_l("fn_canon2") == _r("fn_canon")) | (_l("fn_canon2") == _r("fn_canon2")),
              "nickname"),
             ((first_l == _r("fn_middle_first")) | (_l("fn_middle_first") == first_r), "swapped"),
+            (_names_swapped(), "name_swap"),
             (pl.col("fn_jw") >= JW_HIGH, "jw_high"),
             (pl.col("fn_jw") >= JW_LOW, "jw_low"),
             (((first_l.str.len_chars() == 1) | (first_r.str.len_chars() == 1))
@@ -84,8 +94,10 @@ def _forename() -> pl.Expr:
 
 
 def _surname() -> pl.Expr:
+    # With the names swapped the forename level holds the evidence of both names: counted
+    # again here it would be counted twice.
     return _chain(
-        ~_both("sn_compact"),
+        ~_both("sn_compact") | _names_swapped(),
         [
             (_l("sn_compact") == _r("sn_compact"), "exact"),
             ((_l("sn_first_part") == _r("sn_first_part")) | (_l("sn_first_part") == _r("sn_last_part"))
@@ -153,6 +165,9 @@ def _address() -> pl.Expr:
     )
 
 
+ID_CLOSE_MIN_LENGTH = 6  # a one-character slip in a shorter identifier says little
+
+
 def _identifier(c: str) -> Callable[[], pl.Expr]:
     def rule() -> pl.Expr:
         return _chain(
@@ -160,6 +175,9 @@ def _identifier(c: str) -> Callable[[], pl.Expr]:
             [
                 (_l(c) == _r(c), "same"),
                 (_l(f"{c}_firm") & _r(f"{c}_firm"), "different_issuer"),
+                ((pl.col(f"{c}_osa") <= 1)
+                 & (pl.min_horizontal(_l(c).str.len_chars(), _r(c).str.len_chars()) >= ID_CLOSE_MIN_LENGTH),
+                 "close"),
             ],
             "different",
         )
@@ -173,52 +191,65 @@ COMPARISONS: tuple[Comparison, ...] = (
     *(
         Comparison(c, (
             ("same", f"same {_ID_TITLES[c]}"),
+            ("close", f"{_ID_TITLES[c]} one character apart"),
             ("different_issuer", f"different {_ID_TITLES[c]}, each confirmed by the issuing agency"),
             ("different", f"different {_ID_TITLES[c]}"),
         ), _identifier(c))
         for c in PERSON_IDS
     ),
     Comparison("forename", (
-        ("exact", "forename exact"),
-        ("nickname", "forename nickname"),
-        ("swapped", "first/middle names swapped"),
+        ("exact", "same forename"),
+        ("nickname", "forename a nickname of the other"),
+        ("swapped", "first and middle names swapped"),
+        ("name_swap", "forename and surname swapped"),
         ("jw_high", f"forename Jaro-Winkler >= {JW_HIGH}"),
         ("jw_low", f"forename Jaro-Winkler >= {JW_LOW}"),
         ("initial", "forename initial only"),
-        ("different", "forename different"),
+        ("different", "different forename"),
     ), _forename),
     Comparison("surname", (
-        ("exact", "surname exact"),
+        ("exact", "same surname"),
         ("part", "surname shares a part (double-barrelled)"),
         ("jw_high", f"surname Jaro-Winkler >= {JW_HIGH}"),
         ("jw_low", f"surname Jaro-Winkler >= {JW_LOW}"),
-        ("different", "surname different"),
+        ("different", "different surname"),
     ), _surname),
     Comparison("dob", (
-        ("exact", "date of birth exact"),
+        ("exact", "same date of birth"),
         ("transposed", "date of birth day/month swapped"),
         ("typo", "date of birth one digit off"),
         ("same_year", "date of birth same year only"),
-        ("different", "date of birth different"),
+        ("different", "different date of birth"),
     ), _dob),
     Comparison("address", (
         ("uprn", "same UPRN"),
-        ("dwelling", "same dwelling"),
+        ("dwelling", "same address"),
         ("flat_missing", "same building, flat missing on one side"),
         ("other_flat", "same building, different flat"),
         ("postcode", "same postcode"),
         ("street", "same street or postcode, different house"),
         ("sector", "same postcode sector"),
         ("district", "same postcode district"),
-        ("different", "address different"),
+        ("different", "different address"),
     ), _address),
     Comparison("gender", (
-        ("exact", "gender same"),
-        ("different", "gender different"),
+        ("exact", "same gender"),
+        ("different", "different gender"),
     ), _gender),
 )
 
 BY_NAME = {c.name: c for c in COMPARISONS}
+
+
+def level_index(comparison: str, level: str) -> int:
+    return [k for k, _ in BY_NAME[comparison].levels].index(level)
+
+
+def level_is(comparison: str, *levels: str) -> pl.Expr:
+    """Whether a comparison's level (an Enum column) is one of `levels`; False when null.
+    Compared on the Enum's codes: a hundred times faster than as text on millions of pairs."""
+    codes = [level_index(comparison, k) for k in levels]
+    return pl.col(comparison).to_physical().is_in(codes).fill_null(False)
 
 # The profile fields a comparison reads; compare_pairs joins exactly these per side.
 PAIR_FIELDS = (
@@ -295,12 +326,16 @@ def levels_frame() -> pl.DataFrame:
     )
 
 
-def _sim(wide: pl.DataFrame, field: str, scorer) -> pl.Series:
-    """Score of `field` between the two sides of every pair (null when either is null).
+def _sim(wide: pl.DataFrame, field_l: str, field_r: str, scorer, where: pl.Expr | None = None) -> pl.Series:
+    """Score of `field_l` on the left against `field_r` on the right for every pair (null
+    when either is null, or where `where` does not hold).
 
     Computed once per distinct pair of values: many pairs repeat one street or one name.
     """
-    pairs = wide.select(pl.col(f"{field}_l").alias("a"), pl.col(f"{field}_r").alias("b"))
+    a, b = pl.col(f"{field_l}_l"), pl.col(f"{field_r}_r")
+    if where is not None:
+        a, b = pl.when(where).then(a), pl.when(where).then(b)
+    pairs = wide.select(a.alias("a"), b.alias("b"))
     distinct = pairs.drop_nulls().unique()
     scores = cpdist(distinct["a"].to_list(), distinct["b"].to_list(), scorer=scorer, workers=-1) \
         if distinct.height else np.empty(0)
@@ -321,8 +356,10 @@ def attach_profiles(pairs: pl.DataFrame, profiles: pl.DataFrame) -> pl.DataFrame
 def compare_pairs(pairs: pl.DataFrame, profiles: pl.DataFrame) -> pl.DataFrame:
     """Levels of every comparison for each candidate pair (pid_l, pid_r).
 
-    Returns pid_l, pid_r, one Enum column per comparison and, when the profiles carry
-    term frequencies, tf_<comparison> on the levels TF weighs by frequency. Pairs are
+    Returns pid_l, pid_r, one Enum column per comparison, fn_jw and sn_jw (the
+    Jaro-Winkler similarity a forename or surname Jaro-Winkler level rests on, rounded
+    down to two places; null at other levels) and, when the profiles carry term
+    frequencies, tf_<comparison> on the levels TF weighs by frequency. Pairs are
     compared in chunks so the wide frame of both sides' fields never holds millions of
     rows at once.
     """
@@ -333,25 +370,58 @@ def compare_pairs(pairs: pl.DataFrame, profiles: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-# String similarities computed for every pair: (column, profile field, scorer).
+def _head_or_tail(field: str, head: int, tail: int) -> pl.Expr:
+    return (_l(field).str.head(head) == _r(field).str.head(head)) | (
+        _l(field).str.tail(tail) == _r(field).str.tail(tail))
+
+
+# A postcode one character off another keeps its first two or its last three characters;
+# a date (YYYYMMDD) one digit off keeps its first three or its last four. Elsewhere the
+# distance is not worth computing: no level reads it.
+_PC_NEAR = _head_or_tail("pc", 2, 3)
+_PC_MAY_AGREE = _PC_NEAR | _l("pc").is_null() | _r("pc").is_null()
+
+# String similarities: (column, left field, right field, scorer, where to compute it).
 SIMILARITIES = (
-    ("fn_jw", "fn_first", JaroWinkler.normalized_similarity),
-    ("sn_jw", "sn_compact", JaroWinkler.normalized_similarity),
-    ("street_jw", "street", JaroWinkler.normalized_similarity),
-    ("street_name_jw", "street_name", JaroWinkler.normalized_similarity),
-    ("dob_osa", "dob_s", OSA.distance),
-    ("pc_osa", "pc", OSA.distance),
+    ("fn_jw", "fn_first", "fn_first", JaroWinkler.normalized_similarity, None),
+    ("sn_jw", "sn_compact", "sn_compact", JaroWinkler.normalized_similarity, None),
+    # A street only counts with postcodes that agree or are blank (see _address).
+    ("street_jw", "street", "street", JaroWinkler.normalized_similarity, _PC_MAY_AGREE),
+    ("street_name_jw", "street_name", "street_name", JaroWinkler.normalized_similarity, _PC_MAY_AGREE),
+    ("dob_osa", "dob_s", "dob_s", OSA.distance, _head_or_tail("dob_s", 3, 4)),
+    ("pc_osa", "pc", "pc", OSA.distance, _PC_NEAR),
+    *((f"{c}_osa", c, c, OSA.distance, None) for c in PERSON_IDS),
 )
+# Forename against surname, for swapped names: only where the names are not close as keyed.
+CROSS_SIMILARITIES = (
+    ("fn_sn_jw", "fn_first", "sn_compact"),
+    ("sn_fn_jw", "sn_compact", "fn_first"),
+)
+
+# The similarity a reason quotes ("surname Jaro-Winkler 0.93"), for the levels it decides,
+# rounded down to two places so that the reason never reads below the level's threshold
+# (rapidfuzz's float32 0.95 is 0.9499999..., hence the small allowance).
+QUOTED = {"forename": ("fn_jw", ("jw_high", "jw_low")), "surname": ("sn_jw", ("jw_high", "jw_low"))}
 
 
 def _compare_chunk(pairs: pl.DataFrame, profiles: pl.DataFrame) -> pl.DataFrame:
     wide = attach_profiles(pairs.select("pid_l", "pid_r"), profiles)
-    wide = wide.with_columns(_sim(wide, field, scorer).alias(name) for name, field, scorer in SIMILARITIES)
+    wide = wide.with_columns(
+        _sim(wide, fl, fr, scorer, where).alias(name) for name, fl, fr, scorer, where in SIMILARITIES)
+    not_close = (pl.col("fn_jw") < JW_HIGH) & (pl.col("sn_jw") < JW_HIGH)
+    wide = wide.with_columns(
+        _sim(wide, fl, fr, JaroWinkler.normalized_similarity, not_close).alias(name)
+        for name, fl, fr in CROSS_SIMILARITIES
+    )
     tf = [
-        pl.when(pl.col(c).cast(pl.Utf8).is_in(list(tf_levels))).then(pl.col(f"tf_{c}_l")).alias(f"tf_{c}")
+        pl.when(level_is(c, *tf_levels)).then(pl.col(f"tf_{c}_l")).alias(f"tf_{c}")
         for c, tf_levels in TF.items() if f"tf_{c}_l" in wide.columns
+    ]
+    quoted = [
+        pl.when(level_is(c, *levels)).then((pl.col(sim) * 100 + 1e-4).floor() / 100).alias(sim)
+        for c, (sim, levels) in QUOTED.items()
     ]
     return (
         wide.with_columns(c.expr() for c in COMPARISONS)
-        .select("pid_l", "pid_r", *(c.name for c in COMPARISONS), *tf)
+        .select("pid_l", "pid_r", *(c.name for c in COMPARISONS), *quoted, *tf)
     )

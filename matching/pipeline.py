@@ -1,4 +1,4 @@
-"""Person linking: standardise -> profiles -> block -> compare -> score -> cluster.
+"""Person linking: standardise -> profiles -> block -> compare -> estimate -> score -> cluster.
 
 Many records repeat one person's details exactly (every police event, every census
 term), so records are first collapsed into *profiles*: identical standardised details,
@@ -7,19 +7,24 @@ Profiles are matched and the result is mapped back to records. A profile too thi
 vouch for its records (no date of birth and no identifier) is not collapsed: two
 "J SMITH"s with nothing else may be two people. Records named in a reviewer's
 must/cannot-link list get a profile of their own.
+
+The model (m, u, prior) is estimated from the month's own profiles (`em`), scored pairs
+carry their levels and a readable reason, and an undated profile that fits two people
+with different dates of birth equally well is left apart for a reviewer.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import polars as pl
 
-from matching import block, cluster as clustering
+from matching import block, cluster as clustering, em
 from matching.compare import (
     COMPARISONS,
+    QUOTED,
     MIN_POPULATION,
     PROFILES_PER_PERSON,
     add_term_frequencies,
@@ -44,6 +49,7 @@ REASON_IDENTICAL = "identical details to another record"
 REASON_MUST_LINK = "reviewer: must link"
 REASON_NO_CANDIDATE = "no candidate pairs"
 REASON_BELOW = "no link above the threshold"
+REASON_AMBIGUOUS = "left apart: no date of birth, and matches two people with different dates of birth alike"
 
 LINK_SCHEMA = {
     "source": pl.Utf8, "record_id": pl.Utf8, "person_id": pl.Utf8,
@@ -56,8 +62,12 @@ PAIR_KEYS = {"source_l": pl.Utf8, "record_id_l": pl.Utf8, "source_r": pl.Utf8, "
 class LinkResult:
     links: pl.DataFrame            # source, record_id, person_id, match_confidence, match_reason
     persons: pl.DataFrame          # person_id, forename, surname, dob, gender
-    pairs: pl.DataFrame            # source_l, record_id_l, source_r, record_id_r, probability, reason, levels...
-    blocking_counts: pl.DataFrame  # rule, candidate_pairs, skipped_blocks
+    pairs: pl.DataFrame            # source_l, record_id_l, source_r, record_id_r, probability, reason,
+                                   # match_weight, guard, one level per comparison, fn_jw, sn_jw
+    blocking_counts: pl.DataFrame  # rule, candidate_pairs, skipped_blocks, new_pairs, description
+    # The model the pairs were scored with, one row per level (em.TABLE_SCHEMA: comparison,
+    # level, label, m, u, weight, defaults and counts), for the run's record.
+    weights: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=em.TABLE_SCHEMA))
 
 
 def hashed_id(prefix: str, key: pl.Expr) -> pl.Expr:
@@ -144,20 +154,31 @@ def link_persons(
     cannot_link: pl.DataFrame | None = None,
     must_link: pl.DataFrame | None = None,
     weights: Weights | None = None,
+    estimate: bool = True,
     max_block: int = block.MAX_BLOCK,
 ) -> LinkResult:
-    """Link person records across agencies into persons (architecture.md shapes)."""
+    """Link person records across agencies into persons (architecture.md shapes).
+
+    The model is estimated from the records themselves (`em.estimate`) unless `weights`
+    are given, or `estimate` is False (then the shipped defaults are used as they are).
+    """
     std = corroborate_ids(standardise(records))
     rec, profiles = build_profiles(std, _review_records(cannot_link, must_link))
     log.info("matching: %d records collapsed to %d profiles", rec.height, profiles.height)
 
     cand, counts = block.candidate_pairs(profiles, max_block=max_block)
     profiles = add_term_frequencies(profiles)
-    weights = weights or Weights()
-    if weights.prior is None:
-        # About one same-person partner per profile among all the others.
-        weights = replace(weights, prior=PROFILES_PER_PERSON / max(profiles.height, MIN_POPULATION))
-    scored = score_pairs(compare_pairs(cand, profiles), weights)
+    compared = compare_pairs(cand, profiles)
+    if weights is None and estimate:
+        estimated = em.estimate(profiles, compared)
+        weights, table = estimated.weights, estimated.table
+    else:
+        weights = weights or Weights()
+        if weights.prior is None:
+            # About one same-person partner per profile among all the others.
+            weights = replace(weights, prior=PROFILES_PER_PERSON / max(profiles.height, MIN_POPULATION))
+        table = em.weights_table(weights)
+    scored = score_pairs(compared, weights)
 
     # The probability that two records of one profile are one person: the profile
     # compared with itself.
@@ -177,23 +198,29 @@ def link_persons(
             pl.concat_list("fn_first", "fn_canon", "fn_canon2").list.drop_nulls(),
         ).list.unique()
     ).to_series().to_list()
+    dobs = profiles["dob"].dt.strftime("%Y%m%d").to_list()
+    ambiguous = clustering.ambiguous_profiles(scored, dobs)
+    log.info("matching: %d undated profiles match two people with different dates of birth alike; left apart",
+             len(ambiguous))
+    clear = scored.filter(~pl.col("pid_l").is_in(ambiguous) & ~pl.col("pid_r").is_in(ambiguous))
     labels = clustering.cluster(
-        profiles.height, scored, threshold,
-        dobs=profiles["dob"].dt.strftime("%Y%m%d").to_list(), ids=ids, names=names,
+        profiles.height, clear, threshold,
+        dobs=dobs, ids=ids, names=names,
         must_link=must, cannot_link=cannot,
     )
-    links = _links(rec, scored, self_scored, must, labels)
+    links = _links(rec, scored, self_scored, must, labels, ambiguous)
     log.info("matching: %d persons from %d records", links["person_id"].n_unique(), links.height)
     return LinkResult(
         links=links,
         persons=representative_values(records, links),
         pairs=_pair_output(scored, rec),
         blocking_counts=counts,
+        weights=table,
     )
 
 
 def _links(rec: pl.DataFrame, scored: pl.DataFrame, self_scored: pl.DataFrame,
-           must: list[tuple[int, int]], labels) -> pl.DataFrame:
+           must: list[tuple[int, int]], labels, ambiguous) -> pl.DataFrame:
     cl = pl.DataFrame({"pid": pl.Series(range(len(labels)), dtype=pl.UInt32),
                        "cluster": pl.Series(labels, dtype=pl.Int64)})
     rec = rec.join(cl, on="pid", how="left")
@@ -239,6 +266,7 @@ def _links(rec: pl.DataFrame, scored: pl.DataFrame, self_scored: pl.DataFrame,
             .otherwise(1.0 - pl.col("_best_any").fill_null(0.0))
             .alias("match_confidence"),
             pl.when(pl.col("_records") > 1).then(pl.col("reason"))
+            .when(pl.col("pid").is_in(ambiguous)).then(pl.lit(REASON_AMBIGUOUS))
             .when(pl.col("_best_any").is_null()).then(pl.lit(REASON_NO_CANDIDATE))
             .otherwise(pl.lit(REASON_BELOW))
             .alias("match_reason"),
@@ -248,7 +276,9 @@ def _links(rec: pl.DataFrame, scored: pl.DataFrame, self_scored: pl.DataFrame,
 
 
 def _pair_output(scored: pl.DataFrame, rec: pl.DataFrame) -> pl.DataFrame:
-    """Scored profile pairs shown by one representative record per side (the smallest key)."""
+    """Scored profile pairs shown by one representative record per side (the smallest
+    key), most probable first. Profiles are numbered in the order of their smallest
+    record key, so ordering by number orders by key, and numbers sort much faster."""
     rep = (
         rec.sort("source", "record_id")
         .unique("pid", keep="first")
@@ -256,11 +286,13 @@ def _pair_output(scored: pl.DataFrame, rec: pl.DataFrame) -> pl.DataFrame:
     )
     levels = [c.name for c in COMPARISONS]
     return (
-        scored.join(rep.rename({"pid": "pid_l", "source": "source_l", "record_id": "record_id_l"}), on="pid_l")
-        .join(rep.rename({"pid": "pid_r", "source": "source_r", "record_id": "record_id_r"}), on="pid_r")
+        scored.sort(["probability", "pid_l", "pid_r"], descending=[True, False, False])
+        .join(rep.rename({"pid": "pid_l", "source": "source_l", "record_id": "record_id_l"}), on="pid_l",
+              maintain_order="left")
+        .join(rep.rename({"pid": "pid_r", "source": "source_r", "record_id": "record_id_r"}), on="pid_r",
+              maintain_order="left")
         .select(
             *PAIR_KEYS, "probability", "reason", "match_weight", "guard",
-            *levels,
+            *levels, *(sim for sim, _ in QUOTED.values()),
         )
-        .sort("probability", *PAIR_KEYS, descending=[True, False, False, False, False])
     )

@@ -1,15 +1,18 @@
 """Fellegi-Sunter scoring: the sum of per-level match weights, a prior, and hard guards.
 
 m = P(level | same person), u = P(level | two different people picked at random). The
-defaults below are judgement, set once here as data; a later step re-estimates them by
-EM and passes a new `Weights`. A null level (value missing on a side) weighs 0. Two
+defaults below are judgement, set once here as data: the starting point and fallback of
+`em.estimate`, which measures them on each month's data and passes a new `Weights`. A
+null level (value missing on a side) weighs 0. Two
 refinements, also data: exact names, dates of birth and homes use the agreed value's
 own frequency as u (compare.TF), and `Conditional`s replace u where evidence is not
 independent (at one home, a shared surname is the rule).
 
 Guards catch what the sum gets wrong inside families: twins share surname, date of
 birth and home; a father and son share name and home. A guarded pair's probability is
-capped low, it is never a link, and clustering treats it as contrary evidence.
+capped low, it is never a link, and clustering treats it as contrary evidence. An
+identifier is strong evidence, not proof: it forgives a date of birth keyed wrongly only
+when the names agree too, and never overrules the twins guard.
 """
 
 from __future__ import annotations
@@ -19,14 +22,15 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from matching.compare import BY_NAME, COMPARISONS
+from matching.compare import BY_NAME, COMPARISONS, QUOTED, level_index, level_is
 from matching.standardise import CHILD_IDS, PERSON_IDS
 
 # comparison -> level -> (m, u)
 DEFAULT_MU: dict[str, dict[str, tuple[float, float]]] = {
     **{
         c: {
-            "same": (0.96, 1e-6),
+            "same": (0.95, 1e-6),
+            "close": (0.01, 1e-5),
             "different_issuer": (0.01, 0.999),
             "different": (0.03, 0.999),
         }
@@ -36,10 +40,11 @@ DEFAULT_MU: dict[str, dict[str, tuple[float, float]]] = {
         "exact": (0.78, 0.01),
         "nickname": (0.07, 0.002),
         "swapped": (0.05, 0.001),
+        "name_swap": (0.005, 2e-6),
         "jw_high": (0.04, 0.003),
         "jw_low": (0.02, 0.01),
         "initial": (0.01, 0.005),
-        "different": (0.02, 0.97),
+        "different": (0.015, 0.97),
     },
     "surname": {
         "exact": (0.88, 0.005),
@@ -105,6 +110,9 @@ DEFAULT_CONDITIONALS: tuple[Conditional, ...] = (
     Conditional("surname_at_home", {"address": SAME_HOME}, "surname",
                 {"exact": 0.6, "part": 0.05, "jw_high": 0.05, "jw_low": 0.05}),
     Conditional("forename_at_home", {"address": SAME_HOME}, "forename", {"exact": 0.01}),
+    # Identifiers issued together (twins' school numbers, a family's NINOs) can be one
+    # character apart: at one home that is no sign of one person.
+    *(Conditional(f"{c}_close_at_home", {"address": SAME_HOME}, c, {"close": 0.05}) for c in PERSON_IDS),
 )
 
 TF_FLOOR = 1e-7  # the rarest a value's frequency is taken to be
@@ -150,13 +158,14 @@ def _weight_expr(w: Weights, comparison: str, columns: list[str]) -> pl.Expr:
     """A comparison's weight: a conditional u where one applies, else the agreed value's
     frequency where known, else the table's m/u."""
     comp = BY_NAME[comparison]
-    level = pl.col(comparison).cast(pl.Utf8)
+    level = pl.col(comparison).to_physical()   # the level's index: fast on millions of pairs
     out = level.replace_strict(
-        {k: w.weight(comparison, k) for k, _ in comp.levels}, default=0.0, return_dtype=pl.Float64
+        {i: w.weight(comparison, k) for i, (k, _) in enumerate(comp.levels)}, default=0.0,
+        return_dtype=pl.Float64,
     ).fill_null(0.0)
     tf = f"tf_{comparison}"
     if comparison in w.tf and tf in columns:
-        m = level.replace_strict({k: w.mu[comparison][k][0] for k, _ in comp.levels},
+        m = level.replace_strict({i: w.mu[comparison][k][0] for i, (k, _) in enumerate(comp.levels)},
                                  default=None, return_dtype=pl.Float64)
         by_frequency = (m / pl.col(tf).clip(lower_bound=TF_FLOOR)).log(2)
         out = pl.when(pl.col(tf).is_not_null()).then(by_frequency).otherwise(out)
@@ -165,52 +174,86 @@ def _weight_expr(w: Weights, comparison: str, columns: list[str]) -> pl.Expr:
             continue
         applies = pl.all_horizontal([_is(k, *levels) for k, levels in c.when.items()]) & _is(comparison, *c.u)
         conditional = level.replace_strict(
-            {k: math.log2(w.mu[comparison][k][0] / u) for k, u in c.u.items()},
+            {level_index(comparison, k): math.log2(w.mu[comparison][k][0] / u) for k, u in c.u.items()},
             default=None, return_dtype=pl.Float64)
         out = pl.when(applies).then(conditional).otherwise(out)
     return out
 
 
-def _reason_expr() -> pl.Expr:
+def _label_expr(comp) -> pl.Expr:
+    """A comparison's level as its label; a Jaro-Winkler level quotes its similarity
+    ("surname Jaro-Winkler 0.93") when the pair carries it (compare.QUOTED)."""
+    label = pl.col(comp.name).cast(pl.Utf8).replace_strict(dict(comp.levels), default=None)
+    if comp.name not in QUOTED:
+        return label
+    sim, levels = QUOTED[comp.name]
+    hundredths = (pl.col(sim) * 100).round(0).cast(pl.Int32).cast(pl.Utf8).str.zfill(2)
+    word = "forename" if comp.name == "forename" else "surname"
+    quoted = pl.lit(f"{word} Jaro-Winkler 0.") + hundredths
+    return pl.when(_is(comp.name, *levels) & pl.col(sim).is_not_null()).then(quoted).otherwise(label)
+
+
+def _reason_expr(columns: list[str]) -> pl.Expr:
     parts = [
-        pl.col(c.name).cast(pl.Utf8).replace_strict(dict(c.levels), default=None)
+        _label_expr(c) if c.name not in QUOTED or QUOTED[c.name][0] in columns
+        else pl.col(c.name).cast(pl.Utf8).replace_strict(dict(c.levels), default=None)
         for c in COMPARISONS
     ]
     return pl.concat_str(parts, separator="; ", ignore_nulls=True)
 
 
 def _is(comparison: str, *levels: str) -> pl.Expr:
-    return pl.col(comparison).cast(pl.Utf8).is_in(list(levels)).fill_null(False)
+    return level_is(comparison, *levels)
+
+
+def _names_agree() -> pl.Expr:
+    """Forename and surname agree, allowing a nickname, a typo, a double-barrelled part,
+    or the two keyed the wrong way round."""
+    return (
+        _is("forename", "exact", "nickname", "jw_high") & _is("surname", "exact", "part", "jw_high")
+    ) | _is("forename", "name_swap")
+
+
+def _any_id(level: str) -> pl.Expr:
+    return pl.any_horizontal([_is(c, level) for c in PERSON_IDS])
+
+
+def _names_do_not_disagree() -> pl.Expr:
+    """No name disagrees (a close spelling, or a name missing on one side, allowed) and
+    at least one is there to agree."""
+    fn_ok = _is("forename", "exact", "nickname", "jw_high", "jw_low") | pl.col("forename").is_null()
+    sn_ok = _is("surname", "exact", "part", "jw_high", "jw_low") | pl.col("surname").is_null()
+    some = pl.col("forename").is_not_null() | pl.col("surname").is_not_null()
+    return (fn_ok & sn_ok & some) | _is("forename", "name_swap")
+
+
+def _dob_forgiven() -> pl.Expr:
+    """Clearly different dates of birth are one of them keyed wrongly when an identifier
+    is the same and the names do not disagree: a stranger's identifier (the usual keying
+    error) does not come with the same name, and a father and son named alike have their
+    own identifiers."""
+    return _any_id("same") & _names_do_not_disagree()
 
 
 def _guard_expr() -> pl.Expr:
     same_home = _is("address", *SAME_HOME)
-    any_id_same = pl.any_horizontal([_is(c, "same") for c in PERSON_IDS])
+    any_id_same = _any_id("same")
     # Twins: one birthday (give or take a keying error), one home, two forenames. A shared
     # identifier says it is one person writing a middle name as the first.
     twins = (
         _is("dob", "exact", "transposed", "typo") & same_home & _is("forename", "different")
         & ~any_id_same
     )
-    dob_conflict = _is("dob", "same_year", "different")
+    dob_conflict = _is("dob", "same_year", "different") & ~_dob_forgiven()
     # An identifier from the issuing agency is sometimes another person's: forgiven when
     # name and date of birth agree anyway. Not for a first/middle swap: twins are often
     # named so ("Jack Thomas" and "Thomas").
-    all_else_agrees = (
-        _is("forename", "exact", "nickname", "jw_high")
-        & _is("surname", "exact", "part", "jw_high")
-        & _is("dob", "exact", "transposed", "typo")
-    )
+    all_else_agrees = _names_agree() & _is("dob", "exact", "transposed", "typo")
     child_id_only = pl.all_horizontal([~_is(c, "different_issuer") for c in PERSON_IDS if c not in CHILD_IDS])
     same_child_at_home = (
-        _is("forename", "exact", "nickname", "jw_high")
-        & _is("surname", "exact", "part", "jw_high")
-        & pl.col("dob").is_null() & same_home & child_id_only
+        _names_agree() & pl.col("dob").is_null() & same_home & child_id_only
     )
-    id_conflict = (
-        pl.any_horizontal([_is(c, "different_issuer") for c in PERSON_IDS])
-        & ~all_else_agrees & ~same_child_at_home
-    )
+    id_conflict = _any_id("different_issuer") & ~all_else_agrees & ~same_child_at_home
     return (
         pl.when(twins).then(pl.lit("twins"))
         .when(dob_conflict).then(pl.lit("dob_conflict"))
@@ -218,15 +261,9 @@ def _guard_expr() -> pl.Expr:
     )
 
 
-def score_pairs(compared: pl.DataFrame, weights: Weights | None = None) -> pl.DataFrame:
-    """Add match_weight, probability, guard (null or a GUARDS key), reason and
-    identity_override to compared pairs.
-
-    `reason` is the labels of the non-null levels (and the guard), one line, as a
-    Categorical: millions of pairs share a few thousand combinations of levels.
-    `identity_override` marks pairs whose identifier conflict was forgiven, so that
-    clustering forgives it too for that one merge.
-    """
+def add_probability(compared: pl.DataFrame, weights: Weights | None = None) -> pl.DataFrame:
+    """Add match_weight, guard (null or a GUARDS key) and probability to rows of levels
+    (candidate pairs, or the distinct patterns of levels that estimation works on)."""
     w = weights or Weights()
     total = (
         pl.sum_horizontal([_weight_expr(w, c.name, compared.columns) for c in COMPARISONS])
@@ -234,18 +271,33 @@ def score_pairs(compared: pl.DataFrame, weights: Weights | None = None) -> pl.Da
     )
     raw_p = 1.0 / (1.0 + (2.0 ** (-total)))
     out = compared.with_columns(total.alias("match_weight"), raw_p.alias("_p"), _guard_expr().alias("guard"))
-    out = out.with_columns(
+    return out.with_columns(
         pl.when(pl.col("guard").is_not_null())
         .then(pl.min_horizontal(pl.col("_p"), pl.lit(GUARD_CAP)))
         .otherwise(pl.col("_p"))
         .alias("probability"),
-        (pl.any_horizontal([_is(c, "different_issuer") for c in PERSON_IDS]) & pl.col("guard").is_null())
-        .alias("identity_override"),
     ).drop("_p")
-    keys = [*(c.name for c in COMPARISONS), "guard"]
+
+
+def score_pairs(compared: pl.DataFrame, weights: Weights | None = None) -> pl.DataFrame:
+    """Add match_weight, probability, guard (null or a GUARDS key), reason,
+    identity_override and dob_override to compared pairs.
+
+    `reason` is the labels of the non-null levels (and the guard), one line, as a
+    Categorical: millions of pairs share a few thousand combinations of levels.
+    `identity_override` marks pairs whose identifier conflict was forgiven, and
+    `dob_override` pairs whose clearly different dates of birth were, so that clustering
+    forgives the same for that one merge.
+    """
+    out = add_probability(compared, weights).with_columns(
+        (_any_id("different_issuer") & pl.col("guard").is_null()).alias("identity_override"),
+        (_is("dob", "same_year", "different") & pl.col("guard").is_null()).alias("dob_override"),
+    )
+    quoted = [sim for sim, _ in QUOTED.values() if sim in out.columns]
+    keys = [*(c.name for c in COMPARISONS), *quoted, "guard"]
     reasons = out.select(keys).unique().with_columns(
         pl.concat_str(
-            [_reason_expr(), pl.col("guard").replace_strict(GUARDS, default=None)],
+            [_reason_expr(out.columns), pl.col("guard").replace_strict(GUARDS, default=None)],
             separator="; ", ignore_nulls=True,
         ).cast(pl.Categorical).alias("reason")
     )

@@ -135,6 +135,7 @@ def normalise_address(e: pl.Expr) -> pl.Expr:
         .str.replace_all(r"['’`.]", "")
         .str.replace_all(r"[^A-Z0-9,/]+", " ")
         .str.replace_all(r" ?/ ?", "/")
+        .str.replace_all(r",[ ,]*,", ",")
         .str.replace_all(r" ?, ?", ", ")
         .str.strip_chars(" ,")
     )

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matching.cluster import cluster, dob_conflict
+from matching.cluster import ambiguous_profiles, cluster, dob_conflict
 
 PAIR_SCHEMA = {"pid_l": pl.Int64, "pid_r": pl.Int64, "probability": pl.Float64}
 
@@ -129,7 +129,8 @@ def test_raising_the_threshold_never_adds_links(seed, low, step):
     edges = random_graph(seed, n, m=40)
     guards = [("dob_conflict" if r.random() < 0.15 else None) for _ in edges]
     dobs = [r.choice([None, "19800312", "19900101", "20050601"]) for _ in range(n)]
-    frame = pairs_frame(edges, guards)
+    frame = pairs_frame(edges, guards).with_columns(
+        pl.Series("dob_override", [r.random() < 0.2 for _ in edges]))
     at_low = linked_pairs(cluster(n, frame, low, dobs=dobs))
     at_high = linked_pairs(cluster(n, frame, min(1.0, low + step), dobs=dobs))
     assert at_high <= at_low
@@ -150,3 +151,37 @@ def test_twins_guard_gives_way_to_a_shared_name(names, merged, why):
     edges = pairs_frame([(0, 1, 0.99), (1, 2, 0.98), (0, 2, 0.001)], [None, None, "twins"])
     labels = cluster(3, edges, 0.9, names=names)
     assert bool(labels[0] == labels[2]) is merged, why
+
+
+def test_a_forgiven_date_of_birth_lets_its_own_merge_through():
+    # 0 and 1 carry one NINO but different dates of birth (one keyed wrongly); 2 is a
+    # stranger linked to 1 with yet another date.
+    dobs = ["19800312", "19970501", "19550101"]
+    edges = pairs_frame([(0, 1, 0.99), (1, 2, 0.95)]).with_columns(
+        pl.Series("dob_override", [True, False]))
+    labels = cluster(3, edges, 0.9, dobs=dobs)
+    assert as_partition(labels) == {frozenset({0, 1}), frozenset({2})}
+
+
+AMBIGUITY_CASES = [
+    # (description, dobs, edges (l, r, probability, weight), ambiguous profiles)
+    ("undated, matching father and son alike", [None, "19700516", "20010903"],
+     [(0, 1, 0.95, 4.2), (0, 2, 0.93, 3.8), (1, 2, 0.001, -20.0)], [0]),
+    ("undated, but far more like the father (a shared NINO)", [None, "19700516", "20010903"],
+     [(0, 1, 0.999999, 25.0), (0, 2, 0.93, 3.8)], []),
+    ("undated, matching two records of one person whose date was forgiven", [None, "19700516", "19970501"],
+     [(0, 1, 0.95, 4.2), (0, 2, 0.93, 3.8), (1, 2, 0.999, 12.0)], []),
+    ("undated, matching a date and its typo", [None, "19700516", "19700561"],
+     [(0, 1, 0.95, 4.2), (0, 2, 0.93, 3.8)], []),
+    ("dated profiles are never ambiguous", ["19900101", "19700516", "20010903"],
+     [(0, 1, 0.95, 4.2), (0, 2, 0.93, 3.8)], []),
+    ("weak candidates do not count", [None, "19700516", "20010903"],
+     [(0, 1, 0.95, 4.2), (0, 2, 0.3, -1.0)], []),
+]
+
+
+@pytest.mark.parametrize("why, dobs, edges, expected", AMBIGUITY_CASES, ids=[c[0] for c in AMBIGUITY_CASES])
+def test_ambiguous_profiles(why, dobs, edges, expected):
+    frame = pl.DataFrame(edges, schema={"pid_l": pl.Int64, "pid_r": pl.Int64, "probability": pl.Float64,
+                                        "match_weight": pl.Float64}, orient="row")
+    assert ambiguous_profiles(frame, dobs).tolist() == expected, why

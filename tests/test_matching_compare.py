@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date
 
 import polars as pl
 import pytest
+from rapidfuzz.distance import JaroWinkler
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -49,6 +51,15 @@ CASES = [
     ("forename", {"forename": "J"}, {"forename": "John"}, "initial", "initial only"),
     ("forename", {"forename": "Jack"}, {"forename": "Oliver"}, "different", "different names"),
     ("forename", {"forename": None}, {}, None, "blank forename is no evidence"),
+    ("forename", {"forename": "Will"}, {"forename": "William"}, "nickname", "Will / William"),
+    ("forename", {"forename": "Beth"}, {"forename": "Liz"}, "nickname", "two short forms of Elizabeth"),
+    ("forename", {"forename": "Maggie"}, {"forename": "Margaret"}, "nickname", "Maggie / Margaret"),
+    ("forename", {"forename": "Mick"}, {"forename": "Michael"}, "nickname", "Mick / Michael"),
+    ("forename", {"forename": "Smith", "surname": "John"}, {}, "name_swap", "forename and surname swapped"),
+    ("surname", {"forename": "Smith", "surname": "John"}, {}, None,
+     "with the names swapped, the surname is not counted a second time"),
+    ("forename", {"forename": "Smiht", "surname": "Jhon"}, {}, "name_swap", "swapped, with a typo in each"),
+    ("forename", {"forename": "Mary-Jane"}, {"forename": "Mary Jane"}, "exact", "hyphenated forename"),
     ("surname", {"surname": "Smith-Jones"}, {"surname": "Jones"}, "part", "double-barrelled, second part"),
     ("surname", {"surname": "Smith Jones"}, {"surname": "SMITH"}, "part", "double-barrelled, first part"),
     ("surname", {"surname": "O'Brien"}, {"surname": "OBRIEN"}, "exact", "punctuation ignored"),
@@ -56,6 +67,8 @@ CASES = [
     ("surname", {"surname": "Thompson"}, {"surname": "Thomson"}, "jw_high", "spelling variant"),
     ("surname", {"surname": "Smith"}, {"surname": "Smyth"}, "jw_low", "one-letter variant"),
     ("surname", {"surname": "Smith"}, {"surname": "Khan"}, "different", "changed surname"),
+    ("surname", {"surname": "Lloyd-Webber"}, {"surname": "Lloyd Webber"}, "exact", "hyphen or space"),
+    ("surname", {"surname": "Bowes-Lyon"}, {"surname": "Lyon-Bowes"}, "part", "double-barrelled, parts swapped"),
     ("dob", {}, {}, "exact", "same date"),
     ("dob", {"dob": date(1980, 3, 12)}, {"dob": date(1980, 12, 3)}, "transposed", "day/month swapped"),
     ("dob", {"dob": date(1980, 3, 12)}, {"dob": date(1980, 3, 13)}, "typo", "one digit off (day)"),
@@ -64,6 +77,11 @@ CASES = [
     ("dob", {"dob": date(1980, 3, 12)}, {"dob": date(1980, 7, 25)}, "same_year", "same year only"),
     ("dob", {"dob": date(1980, 3, 12)}, {"dob": date(2005, 6, 1)}, "different", "father and son"),
     ("dob", {"dob": None}, {}, None, "blank date of birth"),
+    ("dob", {"dob": date(1980, 3, 12)}, {"dob": date(1981, 3, 12)}, "typo", "one digit off (year's last)"),
+    ("dob", {"dob": date(1980, 3, 12)}, {"dob": date(1908, 3, 12)}, "typo", "year digits swapped"),
+    ("dob", {"dob": date(1980, 3, 12)}, {"dob": date(1980, 4, 12)}, "typo", "one digit off (month)"),
+    ("dob", {"dob": date(1980, 3, 12)}, {"dob": date(1979, 3, 12)}, "different",
+     "a year earlier is two digits off"),
     ("address", {"address": "Flat 3, 12 High St"}, {"address": "3/12 High Street"}, "dwelling",
      "flat 3/12 written two ways"),
     ("address", {"address": "12 High Street Flat 3"}, {"address": "Flat 3, 12 High St"}, "dwelling",
@@ -90,7 +108,28 @@ CASES = [
      "a typo in the street"),
     ("address", {"address": "Rose Cottage, Mill Lane"}, {"address": "ROSE COTTAGE MILL LN"}, "dwelling",
      "a house name with or without commas"),
+    ("address", {"address": "12 Station Rd"}, {"address": "12, Station Road, Margate"}, "dwelling",
+     "Rd / Road, a comma and the town"),
+    ("address", {"address": "12 St Peter's Street"}, {"address": "12 Saint Peters St"}, "dwelling",
+     "St as Saint before a name, Street after it"),
+    ("address", {"address": "Flat 3, 12 High St"}, {"address": "Flat 3, 14 High St"}, "street",
+     "same flat number in another house"),
+    ("address", {"address": "12a High St"}, {"address": "12A High Street"}, "dwelling", "12a is 12A"),
+    ("address", {"address": "5 Mill Lane", "postcode": "CT11 9AA"}, {"postcode": "CT11 8ZZ"}, "district",
+     "moved within the postcode district"),
+    ("address", {"address": "5 Mill Lane", "postcode": "CT11 9AA"}, {"address": "7 Park Rd"}, "street",
+     "another house in the same postcode unit"),
+    ("address", {"address": None, "postcode": "CT11 9AA"}, {"address": "7 Park Rd"}, "postcode",
+     "the same postcode unit, no house to compare"),
     ("nino", {"nino": "AB123456C"}, {"nino": "ab 12 34 56 c"}, "same", "NINO spacing and case"),
+    ("nino", {"nino": "AB123456C"}, {"nino": "AB123457C"}, "close", "NINO with one digit mistyped"),
+    ("nino", {"nino": "AB123456C"}, {"nino": "AB124356C"}, "close", "NINO with two digits swapped"),
+    ("nino", {"nino": "AB123456C"}, {"nino": "AB12345C"}, "close", "NINO with a digit dropped"),
+    ("nino", {"nino": "AB123456C"}, {"nino": "AB654321C"}, "different", "NINO far apart"),
+    ("pnc_id", {"pnc_id": "A1", "source": "health"}, {"pnc_id": "A2", "source": "health"}, "different",
+     "too short to call a typo"),
+    ("nino", {"nino": "AB123456C", "source": "dwp_benefits"}, {"nino": "AB123457C", "source": "dwp_employment"},
+     "different_issuer", "two issued NINOs one digit apart are still two NINOs"),
     ("nino", {"nino": "AB123456C", "source": "dwp_benefits"}, {"nino": "ZZ999999Z", "source": "dwp_employment"},
      "different_issuer", "two DWP NINOs differ"),
     ("nino", {"nino": "AB123456C", "source": "dwp_benefits"}, {"nino": "ZZ999999Z", "source": "housing"},
@@ -112,10 +151,11 @@ def test_every_level_has_a_label_and_a_weight():
     weights = Weights().table()
     assert table.height == weights.height == sum(len(c.levels) for c in COMPARISONS)
     assert table["label"].null_count() == 0
-    # Levels are ordered best first: weights never increase down a comparison's levels,
-    # except identifier "different" levels which are all strong negatives.
+    # Levels are ordered best first: the first level weighs most and the last least,
+    # except identifier "different" levels which are all strong negatives, and a
+    # forename/surname swap, which carries the evidence of both names.
     for comp in ("forename", "surname", "dob", "address"):
-        w = weights.filter(pl.col("comparison") == comp)["weight"].to_list()
+        w = weights.filter((pl.col("comparison") == comp) & (pl.col("level") != "name_swap"))["weight"].to_list()
         assert w[0] == max(w), comp
         assert w[-1] == min(w), comp
 
@@ -127,9 +167,24 @@ def test_reason_reads_the_levels():
     prof = corroborate_ids(standardise(pl.DataFrame(rows, schema=SCHEMA)), min_records=1).with_row_index("pid")
     pairs = pl.DataFrame({"pid_l": [0], "pid_r": [1]}, schema={"pid_l": pl.UInt32, "pid_r": pl.UInt32})
     reason = score_pairs(compare_pairs(pairs, prof))["reason"][0]
-    assert reason.startswith("same NINO")
-    assert "surname Jaro-Winkler >= 0.92" in reason
-    assert "date of birth day/month swapped" in reason
+    similarity = JaroWinkler.normalized_similarity("THOMPSON", "THOMSON")
+    assert reason == (
+        f"same NINO; same forename; surname Jaro-Winkler {math.floor(similarity * 100 + 1e-4) / 100:.2f}; "
+        "date of birth day/month swapped; same address; same gender"
+    )
+
+
+def test_the_reason_quotes_the_similarity_rounded_down():
+    a = {"forename": "Jonathan"}
+    b = {"forename": "Jonathon"}
+    rows = [{**BASE, **a, "record_id": "a"}, {**BASE, **b, "record_id": "b"}]
+    prof = corroborate_ids(standardise(pl.DataFrame(rows, schema=SCHEMA)), min_records=1).with_row_index("pid")
+    pairs = pl.DataFrame({"pid_l": [0], "pid_r": [1]}, schema={"pid_l": pl.UInt32, "pid_r": pl.UInt32})
+    out = score_pairs(compare_pairs(pairs, prof)).row(0, named=True)
+    exact = JaroWinkler.normalized_similarity("JONATHAN", "JONATHON")
+    assert out["fn_jw"] - 1e-4 <= exact < out["fn_jw"] + 0.01
+    assert f"forename Jaro-Winkler {out['fn_jw']:.2f}" in out["reason"]
+    assert out["sn_jw"] is None, "an exact surname quotes no similarity"
 
 
 names = st.sampled_from(["John", "Jon", "Jonathan", "J", "Bill", "William", "Liam", "Mary Jane",

@@ -9,7 +9,7 @@ from datetime import date
 import polars as pl
 import pytest
 
-from matching.pipeline import link_persons
+from matching.pipeline import REASON_AMBIGUOUS, link_persons
 
 SCHEMA = {
     "source": pl.Utf8, "record_id": pl.Utf8, "row_number": pl.Int64, "forename": pl.Utf8,
@@ -154,6 +154,32 @@ GOLDEN = [
         {frozenset({"s1", "p1", "h1"})},
     ),
     (
+        "a date of birth keyed wrongly is forgiven when the NINO and the names agree",
+        [
+            rec("dwp_benefits", "d1", "Gary", "Hollis", date(1979, 2, 14), nino="GH123456A", **HOME),
+            rec("dwp_employment", "e1", "Gary", "Hollis", date(1979, 2, 14), nino="GH123456A", **HOME),
+            rec("housing", "h1", "Gary", "Hollis", date(1997, 5, 1), nino="GH123456A", **HOME),
+        ],
+        {frozenset({"d1", "e1", "h1"})},
+    ),
+    (
+        "forename and surname keyed the wrong way round",
+        [
+            rec("police", "p1", "Darren", "Whitlock", date(1985, 7, 19), **HOME),
+            rec("health", "h1", "Whitlock", "Darren", date(1985, 7, 19), **HOME),
+        ],
+        {frozenset({"p1", "h1"})},
+    ),
+    (
+        "unrelated adults sharing a house are different people",
+        [
+            rec("housing", "h1", "Priya", "Shah", date(1990, 1, 5), **HOME),
+            rec("housing", "h2", "Tom", "Kerr", date(1991, 6, 30), **HOME),
+            rec("police", "p1", "Tom", "Kerr", date(1991, 6, 30), **HOME),
+        ],
+        {frozenset({"h1"}), frozenset({"h2", "p1"})},
+    ),
+    (
         "double-barrelled surname written with one part",
         [
             rec("school_census", "c1", "Maisie", "Smith-Jones", date(2005, 11, 30), upn="U5", **HOME),
@@ -172,6 +198,24 @@ def test_golden_people(description, rows, expected):
     else:
         pid = dict(zip(result.links["record_id"], result.links["person_id"]))
         assert pid["p1"] != pid["p2"], description
+
+
+def test_an_undated_record_shared_by_father_and_son_is_left_for_review():
+    recs = records(
+        rec("police", "f1", "Mark", "Green", date(1970, 5, 16), **HOME),
+        rec("health", "f2", "Mark", "Green", date(1970, 5, 16), **HOME),
+        rec("school_census", "s1", "Mark", "Green", date(2001, 9, 3), upn="U7", **HOME),
+        rec("school_census", "s2", "Mark", "Green", date(2001, 9, 3), upn="U7", **HOME),
+        rec("police", "x1", "Mark", "Green", None, **HOME),
+    )
+    result = link_persons(recs)
+    assert persons_of(result) == {frozenset({"f1", "f2"}), frozenset({"s1", "s2"}), frozenset({"x1"})}
+    x1 = result.links.filter(pl.col("record_id") == "x1").row(0, named=True)
+    assert x1["match_reason"] == REASON_AMBIGUOUS
+    assert x1["match_confidence"] < 0.5
+    # With the son alone at home, the undated record is his.
+    alone = link_persons(recs.filter(~pl.col("record_id").is_in(["f1", "f2"])))
+    assert persons_of(alone) == {frozenset({"s1", "s2", "x1"})}
 
 
 def test_output_shapes():
@@ -196,6 +240,13 @@ def test_output_shapes():
     assert result.pairs.columns[:6] == ["source_l", "record_id_l", "source_r", "record_id_r", "probability", "reason"]
     assert {"forename", "surname", "dob", "address", "nino", "upn", "pnc_id", "gender"} <= set(result.pairs.columns)
     assert result.blocking_counts.columns[:2] == ["rule", "candidate_pairs"]
+    assert {"fn_jw", "sn_jw"} <= set(result.pairs.columns)
+    ordered = result.pairs.sort("probability", "source_l", "record_id_l", "source_r", "record_id_r",
+                                descending=[True, False, False, False, False])
+    assert result.pairs.select(ordered.columns[:5]).equals(ordered.select(ordered.columns[:5]))
+    assert result.weights.columns[:6] == ["comparison", "level", "label", "m", "u", "weight"]
+    # Every pair has a reason; each of its levels' labels is in it.
+    assert result.pairs["reason"].null_count() == 0
 
 
 def test_determinism_under_row_order():

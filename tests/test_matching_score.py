@@ -41,6 +41,20 @@ GUARD_CASES = [
     ("an adult's NINO conflict is not (a father and son may share a name and home)",
      {**SAME_PERSON, "dob": None, "nino": "different_issuer"}, "id_conflict"),
     ("an unconfirmed different NINO is only evidence", {**SAME_PERSON, "nino": "different"}, None),
+    ("a wrong date of birth is forgiven when the NINO and the names agree",
+     {**SAME_PERSON, "dob": "different", "nino": "same"}, None),
+    ("... or the names agree with a typo, or one is blank",
+     {**SAME_PERSON, "dob": "different", "forename": None, "surname": "jw_low", "pnc_id": "same"}, None),
+    ("... or the names are swapped", {**SAME_PERSON, "dob": "different", "forename": "name_swap",
+                                       "surname": None, "upn": "same"}, None),
+    ("not when a name disagrees (a sibling's identifier keyed wrongly)",
+     {**SAME_PERSON, "dob": "different", "forename": "different", "nino": "same"}, "dob_conflict"),
+    ("not on an identifier one character apart",
+     {**SAME_PERSON, "dob": "different", "nino": "close"}, "dob_conflict"),
+    ("twins whose identifiers are one character apart (issued together) are still twins",
+     {**SAME_PERSON, "forename": "different", "upn": "close"}, "twins"),
+    ("father and son with different NINOs", {**SAME_PERSON, "dob": "different", "nino": "different"},
+     "dob_conflict"),
 ]
 
 
@@ -51,6 +65,21 @@ def test_guards(description, levels, guard):
     if guard:
         assert row["probability"] <= GUARD_CAP
         assert "guard:" in row["reason"]
+
+
+def test_dob_override_marks_forgiven_dates_only():
+    out = scored({**SAME_PERSON, "dob": "different", "nino": "same"}, {**SAME_PERSON, "dob": "different"},
+                 SAME_PERSON)
+    assert out["dob_override"].to_list() == [True, False, False]
+    assert out["probability"][0] > 0.99
+
+
+def test_an_identifier_one_character_apart_counts_for_little_at_home():
+    close_at_home = scored({**SAME_PERSON, "nino": "close"})["match_weight"][0]
+    close_elsewhere = scored({**SAME_PERSON, "nino": "close", "address": "different"})["match_weight"][0]
+    at_home = scored(SAME_PERSON)["match_weight"][0]
+    elsewhere = scored({**SAME_PERSON, "address": "different"})["match_weight"][0]
+    assert close_at_home - at_home < 0 < close_elsewhere - elsewhere
 
 
 def test_identity_override_marks_forgiven_conflicts_only():
