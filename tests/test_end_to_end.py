@@ -184,8 +184,10 @@ def test_run_summary_is_published_as_a_prefect_artifact(first_run):
         artifacts = client.read_artifacts(
             artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["cohort-run-summary"]))
         )
-    assert artifacts, "no run-summary artifact"
-    table = artifacts[0].data
+    run_id = json.loads((first_run / "out" / "run_summary.json").read_text())["run_id"]
+    ours = [a for a in artifacts if a.description == f"cohort run {run_id}"]
+    assert ours, "no run-summary artifact for this run"
+    table = ours[0].data
     rows = table if isinstance(table, list) else __import__("json").loads(table)
     sections = {r["section"] for r in rows}
     assert {"rows read", "validation", "families by status", "families by district"} <= sections
