@@ -91,6 +91,34 @@ def merged(pairs: pl.DataFrame, labelled: pl.DataFrame, pred: str = "person_id")
     )
 
 
+CALIBRATION_BINS = (0.01, 0.1, 0.5, 0.9, 0.99, 0.999)
+
+
+def _band(p: pl.Expr) -> pl.Expr:
+    edges = (0.0, *CALIBRATION_BINS, 1.0)
+    out = pl.when(p <= edges[1]).then(pl.lit(f"[0, {edges[1]}]"))
+    for lo, hi in zip(edges[1:-1], edges[2:]):
+        out = out.when(p <= hi).then(pl.lit(f"({lo}, {hi}]"))
+    return out
+
+
+def calibration(pairs: pl.DataFrame, truth: pl.DataFrame) -> pl.DataFrame:
+    """Unguarded scored pairs by predicted probability: how many, their mean probability
+    and the share that are one true person (each pair shown by one record per side)."""
+    person = truth.select("source", "record_id", "true_person_id")
+    side = {s: person.rename({"source": f"source_{s}", "record_id": f"record_id_{s}",
+                              "true_person_id": f"t_{s}"}) for s in ("l", "r")}
+    return (
+        pairs.filter(pl.col("guard").is_null())
+        .join(side["l"], on=["source_l", "record_id_l"]).join(side["r"], on=["source_r", "record_id_r"])
+        .with_columns(_band(pl.col("probability")).alias("probability band"))
+        .group_by("probability band")
+        .agg(pl.len().alias("pairs"), pl.col("probability").mean().alias("mean probability"),
+             (pl.col("t_l") == pl.col("t_r")).mean().alias("share true"))
+        .sort("mean probability")
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--households", type=int, default=20000)
@@ -132,6 +160,9 @@ def main() -> None:
     guards = {name: (merged(p, labelled), p.height) for name, p in guard_pairs(drop / "truth").items()}
     for name, (bad, total) in guards.items():
         print(f"{name} merged: {bad} of {total} pairs")
+    with pl.Config(tbl_rows=20, tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=True):
+        print("calibration (unguarded scored pairs):")
+        print(calibration(result.pairs, truth))
     print(f"SUMMARY generator-{n_households} persons F1 {persons.f1:.4f} households F1 {households.f1:.4f} "
           + " ".join(f"{name.replace(' ', '_')}_merged {bad}" for name, (bad, _) in guards.items())
           + f" link {t_link:.1f}s households {t_households:.1f}s")

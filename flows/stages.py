@@ -116,9 +116,10 @@ def match(s: RunSettings) -> dict[str, Any]:
         write_table(con, "persons", result.persons)
         write_table(con, "match_pairs", result.pairs)
         write_table(con, "blocking_counts", result.blocking_counts)
+        write_table(con, "match_weights", result.weights)  # the model this run estimated
     return {
         "persons": result.persons.height,
-        "candidate_pairs": int(result.blocking_counts["candidate_pairs"].sum()),
+        "candidate_pairs": int(result.blocking_counts["new_pairs"].sum()),  # distinct pairs
     }
 
 

@@ -4,10 +4,11 @@ Each rule names the fields two profiles must share exactly, with two variations:
 `cross` rule matches the left profile's fields against other fields of the right one
 (forename and surname keyed the wrong way round), and a `typo` rule pairs values of its
 single field one character apart (an identifier mistyped), by matching on the value
-with any one character deleted. The candidate pairs are the
-union over rules; each rule's own count is kept (and logged) so a rule that explodes is
-visible. A block (profiles sharing one key value) larger than `max_block` is skipped and
-counted instead: a key that common ("JOHN" + "SMITH" + 1980) says little, and its pairs
+with any one character deleted. The candidate pairs are the union over rules; each
+rule's own count, and how many of its pairs no earlier rule found, is kept and logged
+before anything is scored, so a rule that explodes, or adds nothing, is visible. A
+block (profiles sharing one key value) larger than `max_block` is skipped and counted
+instead: a key that common ("JOHN" + "SMITH" + 1980) says little, and its pairs
 are found by the other rules when they matter.
 """
 
@@ -104,12 +105,21 @@ def _rule_pairs(profiles: pl.DataFrame, rule: BlockingRule, max_block: int) -> t
     if rule.typo:
         return _typo_pairs(profiles, keys[0], max_block)
     if rule.cross:
-        left = profiles.select("pid", *keys).drop_nulls(keys)
-        right = profiles.select(pl.col("pid").alias("pid_r"), *(pl.col(c).alias(k) for c, k in zip(rule.cross, keys)))
-        joined = left.join(right.drop_nulls(keys), on=keys)
-        sized = joined.with_columns(pl.len().over(keys).alias("_n"))
-        skipped = sized.filter(pl.col("_n") > max_block * max_block).select(keys).n_unique() if sized.height else 0
-        return _oriented(sized.filter(pl.col("_n") <= max_block * max_block)), skipped
+        # Each side's block is sized before the join, so a common key never explodes.
+        left = profiles.select("pid", *keys).drop_nulls(keys).with_columns(pl.len().over(keys).alias("_n"))
+        right = (
+            profiles.select(pl.col("pid").alias("pid_r"), *(pl.col(c).alias(k) for c, k in zip(rule.cross, keys)))
+            .drop_nulls(keys).with_columns(pl.len().over(keys).alias("_n"))
+        )
+        too_big = (
+            left.select(*keys, "_n").unique().join(right.select(*keys, "_n").unique(), on=keys, suffix="_r")
+            .filter((pl.col("_n") > max_block) | (pl.col("_n_r") > max_block))
+        )
+        joined = (
+            left.filter(pl.col("_n") <= max_block).drop("_n")
+            .join(right.filter(pl.col("_n") <= max_block).drop("_n"), on=keys)
+        )
+        return _oriented(joined), too_big.height
     kept, skipped = _sized(profiles.select("pid", *keys).drop_nulls(keys), keys, max_block)
     pairs = (
         kept.join(kept, on=keys, suffix="_r")

@@ -41,6 +41,11 @@ MIN_PROFILES = 1_000    # fewer profiles than this: nothing is estimated
 EM_ITERATIONS = 30
 EM_TOLERANCE = 1e-5     # stop when no m moves by more than this
 
+# The model as a table, for the run's record and the review: m, u and weight (log2 m/u)
+# per level, the shipped defaults, how many expected matches (m_count) and random pairs
+# (u_count) each estimate rests on, and whether it was estimated or kept its default. On
+# the exact name, date of birth and home levels the agreed value's own frequency replaces
+# u pair by pair (compare.TF).
 TABLE_SCHEMA = {
     "comparison": pl.Utf8, "level": pl.Utf8, "label": pl.Utf8,
     "m": pl.Float64, "u": pl.Float64, "weight": pl.Float64,
@@ -53,7 +58,7 @@ TABLE_SCHEMA = {
 @dataclass(frozen=True)
 class Estimate:
     weights: Weights        # the estimated model (prior included)
-    table: pl.DataFrame     # TABLE_SCHEMA: one row per level, then one for the prior
+    table: pl.DataFrame     # TABLE_SCHEMA: one row per level, per conditional u, then the prior
     match_share: float      # estimated share of matches among the candidate pairs
     iterations: int
 

@@ -19,6 +19,7 @@ import hashlib
 import logging
 from dataclasses import dataclass, field, replace
 
+import numpy as np
 import polars as pl
 
 from matching import block, cluster as clustering, em
@@ -179,6 +180,7 @@ def link_persons(
             weights = replace(weights, prior=PROFILES_PER_PERSON / max(profiles.height, MIN_POPULATION))
         table = em.weights_table(weights)
     scored = score_pairs(compared, weights)
+    del compared, cand
 
     # The probability that two records of one profile are one person: the profile
     # compared with itself.
@@ -202,7 +204,9 @@ def link_persons(
     ambiguous = clustering.ambiguous_profiles(scored, dobs)
     log.info("matching: %d undated profiles match two people with different dates of birth alike; left apart",
              len(ambiguous))
-    clear = scored.filter(~pl.col("pid_l").is_in(ambiguous) & ~pl.col("pid_r").is_in(ambiguous))
+    clear = scored.select("pid_l", "pid_r", "probability", "guard", "identity_override", "dob_override")
+    if len(ambiguous):
+        clear = clear.filter(~pl.col("pid_l").is_in(ambiguous) & ~pl.col("pid_r").is_in(ambiguous))
     labels = clustering.cluster(
         profiles.height, clear, threshold,
         dobs=dobs, ids=ids, names=names,
@@ -230,17 +234,22 @@ def _links(rec: pl.DataFrame, scored: pl.DataFrame, self_scored: pl.DataFrame,
         .with_columns(hashed_id("P", pl.col("_key")).alias("person_id"))
         .drop("_key")
     )
-    both_sides = pl.concat([
-        scored.select(pl.col("pid_l").alias("pid"), pl.col("pid_r").alias("other"), "probability", "reason"),
-        scored.select(pl.col("pid_r").alias("pid"), pl.col("pid_l").alias("other"), "probability", "reason"),
-    ]).with_columns(pl.col("pid").cast(pl.UInt32), pl.col("other").cast(pl.UInt32))
-    both_sides = (
-        both_sides.join(cl, on="pid").join(cl.rename({"pid": "other", "cluster": "other_cluster"}), on="other")
-    )
-    inside = (
-        both_sides.filter(pl.col("cluster") == pl.col("other_cluster"))
-        .select("pid", "probability", pl.col("reason").cast(pl.Utf8))
-    )
+    # Per profile: the best probability of any of its pairs, and of its pairs inside its
+    # cluster (with that pair's reason). In numpy over the pair columns: millions of pairs.
+    labels = np.asarray(labels, dtype=np.int64)
+    left, right = scored["pid_l"].to_numpy().astype(np.int64), scored["pid_r"].to_numpy().astype(np.int64)
+    probability = scored["probability"].to_numpy()
+    best = np.full(len(labels), -1.0)
+    np.maximum.at(best, left, probability)
+    np.maximum.at(best, right, probability)
+    best_any = pl.DataFrame({"pid": np.arange(len(labels), dtype=np.uint32), "_best_any": best}).filter(
+        pl.col("_best_any") >= 0)
+    within = scored.filter(pl.Series(labels[left] == labels[right])).select(
+        "pid_l", "pid_r", "probability", pl.col("reason").cast(pl.Utf8))
+    inside = pl.concat([
+        within.select(pl.col("pid_l").cast(pl.UInt32).alias("pid"), "probability", "reason"),
+        within.select(pl.col("pid_r").cast(pl.UInt32).alias("pid"), "probability", "reason"),
+    ])
     extra = [self_scored.select(
         pl.col("pid_l").cast(pl.UInt32).alias("pid"), "probability",
         (pl.lit(REASON_IDENTICAL + "; ") + pl.col("reason").cast(pl.Utf8)).alias("reason"))]
@@ -255,7 +264,6 @@ def _links(rec: pl.DataFrame, scored: pl.DataFrame, self_scored: pl.DataFrame,
         .sort(["pid", "probability", "reason"], descending=[False, True, False])
         .unique("pid", keep="first")
     )
-    best_any = both_sides.group_by("pid").agg(pl.col("probability").max().alias("_best_any"))
     out = (
         rec.join(person, on="cluster")
         .join(best_inside, on="pid", how="left")
@@ -285,14 +293,13 @@ def _pair_output(scored: pl.DataFrame, rec: pl.DataFrame) -> pl.DataFrame:
         .select("pid", "source", "record_id")
     )
     levels = [c.name for c in COMPARISONS]
+    shown = ["probability", "reason", "match_weight", "guard", *levels, *(sim for sim, _ in QUOTED.values())]
     return (
-        scored.sort(["probability", "pid_l", "pid_r"], descending=[True, False, False])
+        scored.select("pid_l", "pid_r", *shown)
+        .sort(["probability", "pid_l", "pid_r"], descending=[True, False, False])
         .join(rep.rename({"pid": "pid_l", "source": "source_l", "record_id": "record_id_l"}), on="pid_l",
               maintain_order="left")
         .join(rep.rename({"pid": "pid_r", "source": "source_r", "record_id": "record_id_r"}), on="pid_r",
               maintain_order="left")
-        .select(
-            *PAIR_KEYS, "probability", "reason", "match_weight", "guard",
-            *levels, *(sim for sim, _ in QUOTED.values()),
-        )
+        .select(*PAIR_KEYS, *shown)
     )
