@@ -160,6 +160,8 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 "\nDemo finished. Open these:\n"
                 f"  {(work / 'outputs' / 'district_lists').resolve()}/<District>.xlsx  (identification lists)\n"
+                f"  {(work / 'outputs' / 'match_review.xlsx').resolve()}  (uncertain matches to decide)\n"
+                f"  {(work / 'outputs' / 'claims').resolve()}/<window end>.xlsx  (payment-by-results claims)\n"
                 f"  {(work / 'outputs' / 'families.csv').resolve()}\n"
                 f"  {(work / 'outputs' / 'person_links.csv').resolve()}\n"
                 f"  {(work / 'outputs' / 'rejected_rows.csv').resolve()}"
