@@ -52,6 +52,16 @@ def names_overlap(a: set[str], b: set[str]) -> bool:
     return any(JaroWinkler.normalized_similarity(x, y) >= NAME_JW for x in a for y in b)
 
 
+def find_root(parent, x: int) -> int:
+    """Root of x in a union-find parent array, compressing the path on the way."""
+    root = x
+    while parent[root] != root:
+        root = parent[root]
+    while parent[x] != root:
+        parent[x], x = root, parent[x]
+    return int(root)
+
+
 @dataclass
 class _Cluster:
     size: int
@@ -90,13 +100,7 @@ class Clusterer:
         return c
 
     def find(self, x: int) -> int:
-        parent = self.parent
-        root = x
-        while parent[root] != root:
-            root = parent[root]
-        while parent[x] != root:
-            parent[x], x = root, parent[x]
-        return int(root)
+        return find_root(self.parent, x)
 
     def add_enemy(self, a: int, b: int) -> None:
         self._get(self.find(a)).enemies.add(b)

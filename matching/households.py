@@ -25,6 +25,7 @@ from rapidfuzz.distance import OSA, JaroWinkler
 from rapidfuzz.process import cpdist
 
 from cohort.reference import district_for_postcode
+from matching.cluster import find_root
 from matching.compare import STREET_JW, street_agrees
 from matching.pipeline import hashed_id, representative_values
 from matching.standardise import add_address_parts, clean_id, normalise_address, normalise_postcode
@@ -143,13 +144,7 @@ class _UnionFind:
         self.parent = np.arange(n, dtype=np.int64)
 
     def find(self, x: int) -> int:
-        p = self.parent
-        root = x
-        while p[root] != root:
-            root = p[root]
-        while p[x] != root:
-            p[x], x = root, p[x]
-        return int(root)
+        return find_root(self.parent, x)
 
     def union(self, a: int, b: int) -> None:
         ra, rb = self.find(a), self.find(b)
