@@ -25,6 +25,7 @@ from rapidfuzz.distance import OSA, JaroWinkler
 from rapidfuzz.process import cpdist
 
 from cohort.reference import district_for_postcode
+from matching import partition
 from matching.cluster import find_root
 from matching.compare import STREET_JW, street_agrees
 from matching.pipeline import hashed_id, representative_values
@@ -176,8 +177,32 @@ def _candidate_pairs(addr: pl.DataFrame) -> pl.DataFrame:
     return pl.concat(cand).unique()
 
 
-def _same_dwelling_edges(addr: pl.DataFrame) -> pl.DataFrame:
-    """Candidate pairs that are one dwelling: (aid, aid_r, pc_missing).
+EDGE_SCHEMA = {"aid": pl.UInt32, "aid_r": pl.UInt32, "pc_missing": pl.Boolean,
+               "via_uprn": pl.Boolean, "town_match": pl.Boolean}
+
+
+def _same_dwelling_edges(addr: pl.DataFrame, mapper: partition.Mapper = partition.serial_map,
+                         partitions: int | None = None) -> pl.DataFrame:
+    """Candidate pairs that are one dwelling: (aid, aid_r, pc_missing, via_uprn, town_match).
+
+    The candidate pairs are compared per partition (whole components of the candidate
+    graph, `matching.partition`) through `mapper`; the edges do not depend on either.
+    """
+    fields = addr.select("aid", "_flat", "premise", "street", "street_name", "street_type", "locality", "pc",
+                         "_uprn", "tenancy_ref")
+    cand = _candidate_pairs(addr)
+    k = partition.partition_count(cand.height, partitions)
+    part = partition.assign(addr.height, cand["aid"].to_numpy(), cand["aid_r"].to_numpy(), k)
+    work = [
+        p.join(fields, on="aid").join(fields.rename({c: f"{c}_r" for c in fields.columns}), on="aid_r")
+        for p in partition.split(cand, part, "aid", k)
+    ]
+    edges = pl.concat([pl.DataFrame(schema=EDGE_SCHEMA), *mapper(dwelling_edges, work)], how="vertical_relaxed")
+    return edges.cast(EDGE_SCHEMA).sort("aid", "aid_r")
+
+
+def dwelling_edges(wide: pl.DataFrame) -> pl.DataFrame:
+    """Which candidate address pairs (both sides' fields side by side) are one dwelling.
 
     Same address: flat and premise equal, the same street allowing a typo, and postcode
     equal or one typo apart (a changed character or two swapped), or blank on a side and
@@ -185,16 +210,8 @@ def _same_dwelling_edges(addr: pl.DataFrame) -> pl.DataFrame:
     close, or streets differ) or the two are on different open tenancies, since a few
     UPRNs are keyed against the wrong row.
     """
-    fields = addr.select("aid", "_flat", "premise", "street", "street_name", "street_type", "locality", "pc",
-                         "_uprn", "tenancy_ref")
-    wide = (
-        _candidate_pairs(addr)
-        .join(fields, on="aid")
-        .join(fields.rename({c: f"{c}_r" for c in fields.columns}), on="aid_r")
-    )
     if wide.height == 0:
-        return pl.DataFrame(schema={"aid": pl.UInt32, "aid_r": pl.UInt32, "pc_missing": pl.Boolean,
-                                    "via_uprn": pl.Boolean, "town_match": pl.Boolean})
+        return pl.DataFrame(schema=EDGE_SCHEMA)
 
     def sim(a: str, b: str, scorer) -> pl.Series:
         out = cpdist(wide[a].fill_null("").to_list(), wide[b].fill_null("").to_list(),
@@ -225,7 +242,8 @@ def _same_dwelling_edges(addr: pl.DataFrame) -> pl.DataFrame:
         town_match.alias("town_match"))
 
 
-def group_dwellings(dwell: pl.DataFrame) -> pl.DataFrame:
+def group_dwellings(dwell: pl.DataFrame, mapper: partition.Mapper = partition.serial_map,
+                    partitions: int | None = None) -> pl.DataFrame:
     """Add `dwelling` (a component number) to each person's dwelling row.
 
     Addresses with a postcode (or on one tenancy) are grouped first. An address without
@@ -245,7 +263,7 @@ def group_dwellings(dwell: pl.DataFrame) -> pl.DataFrame:
         pl.col("flat").fill_null("").alias("_flat"),
         pl.when(pl.col("pc").str.contains(" ")).then(pl.col("pc").str.head(-2)).alias("pc_sector"),
     )
-    edges = _same_dwelling_edges(addr)
+    edges = _same_dwelling_edges(addr, mapper, partitions)
     uf = _UnionFind(addr.height)
     firm = pl.concat([
         _star_edges(addr, "tenancy_ref"),
@@ -324,10 +342,12 @@ def _roles(members: pl.DataFrame, records: pl.DataFrame, links: pl.DataFrame, as
 
 
 def form_households(records: pl.DataFrame, links: pl.DataFrame, housing: pl.DataFrame,
-                    as_of: date) -> HouseholdResult:
+                    as_of: date, *, mapper: partition.Mapper = partition.serial_map,
+                    partitions: int | None = None) -> HouseholdResult:
     """Families at T: `members` (person_id, family_id, role), `families` (family_id, district,
-    members, address, postcode, uprn)."""
-    dwell = group_dwellings(dwellings_at(records, links, housing, as_of))
+    members, address, postcode, uprn). Address comparisons run per partition through
+    `mapper` (see `matching.partition`); the result does not depend on either."""
+    dwell = group_dwellings(dwellings_at(records, links, housing, as_of), mapper, partitions)
     fam = (
         dwell.group_by("dwelling")
         .agg(pl.col("person_id").min().alias("_first"))

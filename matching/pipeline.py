@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import polars as pl
 
-from matching import block, cluster as clustering, em
+from matching import block, cluster as clustering, em, partition
 from matching.compare import (
     COMPARISONS,
     QUOTED,
@@ -157,11 +157,17 @@ def link_persons(
     weights: Weights | None = None,
     estimate: bool = True,
     max_block: int = block.MAX_BLOCK,
+    mapper: partition.Mapper = partition.serial_map,
+    partitions: int | None = None,
 ) -> LinkResult:
     """Link person records across agencies into persons (architecture.md shapes).
 
     The model is estimated from the records themselves (`em.estimate`) unless `weights`
     are given, or `estimate` is False (then the shipped defaults are used as they are).
+
+    Comparing and clustering run per partition of the candidate pairs (`partition`),
+    through `mapper`: in this process by default, or on the flow's task runner. The
+    result does not depend on the mapper or on the number of partitions.
     """
     std = corroborate_ids(standardise(records))
     rec, profiles = build_profiles(std, _review_records(cannot_link, must_link))
@@ -169,7 +175,29 @@ def link_persons(
 
     cand, counts = block.candidate_pairs(profiles, max_block=max_block)
     profiles = add_term_frequencies(profiles)
-    compared = compare_pairs(cand, profiles)
+    must = _review_pairs(must_link, rec)
+    cannot = _review_pairs(cannot_link, rec)
+    # The probability that two records of one profile are one person: the profile
+    # compared with itself.
+    sizes = rec.group_by("pid").len()
+    multi = sizes.filter(pl.col("len") > 1).select(pl.col("pid").alias("pid_l"), pl.col("pid").alias("pid_r"))
+
+    k = partition.partition_count(cand.height, partitions)
+    review = np.array(must + cannot, dtype=np.int64).reshape(-1, 2)
+    part = partition.assign(profiles.height,
+                            np.concatenate([cand["pid_l"].to_numpy(), review[:, 0]]),
+                            np.concatenate([cand["pid_r"].to_numpy(), review[:, 1]]), k)
+    log.info("matching: %d candidate pairs in %d partition(s)", cand.height, k)
+    work = [
+        _CompareWork(pairs, self_pairs, _profiles_of(profiles, pairs, self_pairs))
+        for pairs, self_pairs in zip(partition.split(cand, part, "pid_l", k),
+                                     partition.split(multi, part, "pid_l", k))
+    ]
+    done = mapper(compare_partition, work)
+    del work
+    compared = pl.concat([c for c, _ in done])
+    self_compared = pl.concat([s for _, s in done])
+    del done, cand
     if weights is None and estimate:
         estimated = em.estimate(profiles, compared)
         weights, table = estimated.weights, estimated.table
@@ -180,38 +208,24 @@ def link_persons(
             weights = replace(weights, prior=PROFILES_PER_PERSON / max(profiles.height, MIN_POPULATION))
         table = em.weights_table(weights)
     scored = score_pairs(compared, weights)
-    del compared, cand
+    self_scored = score_pairs(self_compared, weights)
+    del compared, self_compared
 
-    # The probability that two records of one profile are one person: the profile
-    # compared with itself.
-    sizes = rec.group_by("pid").len()
-    multi = sizes.filter(pl.col("len") > 1).select(pl.col("pid").alias("pid_l"), pl.col("pid").alias("pid_r"))
-    self_scored = score_pairs(compare_pairs(multi, profiles), weights)
-
-    must = _review_pairs(must_link, rec)
-    cannot = _review_pairs(cannot_link, rec)
-    ids = {
-        c: profiles.select(pl.when(pl.col(f"{c}_firm")).then(pl.col(c))).to_series().to_list()
-        for c in ID_AUTHORITY
-    }
-    names = profiles.select(
-        pl.concat_list(
-            pl.col("fn_middle").str.split(" ").fill_null([]),
-            pl.concat_list("fn_first", "fn_canon", "fn_canon2").list.drop_nulls(),
-        ).list.unique()
-    ).to_series().to_list()
-    dobs = profiles["dob"].dt.strftime("%Y%m%d").to_list()
-    ambiguous = clustering.ambiguous_profiles(scored, dobs)
+    shown = scored.select(*_CLUSTER_COLUMNS)
+    work = [
+        _ClusterWork(pairs, _cluster_profiles(profiles, pairs, i, part, review), threshold,
+                     [p for p in must if part[p[0]] == i], [p for p in cannot if part[p[0]] == i])
+        for i, pairs in enumerate(partition.split(shown, part, "pid_l", k))
+    ]
+    del shown
+    labels = np.arange(profiles.height, dtype=np.int64)
+    ambiguous = []
+    for pids, part_labels, part_ambiguous in mapper(cluster_partition, work):
+        labels[pids] = part_labels
+        ambiguous.append(part_ambiguous)
+    ambiguous = np.sort(np.concatenate([np.empty(0, dtype=np.int64), *ambiguous]))
     log.info("matching: %d undated profiles match two people with different dates of birth alike; left apart",
              len(ambiguous))
-    clear = scored.select("pid_l", "pid_r", "probability", "guard", "identity_override", "dob_override")
-    if len(ambiguous):
-        clear = clear.filter(~pl.col("pid_l").is_in(ambiguous) & ~pl.col("pid_r").is_in(ambiguous))
-    labels = clustering.cluster(
-        profiles.height, clear, threshold,
-        dobs=dobs, ids=ids, names=names,
-        must_link=must, cannot_link=cannot,
-    )
     links = _links(rec, scored, self_scored, must, labels, ambiguous)
     log.info("matching: %d persons from %d records", links["person_id"].n_unique(), links.height)
     return LinkResult(
@@ -221,6 +235,85 @@ def link_persons(
         blocking_counts=counts,
         weights=table,
     )
+
+
+_CLUSTER_COLUMNS = ("pid_l", "pid_r", "probability", "match_weight", "guard", "identity_override", "dob_override")
+
+
+@dataclass(frozen=True)
+class _CompareWork:
+    pairs: pl.DataFrame       # pid_l, pid_r: candidate pairs of this partition
+    self_pairs: pl.DataFrame  # pid_l = pid_r: profiles of this partition with several records
+    profiles: pl.DataFrame    # the profiles these pairs name
+
+
+def compare_partition(work: _CompareWork) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Comparison levels of one partition's candidate pairs, and of its profiles with themselves."""
+    return compare_pairs(work.pairs, work.profiles), compare_pairs(work.self_pairs, work.profiles)
+
+
+def _profiles_of(profiles: pl.DataFrame, *pairs: pl.DataFrame) -> pl.DataFrame:
+    pids = pl.concat([p.select(pl.col(c).alias("pid")) for p in pairs for c in ("pid_l", "pid_r")]).unique()
+    return profiles.join(pids, on="pid", how="semi")
+
+
+@dataclass(frozen=True)
+class _ClusterWork:
+    pairs: pl.DataFrame      # _CLUSTER_COLUMNS of this partition's scored pairs (global pids)
+    profiles: pl.DataFrame   # pid, dob, ids, names of this partition's profiles, by pid
+    threshold: float
+    must: list[tuple[int, int]]
+    cannot: list[tuple[int, int]]
+
+
+def _cluster_profiles(profiles: pl.DataFrame, pairs: pl.DataFrame, i: int, part: np.ndarray,
+                      review: np.ndarray) -> pl.DataFrame:
+    """What clustering needs to know of each profile in partition i that any pair names."""
+    named = np.concatenate([pairs["pid_l"].to_numpy(), pairs["pid_r"].to_numpy(), review.ravel()]).astype(np.int64)
+    named = np.unique(named[part[named] == i])
+    return (
+        profiles.join(pl.DataFrame({"pid": named}, schema={"pid": pl.UInt32}), on="pid", how="semi")
+        .sort("pid")
+        .select(
+            "pid",
+            pl.col("dob").dt.strftime("%Y%m%d").alias("dob"),
+            *(pl.when(pl.col(f"{c}_firm")).then(pl.col(c)).alias(c) for c in ID_AUTHORITY),
+            pl.concat_list(
+                pl.col("fn_middle").str.split(" ").fill_null([]),
+                pl.concat_list("fn_first", "fn_canon", "fn_canon2").list.drop_nulls(),
+            ).list.unique(maintain_order=True).alias("names"),
+        )
+    )
+
+
+def cluster_partition(work: _ClusterWork) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(pids, cluster label per pid, ambiguous pids) for one partition, in global pids.
+
+    Pids are renumbered 0..n-1 in their own order, which keeps clustering's processing
+    order, so the labels are those one pass over everything would give.
+    """
+    prof = work.profiles
+    pids = prof["pid"].to_numpy().astype(np.int64)
+    if len(pids) == 0:
+        return pids, pids.copy(), pids.copy()
+
+    def local(col: pl.Expr) -> pl.Expr:
+        return col.cast(pl.Int64).replace_strict(pids.tolist(), list(range(len(pids))))
+
+    pairs = work.pairs.with_columns(local(pl.col("pid_l")), local(pl.col("pid_r")))
+    dobs = prof["dob"].to_list()
+    ambiguous = clustering.ambiguous_profiles(pairs, dobs)
+    clear = pairs.select("pid_l", "pid_r", "probability", "guard", "identity_override", "dob_override")
+    if len(ambiguous):
+        clear = clear.filter(~pl.col("pid_l").is_in(ambiguous) & ~pl.col("pid_r").is_in(ambiguous))
+    index = {int(p): i for i, p in enumerate(pids)}
+    labels = clustering.cluster(
+        len(pids), clear, work.threshold,
+        dobs=dobs, ids={c: prof[c].to_list() for c in ID_AUTHORITY}, names=prof["names"].to_list(),
+        must_link=[(index[a], index[b]) for a, b in work.must],
+        cannot_link=[(index[a], index[b]) for a, b in work.cannot],
+    )
+    return pids, pids[np.asarray(labels, dtype=np.int64)], pids[ambiguous]
 
 
 def _links(rec: pl.DataFrame, scored: pl.DataFrame, self_scored: pl.DataFrame,
