@@ -1,6 +1,7 @@
 """The `cohort` command.
 
     cohort run --input DIR --as-of YYYY-MM-DD --db FILE --out DIR [--programme phase1|phase2]
+               [--dask-address tcp://HOST:8786] [--partitions N]
     cohort demo [--workdir DIR]
     cohort schedule --drops DIR --db FILE --out DIR [--cron "0 6 2 * *"]
     cohort generate --households N --out DIR [--seed S] [--as-of YYYY-MM-DD]
@@ -45,6 +46,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--out", required=True, type=Path, help="folder for this run's exports")
     run.add_argument("--programme", choices=["phase1", "phase2"], default="phase1")
     run.add_argument("--rules", type=Path, default=None, help="rule-set TOML (default: the Kent rules)")
+    run.add_argument("--dask-address", default=None,
+                     help="run matching and households on this Dask scheduler (e.g. tcp://host:8786)")
+    run.add_argument("--partitions", type=int, default=None,
+                     help="split matching into this many partitions (default: by the number of candidate pairs)")
 
     demo = sub.add_parser("demo", help="run the committed synthetic Kent sample end to end")
     demo.add_argument("--workdir", type=Path, default=Path("demo_output"))
@@ -115,18 +120,38 @@ def _claims_or_explain(args: argparse.Namespace) -> None:
         raise _UserError(str(exc)) from exc
 
 
-def _run(input_dir: Path, as_of: date, db: Path, out: Path, programme: str, rules: Path | None) -> dict:
+def _run(input_dir: Path, as_of: date, db: Path, out: Path, programme: str, rules: Path | None,
+         dask_address: str | None = None, partitions: int | None = None) -> dict:
     configure()
-    from flows.monthly import monthly_run
+    from flows.monthly import run_monthly
     from cohort.summary import summary_text
 
     if not input_dir.is_dir():
         raise _UserError(f"the input folder {input_dir} does not exist")
-    summary = monthly_run(input_dir=input_dir, as_of=as_of, db=db, out=out,
-                          programme=programme, ruleset_path=rules)
+    if partitions is not None and partitions < 1:
+        raise _UserError("--partitions must be 1 or more")
+    if dask_address:
+        _check_dask(dask_address)
+    summary = run_monthly(input_dir=input_dir, as_of=as_of, db=db, out=out, programme=programme,
+                          ruleset_path=rules, partitions=partitions, dask_address=dask_address)
     print(summary_text(summary))
     print(f"\nOutputs are in {out.resolve()}; the warehouse is {db.resolve()}.")
     return summary
+
+
+def _check_dask(address: str) -> None:
+    """Fail in one sentence, before anything is opened, when the scheduler is not there."""
+    from distributed import Client
+
+    try:
+        with Client(address, timeout=15) as client:
+            workers = len(client.scheduler_info().get("workers", {}))
+    except (OSError, TimeoutError) as exc:
+        raise _UserError(f"could not reach the Dask scheduler at {address} ({type(exc).__name__}); "
+                         "start it, or leave out --dask-address to run in this process") from exc
+    if workers == 0:
+        raise _UserError(f"the Dask scheduler at {address} has no workers")
+    logging.getLogger("cohort").info("dask: scheduler %s with %d workers", address, workers)
 
 
 def _configure_logging() -> None:
@@ -151,7 +176,8 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         if args.command == "run":
-            _run(args.input, args.as_of, args.db, args.out, args.programme, args.rules)
+            _run(args.input, args.as_of, args.db, args.out, args.programme, args.rules,
+                 args.dask_address, args.partitions)
         elif args.command == "demo":
             manifest = json.loads((SAMPLE_DIR / "manifest.json").read_text())
             work = args.workdir

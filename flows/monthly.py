@@ -4,6 +4,11 @@ The flow is thin: it walks `flows.stages.STAGES`, running each plain stage funct
 a Prefect task, retrying only the I/O stages (and only on OS errors, never on bad input),
 then publishes the run summary as a table artifact. The all-or-nothing handling of the
 warehouse and outputs lives in `cohort.warehouse.Workspace`.
+
+The matching and household stages run in the flow itself and hand their partitions
+(`matching.partition`) to the flow's task runner as one task each: a thread pool by
+default, or a Dask cluster (`run_monthly(dask_address=...)`, prefect-dask's
+DaskTaskRunner). Partitions depend only on the data, so the output is the same.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 from prefect import flow, task  # noqa: E402
+from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.artifacts import create_markdown_artifact, create_table_artifact  # noqa: E402
 
 from cohort.ruleset import RuleSet, load_ruleset  # noqa: E402
@@ -29,7 +35,8 @@ from cohort.summary import summary_markdown, summary_rows  # noqa: E402
 from cohort import runlog  # noqa: E402
 from cohort.warehouse import Workspace, connect  # noqa: E402
 from schemas.errors import InputError  # noqa: E402
-from flows.stages import IO_STAGES, STAGES, RunSettings  # noqa: E402
+from flows.stages import IO_STAGES, PARTITIONED_STAGES, STAGES, RunSettings  # noqa: E402
+from matching.partition import Mapper  # noqa: E402
 
 
 log = logging.getLogger("flows.monthly")
@@ -56,6 +63,25 @@ def _as_task(name: str, fn):
         return task(fn, name=name, retries=2, retry_delay_seconds=[2, 10],
                     retry_condition_fn=_retry_on_os_error)
     return task(fn, name=name)
+
+
+def _task_mapper(stage: str) -> Mapper:
+    """Run each partition as a Prefect task on the flow's task runner, results in order.
+
+    No caching and no result persistence: the inputs are large frames, hashing or storing
+    them would cost more than the work, and a re-run recomputes from the warehouse anyway.
+    """
+    def mapper(fn, items):
+        run = task(fn, name=f"{stage}-{fn.__name__.replace('_', '-')}", cache_policy=NO_CACHE,
+                   persist_result=False)
+        futures = [run.submit(item) for item in items]
+        results = []
+        for i, future in enumerate(futures, 1):
+            results.append(future.result())
+            if len(futures) > 1:
+                log.info("%s: %s, %d of %d partitions done", stage, fn.__name__.replace("_", " "), i, len(futures))
+        return results
+    return mapper
 
 
 def run_id_for(checksums: dict[str, str], as_of: date, programme: str, ruleset: RuleSet) -> str:
@@ -87,6 +113,7 @@ def monthly_run(
     out: Path,
     programme: str = "phase1",
     ruleset_path: Path | None = None,
+    partitions: int | None = None,
 ) -> dict[str, Any]:
     started_at = runlog.now()
     ruleset = load_ruleset(ruleset_path)
@@ -100,6 +127,7 @@ def monthly_run(
         ruleset=ruleset,
         work_db=workspace.work_db,
         staging=workspace.staging,
+        partitions=partitions,
     )
     summary: dict[str, Any] = {"run_id": settings.run_id, "as_of": as_of.isoformat(),
                                "programme": programme, "stage_seconds": {}}
@@ -109,7 +137,10 @@ def monthly_run(
         for name, fn in STAGES:
             started = time.perf_counter()
             log.info("%s: started", name)
-            summary[name] = _as_task(name, fn)(settings)
+            if name in PARTITIONED_STAGES:
+                summary[name] = fn(settings, mapper=_task_mapper(name))
+            else:
+                summary[name] = _as_task(name, fn)(settings)
             seconds = round(time.perf_counter() - started, 2)
             summary["stage_seconds"][name] = seconds
             rows = sum(summary.get("validate", {}).get("rows_read", {}).values())
@@ -135,3 +166,17 @@ def monthly_run(
         description=f"cohort run {settings.run_id}",
     )
     return summary
+
+
+def run_monthly(*, dask_address: str | None = None, **params: Any) -> dict[str, Any]:
+    """`monthly_run` with its partitions on the default thread pool, or on the Dask
+    cluster whose scheduler is at `dask_address` (e.g. "tcp://10.0.0.5:8786").
+
+    The workers need this project installed (the same version) and, to show their task
+    runs, PREFECT_API_URL pointing at a Prefect server they can reach.
+    """
+    if not dask_address:
+        return monthly_run(**params)
+    from prefect_dask import DaskTaskRunner
+
+    return monthly_run.with_options(task_runner=DaskTaskRunner(address=dask_address))(**params)

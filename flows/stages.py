@@ -19,12 +19,12 @@ import polars as pl
 from cohort import outputs, rules
 from cohort import review as review_loop
 from cohort import results as payment_results
-from cohort.reference import DISTRICTS
 from cohort.ruleset import RuleSet
 from cohort.sqlrunner import run_sql
 from cohort.warehouse import append_table, connect, read_table, table_exists, write_table
 from matching import ids
 from matching.households import form_households
+from matching.partition import Mapper, serial_map
 from matching.pipeline import link_persons
 from reports.claims import write_claim_workbook
 from reports.district_lists import write_district_lists
@@ -49,6 +49,9 @@ class RunSettings:
     ruleset: RuleSet
     work_db: Path
     staging: Path
+    # Matching and household partitions (None: from the number of candidate pairs). The
+    # output does not depend on it, so it is not part of the run id or settings.json.
+    partitions: int | None = None
 
     def to_json(self) -> str:
         return json.dumps(
@@ -106,32 +109,35 @@ def records(s: RunSettings) -> dict[str, Any]:
         return {"records": rules.build_records(con, s.as_of)}
 
 
-def match(s: RunSettings) -> dict[str, Any]:
-    """Link every record to a person (standardise → block → compare → score → cluster)."""
+def match(s: RunSettings, mapper: Mapper = serial_map) -> dict[str, Any]:
+    """Link every record to a person (standardise → block → compare → score → cluster),
+    comparing and clustering per partition through `mapper` (the flow's task runner)."""
     with connect(s.work_db) as con:
         recs = read_table(con, "records")
         must, cannot = review_loop.person_constraints(con)
-        result = link_persons(recs, must_link=must, cannot_link=cannot)
+    result = link_persons(recs, must_link=must, cannot_link=cannot, mapper=mapper, partitions=s.partitions)
+    with connect(s.work_db) as con:
         write_table(con, "person_links", result.links)
         write_table(con, "persons", result.persons)
         write_table(con, "match_pairs", result.pairs)
         write_table(con, "blocking_counts", result.blocking_counts)
         write_table(con, "match_weights", result.weights)  # the model this run estimated
+    per_person = result.links.group_by("person_id").agg(pl.len().alias("records"), pl.col("source").n_unique())
     return {
         "persons": result.persons.height,
         "candidate_pairs": int(result.blocking_counts["new_pairs"].sum()),  # distinct pairs
+        "records_linked": int(per_person.filter(pl.col("records") > 1)["records"].sum()),
+        "persons_in_several_extracts": per_person.filter(pl.col("source") > 1).height,
     }
 
 
-def households(s: RunSettings) -> dict[str, Any]:
-    """Group persons into families living together at the as-of date."""
+def households(s: RunSettings, mapper: Mapper = serial_map) -> dict[str, Any]:
+    """Group persons into families living together at the as-of date, comparing
+    addresses per partition through `mapper`."""
     with connect(s.work_db) as con:
-        result = form_households(
-            read_table(con, "records"),
-            read_table(con, "person_links"),
-            read_table(con, "stg_housing"),
-            s.as_of,
-        )
+        recs, links, housing = (read_table(con, t) for t in ("records", "person_links", "stg_housing"))
+    result = form_households(recs, links, housing, s.as_of, mapper=mapper, partitions=s.partitions)
+    with connect(s.work_db) as con:
         write_table(con, "household_members", result.members)
         write_table(con, "families_base", result.families)
     return {"households": result.families.height, "persons_in_households": result.members.height}
@@ -202,6 +208,9 @@ def export(s: RunSettings) -> dict[str, Any]:
         previous_as_of = con.execute(
             "select max(as_of) from family_history where programme = $p and as_of < $as_of",
             {"p": s.programme, "as_of": s.as_of}).fetchone()[0]
+        previous_status = dict(con.execute(
+            "select status, count(*) from family_history where programme = $p and as_of = $prev group by 1",
+            {"p": s.programme, "prev": previous_as_of}).fetchall()) if previous_as_of else {}
         review = review_loop.write_review(con, s.staging / "match_review.xlsx", as_of=s.as_of, run_id=s.run_id,
                                           matching=s.ruleset.matching)
     paths = write_district_lists(
@@ -232,7 +241,18 @@ def export(s: RunSettings) -> dict[str, Any]:
                         + [f"claims/{p.name}" for p in claim_books] + ["match_review.xlsx"]),
         **review,
         "families_by_district": by_district.to_dicts(),
-        "districts": list(DISTRICTS),
+        "changes": _change_counts(changes, previous_as_of, previous_status),
+    }
+
+
+def _change_counts(changes: pl.DataFrame, previous_as_of, previous_status: dict[str, int]) -> dict[str, Any]:
+    """Counts of the district lists' "changes since last run", by district and change,
+    and the previous run's families by status."""
+    counts = changes.group_by("district", "change").len().sort("district", "change")
+    return {
+        "previous_as_of": previous_as_of.isoformat() if previous_as_of else None,
+        "previous_families_by_status": previous_status,
+        "by_district": [{"district": d, "change": c, "families": n} for d, c, n in counts.iter_rows()],
     }
 
 
@@ -251,4 +271,6 @@ STAGES: list[Stage] = [
 ]
 
 IO_STAGES = {"ingest", "export"}
+# Stages that hand their partitions to the flow's task runner (they take a `mapper`).
+PARTITIONED_STAGES = {"match", "households"}
 

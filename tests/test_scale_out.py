@@ -1,0 +1,78 @@
+"""The monthly run on a real local Dask cluster (2 worker processes) gives the output of
+the single-process run (flows/monthly.py `run_monthly`, prefect-dask's DaskTaskRunner)."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import duckdb
+import openpyxl
+import pytest
+from distributed import Client, LocalCluster, get_task_stream
+
+from cohort.cli import main
+from cohort.reference import DISTRICTS
+
+AS_OF = "2014-03-31"
+
+
+def _run(drop: Path, work: Path, *extra: str) -> int:
+    return main(["run", "--input", str(drop), "--as-of", AS_OF, "--db", str(work / "w.duckdb"),
+                 "--out", str(work / "out"), *extra])
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _cells(path: Path) -> dict[str, list[list]]:
+    book = openpyxl.load_workbook(path)
+    return {ws.title: [list(r) for r in ws.iter_rows(values_only=True)] for ws in book.worksheets}
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as c:
+        yield c
+
+
+def test_dask_run_is_identical_to_the_single_process_run(small_drop, tmp_path, cluster):
+    drop = small_drop / "extracts"
+    single, dask = tmp_path / "single", tmp_path / "dask"
+    assert _run(drop, single) == 0  # default partitions: one, at this size, on threads
+    with Client(cluster.scheduler_address) as client, get_task_stream(client) as stream:
+        assert _run(drop, dask, "--dask-address", cluster.scheduler_address, "--partitions", "3") == 0
+    # The partitions really ran on both worker processes: two rounds of 3 for matching,
+    # 3 for households.
+    workers = {t["worker"] for t in stream.data}
+    assert len(stream.data) >= 9
+    assert len(workers) == 2
+
+    for name in ("person_links.csv", "families.csv", "results.csv", "rejected_rows.csv", "run_summary.json"):
+        assert _digest(dask / "out" / name) == _digest(single / "out" / name), name
+    for district in DISTRICTS:
+        name = f"district_lists/{district}.xlsx"
+        assert _cells(dask / "out" / name) == _cells(single / "out" / name), name
+    # The review workbook: the same questions; only the warehouse it belongs to differs.
+    review_a, review_b = _cells(dask / "out" / "match_review.xlsx"), _cells(single / "out" / "match_review.xlsx")
+    def keys(cells):  # without the warehouse's own id and the digest that covers it
+        return [r for r in cells.pop("Keys") if r[0] not in ("warehouse_id", "digest")]
+
+    assert keys(review_a) == keys(review_b)
+    assert review_a == review_b
+    tables = ("person_links", "persons", "match_pairs", "household_members", "families_base", "families")
+    for table in tables:
+        query = f"select * from {table} order by all"
+        with duckdb.connect(str(single / "w.duckdb"), read_only=True) as a, \
+                duckdb.connect(str(dask / "w.duckdb"), read_only=True) as b:
+            assert a.execute(query).fetchall() == b.execute(query).fetchall(), table
+
+
+def test_unreachable_scheduler_is_one_plain_message(small_drop, tmp_path, capsys):
+    rc = _run(small_drop / "extracts", tmp_path, "--dask-address", "tcp://127.0.0.1:9")
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert "could not reach the Dask scheduler at tcp://127.0.0.1:9" in err
+    assert not (tmp_path / "w.duckdb").exists()
+    assert not (tmp_path / "out").exists()
