@@ -25,6 +25,10 @@ def summary_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
     rows.append({"section": "matching", "item": "persons", "value": summary.get("match", {}).get("persons", 0)})
     rows.append({"section": "matching", "item": "candidate pairs scored",
                  "value": summary.get("match", {}).get("candidate_pairs", 0)})
+    rows.append({"section": "matching", "item": "records linked to another record",
+                 "value": summary.get("match", {}).get("records_linked", 0)})
+    rows.append({"section": "matching", "item": "persons found in several extracts",
+                 "value": summary.get("match", {}).get("persons_in_several_extracts", 0)})
     rows.append({"section": "households", "item": "households",
                  "value": summary.get("households", {}).get("households", 0)})
     by_status = summary.get("rules", {}).get("families_by_status", {})
@@ -39,7 +43,12 @@ def summary_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
                          "value": f"{r['results']} (payable £{r['payable_gbp']:,.0f})"})
         rows.append({"section": "results (claim window to the as-of date)", "item": "engagements not matched",
                      "value": res.get("engagements_not_matched", 0)})
-    for r in summary.get("export", {}).get("families_by_district", []):
+    export = summary.get("export", {})
+    rows.append({"section": "review queue", "item": "person questions",
+                 "value": export.get("review_person_questions", 0)})
+    rows.append({"section": "review queue", "item": "household questions",
+                 "value": export.get("review_household_questions", 0)})
+    for r in export.get("families_by_district", []):
         rows.append({"section": "families by district", "item": f"{r['district']} / {r['status']}",
                      "value": r["len"]})
     for stage, seconds in summary.get("stage_seconds", {}).items():
@@ -58,9 +67,39 @@ def summary_text(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def changes_markdown(summary: dict[str, Any]) -> list[str]:
+    """What changed since the last run: families by status then and now, and the district
+    lists' changes (new, left, status changed, moved, merged, split) counted by district."""
+    changes = summary.get("export", {}).get("changes", {})
+    previous = changes.get("previous_as_of")
+    if not previous:
+        return ["## Changes since the last run", "", "This is the first run of this programme: "
+                "there is nothing to compare with."]
+    before = changes.get("previous_families_by_status", {})
+    now = summary.get("rules", {}).get("families_by_status", {})
+    lines = ["## Changes since the last run", "", f"Compared with the run as of **{previous}**.", "",
+             "| status | then | now | change |", "|---|---|---|---|"]
+    for status in STATUSES:
+        a, b = before.get(status, 0), now.get(status, 0)
+        lines.append(f"| {status} | {a} | {b} | {b - a:+d} |")
+    kinds = sorted({r["change"] for r in changes.get("by_district", [])})
+    lines += ["", "Listed families that changed, by district (the district lists' "
+              "\"Changes since last run\" sheet has each one):", ""]
+    if not kinds:
+        return lines + ["No listed family changed."]
+    table: dict[str, dict[str, int]] = {}
+    for r in changes["by_district"]:
+        table.setdefault(r["district"], {})[r["change"]] = r["families"]
+    lines += ["| district | " + " | ".join(k.replace("_", " ") for k in kinds) + " |",
+              "|---|" + "---|" * len(kinds)]
+    lines += [f"| {d} | " + " | ".join(str(row.get(k, 0)) for k in kinds) + " |" for d, row in sorted(table.items())]
+    return lines
+
+
 def summary_markdown(summary: dict[str, Any]) -> str:
     lines = [f"# cohort run {summary.get('run_id')}", "",
              f"As of **{summary.get('as_of')}**, programme **{summary.get('programme')}**.", "",
+             *changes_markdown(summary), "", "## Counts", "",
              "| section | item | value |", "|---|---|---|"]
     lines += [f"| {r['section']} | {r['item']} | {r['value']} |" for r in summary_rows(summary)]
     return "\n".join(lines) + "\n"

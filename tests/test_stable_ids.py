@@ -9,6 +9,7 @@ import io
 from datetime import date
 
 import duckdb
+import openpyxl
 import polars as pl
 import pytest
 from hypothesis import given, settings
@@ -255,3 +256,39 @@ def test_next_month_keeps_last_months_rows_and_adds_a_month(two_months, small_dr
     assert moved.len() >= 1
     health = pl.read_csv(m2 / "extracts" / "health.csv", infer_schema=False).rename(lambda c: c.strip())
     assert (health["recorded_date"] == "2014-04-30").sum() >= moved.len(), "each mover has a row on the new T"
+
+
+def test_second_month_publishes_what_changed(two_months):
+    """The run's markdown artifact says what changed since the last run, with the counts
+    of the district lists' change sheets; the table artifact has the review queue."""
+    import json
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    summary = json.loads((two_months / "out2" / "run_summary.json").read_text())
+    keys = ["cohort-run-summary-text", "cohort-run-summary"]
+    with get_client(sync_client=True) as client:
+        found = client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=keys)))
+    ours = {a.key: a.data for a in found if a.description == f"cohort run {summary['run_id']}"}
+    markdown, table = ours["cohort-run-summary-text"], ours["cohort-run-summary"]
+    table = table if isinstance(table, list) else json.loads(table)
+
+    assert "Compared with the run as of **2014-03-31**" in markdown
+    changes = summary["export"]["changes"]
+    assert changes["previous_as_of"] == "2014-03-31"
+    # Every change counted is one row of a district book's "Changes since last run" sheet.
+    sheet_rows = 0
+    for book in (two_months / "out2" / "district_lists").glob("*.xlsx"):
+        rows = list(openpyxl.load_workbook(book)["Changes since last run"].iter_rows(values_only=True))
+        start = next(i for i, r in enumerate(rows) if r[0] == "Family ID") + 1
+        sheet_rows += sum(1 for r in rows[start:] if r[0])
+    assert sum(r["families"] for r in changes["by_district"]) == sheet_rows > 0
+    for r in changes["by_district"][:3]:
+        assert f"| {r['district']} |" in markdown
+    now = summary["rules"]["families_by_status"].get("automatic", 0)
+    then = changes["previous_families_by_status"].get("automatic", 0)
+    assert f"| automatic | {then} | {now} | {now - then:+d} |" in markdown
+    review = {r["item"]: r["value"] for r in table if r["section"] == "review queue"}
+    assert review == {"person questions": summary["export"]["review_person_questions"],
+                      "household questions": summary["export"]["review_household_questions"]}
