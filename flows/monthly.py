@@ -172,11 +172,25 @@ def run_monthly(*, dask_address: str | None = None, **params: Any) -> dict[str, 
     """`monthly_run` with its partitions on the default thread pool, or on the Dask
     cluster whose scheduler is at `dask_address` (e.g. "tcp://10.0.0.5:8786").
 
-    The workers need this project installed (the same version) and, to show their task
-    runs, PREFECT_API_URL pointing at a Prefect server they can reach.
+    The workers need this project installed (the same version). Their task runs report
+    to the flow's Prefect API: PREFECT_API_URL when set (a server the workers can reach),
+    else a temporary local server started here, which workers on this machine reach;
+    without it each worker would start a server of its own and its runs would not show.
     """
     if not dask_address:
         return monthly_run(**params)
+    from prefect.settings import PREFECT_API_URL, temporary_settings
     from prefect_dask import DaskTaskRunner
 
-    return monthly_run.with_options(task_runner=DaskTaskRunner(address=dask_address))(**params)
+    dask_flow = monthly_run.with_options(task_runner=DaskTaskRunner(address=dask_address))
+    if PREFECT_API_URL.value():
+        return dask_flow(**params)
+    from prefect.server.api.server import SubprocessASGIServer
+
+    server = SubprocessASGIServer()
+    server.start()
+    try:
+        with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
+            return dask_flow(**params)
+    finally:
+        server.stop()
