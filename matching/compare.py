@@ -343,10 +343,15 @@ def _sim(wide: pl.DataFrame, field_l: str, field_r: str, scorer, where: pl.Expr 
     return pairs.join(distinct, on=["a", "b"], how="left", maintain_order="left")["v"]
 
 
+# The dates of birth a profile's sources allow (standardise.birth_window), when known.
+WINDOW_FIELDS = ("born_by", "born_after")
+
+
 def attach_profiles(pairs: pl.DataFrame, profiles: pl.DataFrame) -> pl.DataFrame:
     """Put both profiles' fields beside each (pid_l, pid_r) pair."""
     tf = [f"tf_{c}" for c in TF if f"tf_{c}" in profiles.columns]
-    side = profiles.select("pid", *PAIR_FIELDS, *tf)
+    window = [c for c in WINDOW_FIELDS if c in profiles.columns]
+    side = profiles.select("pid", *PAIR_FIELDS, *tf, *window)
     return (
         pairs.join(side.rename({c: f"{c}_l" for c in side.columns}), on="pid_l", how="left")
         .join(side.rename({c: f"{c}_r" for c in side.columns}), on="pid_r", how="left")
@@ -421,7 +426,18 @@ def _compare_chunk(pairs: pl.DataFrame, profiles: pl.DataFrame) -> pl.DataFrame:
         pl.when(level_is(c, *levels)).then((pl.col(sim) * 100 + 1e-4).floor() / 100).alias(sim)
         for c, (sim, levels) in QUOTED.items()
     ]
+    age = [_age_conflict().alias("age_conflict")] if "born_by_l" in wide.columns else []
     return (
         wide.with_columns(c.expr() for c in COMPARISONS)
-        .select("pid_l", "pid_r", *(c.name for c in COMPARISONS), *quoted, *tf)
+        .select("pid_l", "pid_r", *(c.name for c in COMPARISONS), *quoted, *tf, *age)
     )
+
+
+def _age_conflict() -> pl.Expr:
+    """An undated side whose sources rule out the other side's date of birth: an undated
+    police record cannot be the five-year-old son of the same name."""
+    def outside(dob: pl.Expr, side: Callable[[str], pl.Expr]) -> pl.Expr:
+        return dob.is_not_null() & (
+            (dob > side("born_by")).fill_null(False) | (dob <= side("born_after")).fill_null(False))
+
+    return (_l("dob").is_null() & outside(_r("dob"), _l)) | (_r("dob").is_null() & outside(_l("dob"), _r))

@@ -112,6 +112,12 @@ def build_profiles(std: pl.DataFrame, solo: pl.DataFrame) -> tuple[pl.DataFrame,
     rec = keyed.select("source", "record_id", *keys).join(
         profiles.select("pid", *keys), on=keys, how="left", nulls_equal=True
     ).select("source", "record_id", "pid")
+    # The dates of birth all of a profile's records' sources allow.
+    window = (
+        rec.join(keyed.select("source", "record_id", "born_by", "born_after"), on=["source", "record_id"])
+        .group_by("pid").agg(pl.col("born_by").min(), pl.col("born_after").max())
+    )
+    profiles = profiles.drop("born_by", "born_after").join(window, on="pid", how="left").sort("pid")
     return rec, profiles.drop("_solo")
 
 
@@ -127,6 +133,29 @@ def _review_pairs(frame: pl.DataFrame | None, rec: pl.DataFrame) -> list[tuple[i
               on=["source_r", "record_id_r"], how="inner")
     )
     return [(int(a), int(b)) for a, b in joined.select("a", "b").iter_rows()]
+
+
+def _tenancy_pairs(records: pl.DataFrame, rec: pl.DataFrame) -> list[tuple[int, int]]:
+    """Profiles never one person: two rows of one tenancy, one of them undated. A tenancy
+    lists each member once, so an undated "Stephen Medstone" on the tenancy of the
+    dated Stephen Medstone, aged five, is his father, not him."""
+    if "tenancy_ref" not in records.columns:
+        return []
+    rows = (
+        records.filter(pl.col("source") == "housing")
+        .select("source", "record_id", pl.col("tenancy_ref").str.to_uppercase().str.replace_all(r"\s", "").alias("t"),
+                pl.col("dob").is_null().alias("undated"))
+        .drop_nulls("t")
+        .join(rec, on=["source", "record_id"])
+    )
+    pairs = (
+        rows.join(rows, on="t", suffix="_r")
+        .filter((pl.col("pid") < pl.col("pid_r")) & (pl.col("undated") | pl.col("undated_r")))
+        .select("pid", "pid_r").unique().sort("pid", "pid_r")
+    )
+    if pairs.height:
+        log.info("matching: %d pairs of rows on one tenancy, one undated, kept apart", pairs.height)
+    return [(int(a), int(b)) for a, b in pairs.iter_rows()]
 
 
 def representative_values(records: pl.DataFrame, links: pl.DataFrame) -> pl.DataFrame:
@@ -176,7 +205,7 @@ def link_persons(
     cand, counts = block.candidate_pairs(profiles, max_block=max_block)
     profiles = add_term_frequencies(profiles)
     must = _review_pairs(must_link, rec)
-    cannot = _review_pairs(cannot_link, rec)
+    cannot = _review_pairs(cannot_link, rec) + _tenancy_pairs(records, rec)
     # The probability that two records of one profile are one person: the profile
     # compared with itself.
     sizes = rec.group_by("pid").len()

@@ -84,6 +84,7 @@ GUARDS: dict[str, str] = {
     "twins": "guard: same date of birth and home, different forename (twins)",
     "dob_conflict": "guard: clearly different date of birth",
     "id_conflict": "guard: different identifiers, each confirmed by the issuing agency",
+    "age": "guard: the date of birth is impossible for the undated record's source",
 }
 
 
@@ -235,7 +236,7 @@ def _dob_forgiven() -> pl.Expr:
     return _any_id("same") & _names_do_not_disagree()
 
 
-def _guard_expr() -> pl.Expr:
+def _guard_expr(age_known: bool = False) -> pl.Expr:
     same_home = _is("address", *SAME_HOME)
     any_id_same = _any_id("same")
     # Twins: one birthday (give or take a keying error), one home, two forenames. A shared
@@ -254,11 +255,14 @@ def _guard_expr() -> pl.Expr:
         _names_agree() & pl.col("dob").is_null() & same_home & child_id_only
     )
     id_conflict = _any_id("different_issuer") & ~all_else_agrees & ~same_child_at_home
-    return (
+    guard = (
         pl.when(twins).then(pl.lit("twins"))
         .when(dob_conflict).then(pl.lit("dob_conflict"))
         .when(id_conflict).then(pl.lit("id_conflict"))
     )
+    if age_known:
+        guard = guard.when(pl.col("age_conflict")).then(pl.lit("age"))
+    return guard
 
 
 def add_probability(compared: pl.DataFrame, weights: Weights | None = None) -> pl.DataFrame:
@@ -270,7 +274,8 @@ def add_probability(compared: pl.DataFrame, weights: Weights | None = None) -> p
         + w.prior_weight
     )
     raw_p = 1.0 / (1.0 + (2.0 ** (-total)))
-    out = compared.with_columns(total.alias("match_weight"), raw_p.alias("_p"), _guard_expr().alias("guard"))
+    guard = _guard_expr(age_known="age_conflict" in compared.columns)
+    out = compared.with_columns(total.alias("match_weight"), raw_p.alias("_p"), guard.alias("guard"))
     return out.with_columns(
         pl.when(pl.col("guard").is_not_null())
         .then(pl.min_horizontal(pl.col("_p"), pl.lit(GUARD_CAP)))

@@ -144,12 +144,12 @@ def normalise_address(e: pl.Expr) -> pl.Expr:
     s = s.str.replace_all(r"\bFLAT NO\b", "FLAT")
     # "3/12 High St" and "Flat 3/12 High St": flat 3 of number 12.
     s = s.str.replace(r"^(?:FLAT )?([0-9]+[A-Z]?)/([0-9]+[A-Z]?)\b", "FLAT ${1} ${2}")
-    s = s.str.replace_all("/", " ")
+    s = s.str.replace_all("/", " ").str.replace_all(r" +", " ").str.replace_all(r" ,", ",")
     # A number followed by a comma belongs with the street after it: "12, High St".
     s = s.str.replace_all(r"\b([0-9]+[A-Z]?), ", "${1} ")
     s = s.str.replace_all(r"(^|, |[0-9][A-Z]? |[0-9] )ST ([A-Z])", "${1}SAINT ${2}")
     s = s.str.replace_all(r"\bST\b", "STREET")
-    s = s.str.replace(_POSTCODE_IN_TEXT_RE, "")
+    s = s.str.strip_chars(" ,").str.replace(_POSTCODE_IN_TEXT_RE, "")
     s = (
         s.str.replace_all(r" +", " ")
         .str.replace_all(r"(, )+", ", ")
@@ -240,10 +240,43 @@ def _distinct_map(frame: pl.DataFrame, col: str, exprs: list[pl.Expr]) -> pl.Dat
     return frame.join(distinct, on=col, how="left", nulls_equal=True)
 
 
+# What a record's source says about its subject's age on the record's date, as (youngest,
+# oldest) in whole years, None for no bound: no police record names a child under 10
+# (the age of criminal responsibility), youth offending is 10 to 17 (19 allows a late
+# outcome), DWP claimants and workers are 16 or more, schools' pupils are 19 or less,
+# and a lead or joint tenant is 16 or more (a household member may be any age).
+SOURCE_AGES: dict[str, tuple[int | None, int | None]] = {
+    "police": (10, None),
+    "youth_offending": (10, 19),
+    "dwp_benefits": (16, None),
+    "dwp_employment": (16, None),
+    "school_census": (None, 19),
+    "school_exclusions": (None, 19),
+}
+TENANT_AGE = 16
+TENANT_ROLES = ("lead_tenant", "joint_tenant")
+
+
+def birth_window(records: pl.DataFrame) -> list[pl.Expr]:
+    """`born_by` and `born_after`: the latest and earliest date of birth the record's
+    source allows (SOURCE_AGES, and the housing `role` when the records carry it)."""
+    src, day = pl.col("source"), pl.col("record_date")
+    youngest = src.replace_strict({k: v[0] for k, v in SOURCE_AGES.items()}, default=None, return_dtype=pl.Int32)
+    oldest = src.replace_strict({k: v[1] for k, v in SOURCE_AGES.items()}, default=None, return_dtype=pl.Int32)
+    if "role" in records.columns:
+        tenant = (src == "housing") & pl.col("role").str.to_lowercase().str.strip_chars().is_in(list(TENANT_ROLES))
+        youngest = pl.when(tenant).then(pl.lit(TENANT_AGE, pl.Int32)).otherwise(youngest)
+    return [
+        day.dt.offset_by(pl.format("-{}y", youngest)).alias("born_by"),
+        day.dt.offset_by(pl.format("-{}y", oldest + 1)).alias("born_after"),
+    ]
+
+
 def standardise(records: pl.DataFrame) -> pl.DataFrame:
     """The comparison fields of every record (architecture.md `records` in, one row out each).
 
-    Output columns: source, record_id, record_date and
+    Output columns: source, record_id, record_date, born_by and born_after (the dates
+    of birth the source allows, `birth_window`) and
     fn_first, fn_middle, fn_middle_first, fn_canon, fn_canon2, fn_initial (forename: a
     name in two nickname groups, like SAM, has both canonicals); sn, sn_compact,
     sn_first_part, sn_last_part, sn_soundex (surname); dob, dob_y, dob_m, dob_d, dob_s;
@@ -256,7 +289,7 @@ def standardise(records: pl.DataFrame) -> pl.DataFrame:
     if r.schema.get("dob") == pl.Utf8:
         r = r.with_columns(parse_date(pl.col("dob")).alias("dob"))
     base = r.select(
-        "source", "record_id", "record_date",
+        "source", "record_id", "record_date", *birth_window(r),
         pl.col("forename").alias("_fn"), pl.col("surname").alias("_sn"),
         pl.col("dob").cast(pl.Date),
         pl.col("gender").alias("_sex"), pl.col("address").alias("_addr"),
@@ -297,7 +330,7 @@ def standardise(records: pl.DataFrame) -> pl.DataFrame:
             for c, auth in ID_AUTHORITY.items()
         ],
     ).select(
-        "source", "record_id", "record_date",
+        "source", "record_id", "record_date", "born_by", "born_after",
         "fn_first", "fn_middle", "fn_middle_first", "fn_canon", "fn_canon2", "fn_initial",
         "sn", "sn_compact", "sn_first_part", "sn_last_part", "sn_soundex",
         "dob", "dob_y", "dob_m", "dob_d", "dob_s", "sex",

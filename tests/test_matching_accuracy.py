@@ -30,7 +30,7 @@ AS_OF = date(2014, 3, 31)
 PERSON_SOURCES = ("police", "youth_offending", "school_census", "school_exclusions", "dwp_benefits",
                   "dwp_employment", "housing", "social_care", "health")
 RECORD_COLUMNS = ("source", "record_id", "row_number", "forename", "surname", "dob", "gender", "address",
-                  "postcode", "upn", "nino", "pnc_id", "uprn", "tenancy_ref", "record_date")
+                  "postcode", "upn", "nino", "pnc_id", "uprn", "tenancy_ref", "record_date", "role")
 DATE_COLUMNS = ("dob", "event_date", "offence_date", "outcome_date", "exclusion_date", "spell_start",
                 "spell_end", "tenancy_start", "tenancy_end", "start_date", "end_date", "recorded_date")
 
@@ -86,7 +86,7 @@ def read_drop(extracts: Path, as_of: date = AS_OF) -> tuple[pl.DataFrame, pl.Dat
             pl.lit(source).alias("source"),
             pl.col("gender").str.to_uppercase(),
             record_date[source]().alias("record_date"),
-            *(pl.lit(None, pl.Utf8).alias(c) for c in ("upn", "nino", "pnc_id", "uprn", "tenancy_ref")
+            *(pl.lit(None, pl.Utf8).alias(c) for c in ("upn", "nino", "pnc_id", "uprn", "tenancy_ref", "role")
               if c not in f.columns),
         )
         frames.append(f.select(RECORD_COLUMNS))

@@ -341,3 +341,57 @@ def test_empty_input():
     result = link_persons(records())
     assert result.links.height == 0 and result.persons.height == 0 and result.pairs.height == 0
     assert result.links.columns == ["source", "record_id", "person_id", "match_confidence", "match_reason"]
+
+
+@pytest.mark.parametrize("source, dob, one_person", [
+    # police: no record of a child under 10 on the record's date (2013-06-08)
+    ("police", date(2009, 11, 9), False),
+    ("police", date(2003, 6, 8), True),
+    ("police", date(2003, 6, 9), False),
+    # DWP: 16 or more
+    ("dwp_benefits", date(2000, 1, 1), False),
+    ("dwp_benefits", date(1990, 1, 1), True),
+    # schools: 19 or less; youth offending 10 to 19
+    ("school_census", date(1980, 1, 1), False),
+    ("school_census", date(2000, 1, 1), True),
+    ("youth_offending", date(2005, 1, 1), False),
+    ("youth_offending", date(1990, 1, 1), False),
+    ("youth_offending", date(1998, 1, 1), True),
+    # health says nothing about age
+    ("health", date(2009, 11, 9), True),
+])
+def test_an_undated_record_is_not_given_an_age_its_source_rules_out(source, dob, one_person):
+    """An undated record joins a dated person only if its source allows that age:
+    the undated police record of "Sarah Robinson" is not her namesake aged three."""
+    recs = records(
+        rec(source, "u1", "Sarah", "Robinson", None, **HOME, record_date=date(2013, 6, 8)),
+        rec("social_care", "d1", "Sarah", "Robinson", dob, **HOME, record_date=date(2013, 10, 25)),
+    )
+    result = link_persons(recs)
+    together = persons_of(result) == {frozenset({"u1", "d1"})}
+    assert together == one_person
+    if not one_person:
+        pair = result.pairs.row(0, named=True)
+        assert pair["guard"] == "age" and "impossible for the undated record's source" in pair["reason"]
+
+
+def test_a_tenant_is_sixteen_or_more():
+    recs = records(
+        rec("housing", "h1", "Stephen", "Medstone", None, **HOME, tenancy_ref="T1", record_date=date(2011, 9, 8)),
+        rec("school_census", "c1", "Stephen", "Medstone", date(2006, 4, 6), **HOME, upn="U1"),
+    ).with_columns(pl.Series("role", ["lead_tenant", None]))
+    assert persons_of(link_persons(recs)) == {frozenset({"h1"}), frozenset({"c1"})}
+    member = recs.with_columns(pl.Series("role", ["household_member", None]))
+    assert persons_of(link_persons(member)) == {frozenset({"h1", "c1"})}
+
+
+def test_two_rows_of_one_tenancy_one_undated_are_two_people():
+    """A tenancy lists each member once: the undated Stephen Medstone on his five-year-old
+    namesake's tenancy is his father. On another tenancy the undated row is the boy's."""
+    boy = rec("housing", "h2", "Stephen", "Medstone", date(2006, 4, 6), **HOME, tenancy_ref="GRA/124661",
+              record_date=date(2011, 9, 8))
+    father = rec("housing", "h1", "Stephen", "Medstone", None, **HOME, tenancy_ref="gra/124661",
+                 record_date=date(2011, 9, 8))
+    assert persons_of(link_persons(records(father, boy))) == {frozenset({"h1"}), frozenset({"h2"})}
+    elsewhere = dict(father, tenancy_ref="GRA/999")
+    assert persons_of(link_persons(records(elsewhere, boy))) == {frozenset({"h1", "h2"})}

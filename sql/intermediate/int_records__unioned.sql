@@ -1,7 +1,8 @@
 -- One row per valid person-level input row, in the shape matching reads (architecture.md
 -- `records`). record_date is the rules.md "record's date": the event date, the term's end
 -- for the census, and for spells the later of start and a known end on or before $as_of.
--- housing_asb is not person-level and is left out.
+-- housing_asb is not person-level and is left out. `role` is the housing tenancy role
+-- (null for other sources): matching reads what a record's source says about age.
 
 with
 
@@ -151,7 +152,8 @@ housing as (
         case
             when h.tenancy_end <= $as_of then greatest(h.tenancy_start, h.tenancy_end)
             else h.tenancy_start
-        end as record_date
+        end as record_date,
+        h.role
     from stg_housing as h
 ),
 
@@ -200,14 +202,14 @@ health as (
 
 final as (
     select * from police
-    union all select * from youth_offending
-    union all select * from school_census
-    union all select * from school_exclusions
-    union all select * from dwp_benefits
-    union all select * from dwp_employment
-    union all select * from housing
-    union all select * from social_care
-    union all select * from health
+    union all by name select * from youth_offending
+    union all by name select * from school_census
+    union all by name select * from school_exclusions
+    union all by name select * from dwp_benefits
+    union all by name select * from dwp_employment
+    union all by name select * from housing
+    union all by name select * from social_care
+    union all by name select * from health
 )
 
 select * from final
