@@ -3,7 +3,7 @@
     cohort run --input DIR --as-of YYYY-MM-DD --db FILE --out DIR [--programme phase1|phase2]
                [--dask-address tcp://HOST:8786] [--partitions N]
     cohort demo [--workdir DIR]
-    cohort schedule --drops DIR --db FILE --out DIR [--cron "0 6 2 * *"]
+    cohort schedule --drops DIR --db FILE --out DIR [--cron "0 6 2 * *"] [--dask-address tcp://HOST:8786]
     cohort generate --households N --out DIR [--seed S] [--as-of YYYY-MM-DD]
     cohort claims submit --window-end YYYY-MM-DD --db FILE [--by NAME]
     cohort explain FAMILY_ID --db FILE
@@ -60,6 +60,8 @@ def _parser() -> argparse.ArgumentParser:
     sched.add_argument("--out", required=True, type=Path, help="outputs go to OUT/YYYY-MM")
     sched.add_argument("--programme", choices=["phase1", "phase2"], default="phase1")
     sched.add_argument("--cron", default="0 6 2 * *", help="when to run (default: 06:00 on the 2nd)")
+    sched.add_argument("--dask-address", default=None,
+                       help="run matching and households on this Dask scheduler (e.g. tcp://host:8786)")
 
     gen = sub.add_parser("generate", help="write a synthetic drop with ground truth")
     gen.add_argument("--households", type=int, required=True)
@@ -196,7 +198,9 @@ def main(argv: list[str] | None = None) -> int:
             configure()
             from flows.schedule import serve
 
-            serve(args.drops, args.db, args.out, args.programme, args.cron)
+            if args.dask_address:
+                _check_dask(args.dask_address)
+            serve(args.drops, args.db, args.out, args.programme, args.cron, args.dask_address)
         elif args.command == "review":
             _review(args)
         elif args.command in ("claims", "explain"):

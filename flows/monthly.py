@@ -168,6 +168,15 @@ def monthly_run(
     return summary
 
 
+def monthly_flow(dask_address: str | None = None):
+    """The monthly flow, on the Dask cluster at `dask_address` when one is given."""
+    if not dask_address:
+        return monthly_run
+    from prefect_dask import DaskTaskRunner
+
+    return monthly_run.with_options(task_runner=DaskTaskRunner(address=dask_address))
+
+
 def run_monthly(*, dask_address: str | None = None, **params: Any) -> dict[str, Any]:
     """`monthly_run` with its partitions on the default thread pool, or on the Dask
     cluster whose scheduler is at `dask_address` (e.g. "tcp://10.0.0.5:8786").
@@ -180,9 +189,8 @@ def run_monthly(*, dask_address: str | None = None, **params: Any) -> dict[str, 
     if not dask_address:
         return monthly_run(**params)
     from prefect.settings import PREFECT_API_URL, temporary_settings
-    from prefect_dask import DaskTaskRunner
 
-    dask_flow = monthly_run.with_options(task_runner=DaskTaskRunner(address=dask_address))
+    dask_flow = monthly_flow(dask_address)
     if PREFECT_API_URL.value():
         return dask_flow(**params)
     from prefect.server.api.server import SubprocessASGIServer

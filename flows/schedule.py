@@ -30,7 +30,7 @@ from typing import Any  # noqa: E402
 
 from prefect import flow  # noqa: E402
 
-from flows.monthly import monthly_run  # noqa: E402
+from flows.monthly import monthly_flow  # noqa: E402
 
 DEFAULT_CRON = "0 6 2 * *"
 
@@ -50,14 +50,15 @@ def scheduled_month(
     out_root: str,
     programme: str = "phase1",
     as_of: date | None = None,
+    dask_address: str | None = None,
 ) -> dict[str, Any]:
     as_of = as_of or previous_month_end(date.today())
     month = f"{as_of:%Y-%m}"
     input_dir = Path(drops) / month
     if not input_dir.is_dir():
         raise MissingDrop(f"the drop for {month} has not arrived: {input_dir} does not exist")
-    return monthly_run(input_dir=input_dir, as_of=as_of, db=Path(db),
-                       out=Path(out_root) / month, programme=programme)
+    return monthly_flow(dask_address)(input_dir=input_dir, as_of=as_of, db=Path(db),
+                                      out=Path(out_root) / month, programme=programme)
 
 
 def _free_port() -> int:
@@ -88,7 +89,8 @@ def start_local_server(timeout: float = 120) -> subprocess.Popen:
     raise RuntimeError(f"the local Prefect server did not answer within {timeout:.0f}s")
 
 
-def serve(drops: Path, db: Path, out_root: Path, programme: str = "phase1", cron: str = DEFAULT_CRON) -> None:
+def serve(drops: Path, db: Path, out_root: Path, programme: str = "phase1", cron: str = DEFAULT_CRON,
+          dask_address: str | None = None) -> None:
     """Serve the scheduled deployment until interrupted (Ctrl-C)."""
     server = None if os.environ.get("PREFECT_API_URL") else start_local_server()
     try:
@@ -96,7 +98,8 @@ def serve(drops: Path, db: Path, out_root: Path, programme: str = "phase1", cron
             name="cohort-monthly",
             cron=cron,
             parameters={"drops": str(Path(drops).resolve()), "db": str(Path(db).resolve()),
-                        "out_root": str(Path(out_root).resolve()), "programme": programme},
+                        "out_root": str(Path(out_root).resolve()), "programme": programme,
+                        "dask_address": dask_address},
             description="Monthly Troubled Families identification run",
         )
     finally:

@@ -221,7 +221,7 @@ def test_records_one_row_per_person_level_row_with_record_dates() -> None:
     w.add("dwp_benefits", record_id="OPEN", spell_start=date(2013, 5, 1), nino="AB1")
     w.add("dwp_benefits", record_id="ENDED", spell_start=date(2013, 5, 1), spell_end=date(2014, 3, 31))
     w.add("dwp_benefits", record_id="ENDS_LATER", spell_start=date(2013, 5, 1), spell_end=date(2014, 4, 1))
-    w.add("housing", record_id="TEN", tenancy_ref="T1", uprn="100", tenancy_start=date(2010, 1, 1))
+    w.add("housing", record_id="TEN", tenancy_ref="T1", uprn="100", tenancy_start=date(2010, 1, 1), role="lead_tenant")
     w.add("social_care", record_id="SC", start_date=date(2012, 1, 1), end_date=date(2013, 1, 1))
     w.add("youth_offending", record_id="YOS", offence_date=date(2013, 1, 1), outcome_date=date(2013, 2, 1))
     w.add("housing_asb", record_id="ASB", tenancy_ref="T1", intervention="nosp_asb", intervention_date=date(2014, 1, 1))
@@ -231,8 +231,10 @@ def test_records_one_row_per_person_level_row_with_record_dates() -> None:
     records = con.table("records").pl()
     assert records.columns == [
         "source", "record_id", "row_number", "forename", "surname", "dob", "gender", "address",
-        "postcode", "upn", "nino", "pnc_id", "uprn", "tenancy_ref", "record_date",
+        "postcode", "upn", "nino", "pnc_id", "uprn", "tenancy_ref", "record_date", "role",
     ]
+    roles = dict(zip(records["record_id"], records["role"]))
+    assert roles["TEN"] == "lead_tenant" and roles["POL"] is None and roles["SC"] is None
     dates = dict(zip(records["record_id"], records["record_date"]))
     assert dates == {
         "POL": date(2014, 1, 5),

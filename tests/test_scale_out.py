@@ -4,6 +4,7 @@ the single-process run (flows/monthly.py `run_monthly`, prefect-dask's DaskTaskR
 from __future__ import annotations
 
 import hashlib
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -37,10 +38,16 @@ def cluster():
         yield c
 
 
-def test_dask_run_is_identical_to_the_single_process_run(small_drop, tmp_path, cluster):
+@pytest.fixture(scope="module")
+def single(small_drop, tmp_path_factory) -> Path:
+    work = tmp_path_factory.mktemp("single")
+    assert _run(small_drop / "extracts", work) == 0  # default partitions: one, at this size, on threads
+    return work
+
+
+def test_dask_run_is_identical_to_the_single_process_run(small_drop, tmp_path, cluster, single):
     drop = small_drop / "extracts"
-    single, dask = tmp_path / "single", tmp_path / "dask"
-    assert _run(drop, single) == 0  # default partitions: one, at this size, on threads
+    dask = tmp_path / "dask"
     with Client(cluster.scheduler_address) as client, get_task_stream(client) as stream:
         assert _run(drop, dask, "--dask-address", cluster.scheduler_address, "--partitions", "3") == 0
     # The partitions really ran on both worker processes: two rounds of 3 for matching,
@@ -76,3 +83,18 @@ def test_unreachable_scheduler_is_one_plain_message(small_drop, tmp_path, capsys
     assert "could not reach the Dask scheduler at tcp://127.0.0.1:9" in err
     assert not (tmp_path / "w.duckdb").exists()
     assert not (tmp_path / "out").exists()
+
+
+def test_the_scheduled_month_runs_on_dask_too(small_drop, tmp_path, cluster, single):
+    from flows.schedule import scheduled_month
+
+    drops = tmp_path / "drops"
+    drops.mkdir()
+    (drops / "2014-03").symlink_to(small_drop / "extracts", target_is_directory=True)
+    with Client(cluster.scheduler_address) as client, get_task_stream(client) as stream:
+        summary = scheduled_month(drops=str(drops), db=str(tmp_path / "w.duckdb"), out_root=str(tmp_path / "out"),
+                                  as_of=date(2014, 3, 31), dask_address=cluster.scheduler_address)
+    assert len(stream.data) >= 3
+    assert summary["as_of"] == "2014-03-31"
+    for name in ("person_links.csv", "families.csv"):
+        assert _digest(tmp_path / "out" / "2014-03" / name) == _digest(single / "out" / name), name
