@@ -55,6 +55,10 @@ def explain(con: duckdb.DuckDBPyConnection, family_id: str) -> str:
             "select max(as_of) from family_history where family_id = $f", {"f": family_id}
         ).fetchone()[0] if table_exists(con, "family_history") else None
         last = f"; it was last seen in the run as of {seen.isoformat()}" if seen else ""
+        now = con.execute("select family_id from int_family_ids__current where old_id = $f",
+                          {"f": family_id}).fetchone() if table_exists(con, "int_family_ids__current") else None
+        if now:
+            last += f", and was merged into family {now[0]}: run cohort explain {now[0]}"
         raise ExplainError(f"family {family_id} is not in the latest run (as of {run[1].isoformat()}){last}")
     f = family[0]
     trail = audit_trail(con, [family_id]).to_dicts()

@@ -32,6 +32,7 @@ from cohort.claims import ensure_ledger
 from cohort.reference import DISTRICT_TARGETS, DISTRICTS
 from cohort.ruleset import RuleSet
 from cohort.sqlrunner import bind, load_sql, materialise, run_sql
+from matching.ids import ensure_tables as ensure_id_tables
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,7 @@ PROGRAMME = "phase1"
 RESULTS: tuple[str, ...] = ("crime_asb_education", "continuous_employment", "progress_to_work")
 
 INTERMEDIATES: tuple[str, ...] = (
+    "int_family_ids__current",
     "int_family_attachment",
     "int_member_events__employment",
     "int_family_events__asb_offending",
@@ -135,6 +137,7 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     for ddl in HISTORY_DDL:
         con.execute(ddl)
     ensure_ledger(con)
+    ensure_id_tables(con)  # id_redirects: history under a retired family id is followed
 
 
 def record_identification(con: duckdb.DuckDBPyConnection, as_of: date) -> None:

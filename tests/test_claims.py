@@ -21,6 +21,7 @@ import pytest
 from cohort.claims import ClaimsError, balance, claimed, submissions, submit, submit_window
 from cohort.cli import main
 from cohort.results import PaymentReason
+from cohort.sqlrunner import run_sql
 from test_results_world import ADULT, ResultsWorld, d
 
 T1, T2 = d("2014-03-31"), d("2014-06-30")
@@ -199,3 +200,43 @@ def test_explain_traces_flags_and_results_to_source_rows(warehouse: Path, capsys
 
     assert main(["explain", "F9", "--db", str(warehouse)]) == 2
     assert "family F9 is not in the latest run (as of 2014-03-31)" in capsys.readouterr().err
+
+
+def _merge_f1_into_f2(con: duckdb.DuckDBPyConnection) -> None:
+    """What the ids stage leaves when F1 is merged into F2: F1's id retired."""
+    from matching.ids import ensure_tables
+
+    ensure_tables(con)
+    for table in ("families_base", "household_members", "stg_engagements"):
+        con.execute(f"update {table} set family_id = 'F2' where family_id = 'F1'")
+    con.execute("insert into id_redirects values ('F1', 'F2', 'family', $t)", {"t": T2})
+
+
+def test_a_claim_follows_its_family_through_a_merge() -> None:
+    """F1 is claimed in the first window, then merged into F2 (its id retired: id_redirects
+    F1 -> F2, as the ids stage writes it). F2's result is already claimed, not paid again,
+    and F2 is one family turned around, not two."""
+    w = _family()
+    first = w.results(T1)
+    submit_window(first.con, T1, by="Auditor", now=NOW)
+    _merge_f1_into_f2(first.con)
+    second = w.results(T2)
+    assert second.achieved("crime_asb_education", "F2")
+    assert second.payments("F2") == {
+        "crime_asb_education": (Decimal("0.00"), 1, PaymentReason.ALREADY_CLAIMED)}
+    assert second.attachment("F2")["first_identified"] == d("2013-02-28")
+    progress = run_sql(second.con, "marts/claim_progress.sql", {"as_of": T2})
+    progress = (progress["turned_around_before"].sum(), progress["turned_around_now"].sum())
+    assert progress == (1, 0)
+
+
+def test_explain_points_from_a_merged_family_to_the_one_it_became() -> None:
+    from cohort.explain import ExplainError, explain
+
+    w = _family()
+    con = w.results(T1).con
+    _merge_f1_into_f2(con)
+    w.results(T2)
+    with pytest.raises(ExplainError, match="was merged into family F2: run cohort explain F2"):
+        explain(con, "F1")
+    assert explain(con, "F2").startswith("Family F2:")

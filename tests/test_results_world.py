@@ -182,3 +182,26 @@ def test_the_current_month_counts_as_first_identification() -> None:
     a = run.attachment()
     assert (a["first_identified"], a["attached_on"], a["education_at_identification"]) == (T, T, True)
     assert not run.achieved("crime_asb_education")
+
+
+def test_a_merged_family_was_first_identified_when_its_first_part_was() -> None:
+    """F_old was identified in June (education then) and merged into F1 in December
+    (id_redirects F_old -> F1): F1's attachment is June, with June's criterion 2."""
+    w = ResultsWorld().person("P1", ADULT).identified(d("2013-06-30"), "F_old", education=True)
+    w.identified(d("2013-12-31"), "F1", "discretionary")
+    con = w.connect()
+    w.con = con
+    from matching.ids import ensure_tables
+
+    ensure_tables(con)
+    con.execute("insert into id_redirects values ('F_old', 'F_mid', 'family', '2013-09-30'),"
+                " ('F_mid', 'F1', 'family', '2013-12-31'), ('P_x', 'F9', 'person', '2013-12-31')")
+    a = w.results().attachment()
+    assert (a["first_identified"], a["identified_status"], a["education_at_identification"]) == (
+        d("2013-06-30"), "automatic", True)
+    assert (a["attached_on"], a["attachment_source"]) == (d("2013-06-30"), "first_identified")
+    # Without the redirect, F1's own history starts in December.
+    plain = ResultsWorld().person("P1", ADULT).identified(d("2013-06-30"), "F_old", education=True)
+    plain.identified(d("2013-12-31"), "F1", "discretionary")
+    b = plain.results().attachment()
+    assert (b["first_identified"], b["education_at_identification"]) == (d("2013-12-31"), False)

@@ -270,7 +270,9 @@ def test_second_month_publishes_what_changed(two_months):
     keys = ["cohort-run-summary-text", "cohort-run-summary"]
     with get_client(sync_client=True) as client:
         found = client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=keys)))
-    ours = {a.key: a.data for a in found if a.description == f"cohort run {summary['run_id']}"}
+    # Other tests may run the same month (same run id) on other warehouses: the newest is ours.
+    ours = {a.key: a.data for a in sorted(found, key=lambda a: a.created)
+            if a.description == f"cohort run {summary['run_id']}"}
     markdown, table = ours["cohort-run-summary-text"], ours["cohort-run-summary"]
     table = table if isinstance(table, list) else json.loads(table)
 

@@ -12,6 +12,9 @@
 -- education_at_identification is criterion 2 in identification_history at the first
 -- identification; null when that month predates the table (education then not relevant).
 -- A family attached after $as_of is not yet attached and is left out.
+-- History kept under a family id since retired (the family was merged into another:
+-- int_family_ids__current) counts for the family it became, so a merged family was
+-- first identified when the first of its parts was.
 -- Grain: one row per programme family in families_base.
 
 with
@@ -25,10 +28,11 @@ families as (
 
 identified as (
     select
-        fh.family_id,
+        coalesce(cf.family_id, fh.family_id) as family_id,
         fh.as_of,
         fh.status
     from family_history as fh
+    left join int_family_ids__current as cf on cf.old_id = fh.family_id
     where fh.programme = 'phase1'
       and fh.as_of <= $as_of
       and fh.status in ('automatic', 'discretionary')
@@ -38,18 +42,21 @@ first_identified as (
     select
         i.family_id,
         min(i.as_of) as first_identified,
-        arg_min(i.status, i.as_of) as identified_status
+        -- two parts identified the same month: automatic before discretionary
+        arg_min(i.status, (i.as_of, i.status)) as identified_status
     from identified as i
     group by i.family_id
 ),
 
 criteria_then as (
     select
-        ih.family_id,
+        coalesce(cf.family_id, ih.family_id) as family_id,
         ih.as_of,
-        ih.education
+        bool_or(ih.education) as education
     from identification_history as ih
+    left join int_family_ids__current as cf on cf.old_id = ih.family_id
     where ih.programme = 'phase1'
+    group by 1, 2
 ),
 
 engagements as (

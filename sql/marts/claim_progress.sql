@@ -6,13 +6,15 @@
 with
 
 earlier as (
+    -- two families claimed apart and since merged are one family turned around
     select
-        c.family_id,
+        coalesce(cf.family_id, c.family_id) as family_id,
         arg_max(c.district, c.window_end) as district
     from claims as c
+    left join int_family_ids__current as cf on cf.old_id = c.family_id
     where c.window_end < $as_of
       and c.result in ('crime_asb_education', 'continuous_employment')
-    group by c.family_id
+    group by 1
 ),
 
 this_window as (

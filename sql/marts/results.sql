@@ -43,11 +43,13 @@ result_order as (
 ),
 
 earlier_claims as (
+    -- a claim for a family since merged into another counts for the family it became
     select
-        c.family_id,
+        coalesce(cf.family_id, c.family_id) as family_id,
         c.result,
         c.payment_gbp
     from claims as c
+    left join int_family_ids__current as cf on cf.old_id = c.family_id
     where c.window_end < $as_of
 ),
 
