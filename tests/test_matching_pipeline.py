@@ -337,10 +337,22 @@ def test_logs_carry_counts_only(caplog):
         assert secret not in text
 
 
-def test_empty_input():
-    result = link_persons(records())
+@pytest.mark.parametrize("partitions", [None, 4])
+def test_empty_input(partitions):
+    result = link_persons(records(), partitions=partitions)
     assert result.links.height == 0 and result.persons.height == 0 and result.pairs.height == 0
     assert result.links.columns == ["source", "record_id", "person_id", "match_confidence", "match_reason"]
+
+
+def test_more_partitions_than_components():
+    """Empty partitions are harmless: one person, one stranger, eight partitions."""
+    recs = records(
+        rec("police", "p1", "Amy", "Brown", date(2001, 2, 3), **HOME),
+        rec("health", "h1", "Amy", "Brown", date(2001, 2, 3), **HOME),
+        rec("police", "p2", "Zed", "Other", date(1940, 1, 1), address="1 Far Road", postcode="TN1 1AA"),
+    )
+    assert persons_of(link_persons(recs, partitions=8)) == persons_of(link_persons(recs)) == {
+        frozenset({"p1", "h1"}), frozenset({"p2"})}
 
 
 @pytest.mark.parametrize("source, dob, one_person", [

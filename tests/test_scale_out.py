@@ -98,3 +98,9 @@ def test_the_scheduled_month_runs_on_dask_too(small_drop, tmp_path, cluster, sin
     assert summary["as_of"] == "2014-03-31"
     for name in ("person_links.csv", "families.csv"):
         assert _digest(tmp_path / "out" / "2014-03" / name) == _digest(single / "out" / name), name
+
+
+def test_partitions_must_be_positive(small_drop, tmp_path, capsys):
+    assert _run(small_drop / "extracts", tmp_path, "--partitions", "0") == 2
+    assert "--partitions must be 1 or more" in capsys.readouterr().err
+    assert not (tmp_path / "w.duckdb").exists()
