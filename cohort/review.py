@@ -57,7 +57,7 @@ from cohort.ruleset import Matching
 from cohort.warehouse import connect, read_table, table_exists, write_table
 from matching.compare import COMPARISONS
 from matching.households import SOURCE_PRIORITY
-from matching.pipeline import DEFAULT_THRESHOLD, PAIR_KEYS, PROFILE_KEYS, hashed_id
+from matching.pipeline import PAIR_KEYS, PROFILE_KEYS, hashed_id
 from matching.standardise import PERSON_IDS, add_address_parts, normalise_address, normalise_postcode, standardise
 from reports.review import (
     DECISIONS,
@@ -604,8 +604,7 @@ QUESTION_COLUMNS = {
 }
 
 
-def review_questions(con: duckdb.DuckDBPyConnection, as_of: date, matching: Matching,
-                     threshold: float = DEFAULT_THRESHOLD) -> pl.DataFrame:
+def review_questions(con: duckdb.DuckDBPyConnection, as_of: date, matching: Matching) -> pl.DataFrame:
     """Every question of this run, in the order they should be answered, with what the
     workbook shows (REVIEW_COLUMNS less the inputs) and the keys and fingerprints."""
     decisions = latest_decisions(con)
@@ -668,7 +667,7 @@ def review_questions(con: duckdb.DuckDBPyConnection, as_of: date, matching: Matc
         pl.coalesce("district_a", "district_b"))
     out = (
         questions.with_columns(tier.alias("_tier"), pl.min_horizontal(rank_a, rank_b).alias("_rank"),
-                               (pl.col("probability") - threshold).abs().alias("_closeness"))
+                               (pl.col("probability") - matching.link_threshold).abs().alias("_closeness"))
         .with_columns(matters.alias("matters"), now.alias("now"), district.alias("district"))
         .sort(["_tier", "_rank", "kind", "_closeness", "source_a", "record_id_a", "source_b", "record_id_b"],
               descending=[True, False, True, False, False, False, False, False], nulls_last=True)

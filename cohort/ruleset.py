@@ -70,10 +70,16 @@ class Matching:
 
     review_accept: float = 0.95
     review_reject: float = 0.5
+    # Two records are linked when their match probability reaches this (and no guard or
+    # conflict keeps them apart); it lies inside the review band, so the pairs either
+    # side of it are the ones asked about.
+    link_threshold: float = 0.9
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.review_reject < self.review_accept < 1.0:
             raise ValueError("[matching] needs 0 <= review_reject < review_accept < 1")
+        if not self.review_reject <= self.link_threshold <= self.review_accept:
+            raise ValueError("[matching] needs review_reject <= link_threshold <= review_accept")
 
 
 @dataclass(frozen=True)

@@ -115,7 +115,8 @@ def match(s: RunSettings, mapper: Mapper = serial_map) -> dict[str, Any]:
     with connect(s.work_db) as con:
         recs = read_table(con, "records")
         must, cannot = review_loop.person_constraints(con)
-    result = link_persons(recs, must_link=must, cannot_link=cannot, mapper=mapper, partitions=s.partitions)
+    result = link_persons(recs, threshold=s.ruleset.matching.link_threshold, must_link=must, cannot_link=cannot,
+                          mapper=mapper, partitions=s.partitions)
     with connect(s.work_db) as con:
         write_table(con, "person_links", result.links)
         write_table(con, "persons", result.persons)

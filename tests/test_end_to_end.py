@@ -194,3 +194,23 @@ def test_run_summary_is_published_as_a_prefect_artifact(first_run):
     persons = next(r["value"] for r in rows if r["item"] == "persons")
     links = pl.read_csv(first_run / "out" / "person_links.csv", infer_schema=False)
     assert persons == links["person_id"].n_unique()
+
+
+def test_the_link_threshold_is_a_rule_set_setting(first_run, small_drop, tmp_path):
+    """[matching] link_threshold reaches matching: raising it only removes links (more
+    persons), and the frozen settings.json records it. It must lie in the review band."""
+    from cohort.ruleset import DEFAULT_PATH, load_ruleset
+
+    strict = tmp_path / "strict.toml"
+    strict.write_text(DEFAULT_PATH.read_text().replace("link_threshold = 0.9", "link_threshold = 0.999")
+                      .replace("review_accept = 0.95", "review_accept = 0.9999"))
+    assert _run(small_drop / "extracts", tmp_path / "w.duckdb", tmp_path / "out", "--rules", str(strict)) == 0
+    settings = json.loads((tmp_path / "out" / "settings.json").read_text())
+    assert settings["ruleset"]["matching"]["link_threshold"] == 0.999
+    persons = {p: pl.read_csv(p / "out" / "person_links.csv", infer_schema=False)["person_id"].n_unique()
+               for p in (first_run, tmp_path)}
+    assert persons[tmp_path] > persons[first_run]
+    bad = tmp_path / "bad.toml"
+    bad.write_text(DEFAULT_PATH.read_text().replace("link_threshold = 0.9", "link_threshold = 0.99"))
+    with pytest.raises(ValueError, match="link_threshold"):
+        load_ruleset(bad)
