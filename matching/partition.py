@@ -68,4 +68,5 @@ def split(frame: pl.DataFrame, part: np.ndarray, column: str, k: int) -> list[pl
     """The rows of `frame` per partition, by the partition of the node in `column`
     (row order kept within each)."""
     tagged = frame.with_columns(pl.Series("_part", part[frame[column].to_numpy().astype(np.int64)]))
-    return [tagged.filter(pl.col("_part") == i).drop("_part") for i in range(k)]
+    parts = tagged.partition_by("_part", as_dict=True, include_key=False, maintain_order=True)
+    return [parts.get((i,), frame.clear()) for i in range(k)]

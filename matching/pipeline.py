@@ -32,7 +32,7 @@ from matching.compare import (
     compare_pairs,
 )
 from matching.score import Weights, score_pairs
-from matching.standardise import ID_AUTHORITY, PERSON_IDS, corroborate_ids, standardise
+from matching.standardise import ID_AUTHORITY, PERSON_IDS, clean_id, corroborate_ids, standardise
 
 log = logging.getLogger(__name__)
 
@@ -143,8 +143,7 @@ def _tenancy_pairs(records: pl.DataFrame, rec: pl.DataFrame) -> list[tuple[int, 
         return []
     rows = (
         records.filter(pl.col("source") == "housing")
-        .select("source", "record_id", pl.col("tenancy_ref").str.to_uppercase().str.replace_all(r"\s", "").alias("t"),
-                pl.col("dob").is_null().alias("undated"))
+        .select("source", "record_id", clean_id(pl.col("tenancy_ref")).alias("t"), pl.col("dob").is_null().alias("undated"))
         .drop_nulls("t")
         .join(rec, on=["source", "record_id"])
     )
@@ -326,21 +325,20 @@ def cluster_partition(work: _ClusterWork) -> tuple[np.ndarray, np.ndarray, np.nd
     if len(pids) == 0:
         return pids, pids.copy(), pids.copy()
 
-    def local(col: pl.Expr) -> pl.Expr:
-        return col.cast(pl.Int64).replace_strict(pids.tolist(), list(range(len(pids))))
+    def local(values) -> np.ndarray:  # pids are sorted, so a pid's place is its local number
+        return np.searchsorted(pids, np.asarray(values, dtype=np.int64))
 
-    pairs = work.pairs.with_columns(local(pl.col("pid_l")), local(pl.col("pid_r")))
+    pairs = work.pairs.with_columns(pl.Series(c, local(work.pairs[c])) for c in ("pid_l", "pid_r"))
     dobs = prof["dob"].to_list()
     ambiguous = clustering.ambiguous_profiles(pairs, dobs)
     clear = pairs.select("pid_l", "pid_r", "probability", "guard", "identity_override", "dob_override")
     if len(ambiguous):
         clear = clear.filter(~pl.col("pid_l").is_in(ambiguous) & ~pl.col("pid_r").is_in(ambiguous))
-    index = {int(p): i for i, p in enumerate(pids)}
     labels = clustering.cluster(
         len(pids), clear, work.threshold,
         dobs=dobs, ids={c: prof[c].to_list() for c in ID_AUTHORITY}, names=prof["names"].to_list(),
-        must_link=[(index[a], index[b]) for a, b in work.must],
-        cannot_link=[(index[a], index[b]) for a, b in work.cannot],
+        must_link=local(work.must).reshape(-1, 2).tolist(),
+        cannot_link=local(work.cannot).reshape(-1, 2).tolist(),
     )
     return pids, pids[np.asarray(labels, dtype=np.int64)], pids[ambiguous]
 
