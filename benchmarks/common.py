@@ -23,3 +23,27 @@ def machine() -> str:
         commit = "?"
     return (f"machine: {os.cpu_count()} cores ({cpu}), {mem_gib:.0f} GiB RAM, "
             f"Python {sys.version.split()[0]}, {platform.system()} {platform.release()}, commit {commit}")
+
+
+# The stages of `flows.stages.STAGES` called in order on a Workspace, as the flow calls
+# them but without Prefect; argv: the extracts folder, a work folder (warehouse, outputs,
+# and stage_seconds.json with each stage's time).
+DIRECT = """
+import json, sys, time
+from datetime import date
+from pathlib import Path
+from cohort.ruleset import load_ruleset
+from cohort.warehouse import Workspace
+from flows.stages import STAGES, RunSettings
+drop, work = Path(sys.argv[1]), Path(sys.argv[2])
+ws = Workspace.open(work / "w.duckdb", work / "out")
+s = RunSettings(run_id="direct", input_dir=drop, as_of=date(2014, 3, 31), programme="phase1",
+                ruleset=load_ruleset(), work_db=ws.work_db, staging=ws.staging)
+seconds = {}
+for name, fn in STAGES:
+    t = time.perf_counter()
+    fn(s)
+    seconds[name] = round(time.perf_counter() - t, 2)
+ws.commit()
+(work / "stage_seconds.json").write_text(json.dumps(seconds))
+"""

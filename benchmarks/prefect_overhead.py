@@ -18,26 +18,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine  # noqa: E402
-
-DIRECT = """
-import sys, time
-from datetime import date
-from pathlib import Path
-from cohort.ruleset import load_ruleset
-from cohort import runlog
-from cohort.warehouse import Workspace
-from flows.stages import STAGES, RunSettings
-drop, work = Path(sys.argv[1]), Path(sys.argv[2])
-t = time.perf_counter()
-ws = Workspace.open(work / "w.duckdb", work / "out")
-s = RunSettings(run_id="direct", input_dir=drop, as_of=date(2014, 3, 31), programme="phase1",
-                ruleset=load_ruleset(), work_db=ws.work_db, staging=ws.staging)
-for name, fn in STAGES:
-    fn(s)
-ws.commit()
-print(f"stages {time.perf_counter() - t:.2f}")
-"""
+from common import DIRECT, machine  # noqa: E402
 
 
 def _timed(cmd: list[str]) -> float:

@@ -27,28 +27,9 @@ from pathlib import Path
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine  # noqa: E402
+from common import DIRECT, machine  # noqa: E402
 
 AS_OF = "2014-03-31"
-DIRECT = """
-import json, sys, time
-from datetime import date
-from pathlib import Path
-from cohort.ruleset import load_ruleset
-from cohort.warehouse import Workspace
-from flows.stages import STAGES, RunSettings
-drop, work = Path(sys.argv[1]), Path(sys.argv[2])
-ws = Workspace.open(work / "w.duckdb", work / "out")
-s = RunSettings(run_id="direct", input_dir=drop, as_of=date(2014, 3, 31), programme="phase1",
-                ruleset=load_ruleset(), work_db=ws.work_db, staging=ws.staging)
-seconds = {}
-for name, fn in STAGES:
-    t = time.perf_counter()
-    fn(s)
-    seconds[name] = round(time.perf_counter() - t, 2)
-ws.commit()
-(work / "stage_seconds.json").write_text(json.dumps(seconds))
-"""
 
 
 class PeakMemory:

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from flows.prefect_env import configure
 
+DASK_HELP = "run matching and households on this Dask scheduler (e.g. tcp://host:8786)"
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "data_samples" / "kent_sample"
 
 
@@ -46,8 +47,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--out", required=True, type=Path, help="folder for this run's exports")
     run.add_argument("--programme", choices=["phase1", "phase2"], default="phase1")
     run.add_argument("--rules", type=Path, default=None, help="rule-set TOML (default: the Kent rules)")
-    run.add_argument("--dask-address", default=None,
-                     help="run matching and households on this Dask scheduler (e.g. tcp://host:8786)")
+    run.add_argument("--dask-address", default=None, help=DASK_HELP)
     run.add_argument("--partitions", type=int, default=None,
                      help="split matching into this many partitions (default: by the number of candidate pairs)")
 
@@ -60,8 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     sched.add_argument("--out", required=True, type=Path, help="outputs go to OUT/YYYY-MM")
     sched.add_argument("--programme", choices=["phase1", "phase2"], default="phase1")
     sched.add_argument("--cron", default="0 6 2 * *", help="when to run (default: 06:00 on the 2nd)")
-    sched.add_argument("--dask-address", default=None,
-                       help="run matching and households on this Dask scheduler (e.g. tcp://host:8786)")
+    sched.add_argument("--dask-address", default=None, help=DASK_HELP)
 
     gen = sub.add_parser("generate", help="write a synthetic drop with ground truth")
     gen.add_argument("--households", type=int, required=True)

@@ -3,7 +3,6 @@ the single-process run (flows/monthly.py `run_monthly`, prefect-dask's DaskTaskR
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from distributed import Client, LocalCluster, get_task_stream
 
 from cohort.cli import main
 from cohort.reference import DISTRICTS
+from test_end_to_end import _digest
 
 AS_OF = "2014-03-31"
 
@@ -21,10 +21,6 @@ AS_OF = "2014-03-31"
 def _run(drop: Path, work: Path, *extra: str) -> int:
     return main(["run", "--input", str(drop), "--as-of", AS_OF, "--db", str(work / "w.duckdb"),
                  "--out", str(work / "out"), *extra])
-
-
-def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _cells(path: Path) -> dict[str, list[list]]:
