@@ -15,8 +15,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import machine  # noqa: E402
 
 from cohort.cli import main as cohort_main  # noqa: E402
-from data_samples.evaluate import household_accuracy, identified_accuracy, person_accuracy  # noqa: E402
-from data_samples.generator import generate  # noqa: E402
+from cohort.data_samples.evaluate import household_accuracy, identified_accuracy, person_accuracy  # noqa: E402
+from cohort.data_samples.generator import generate  # noqa: E402
 
 
 def main() -> None:

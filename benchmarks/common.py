@@ -32,9 +32,9 @@ DIRECT = """
 import json, sys, time
 from datetime import date
 from pathlib import Path
-from cohort.ruleset import load_ruleset
-from cohort.warehouse import Workspace
-from flows.stages import STAGES, RunSettings
+from cohort.core.ruleset import load_ruleset
+from cohort.core.warehouse import Workspace
+from cohort.flows.stages import STAGES, RunSettings
 drop, work = Path(sys.argv[1]), Path(sys.argv[2])
 ws = Workspace.open(work / "w.duckdb", work / "out")
 s = RunSettings(run_id="direct", input_dir=drop, as_of=date(2014, 3, 31), programme="phase1",

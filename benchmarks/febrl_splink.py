@@ -37,8 +37,8 @@ from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import machine  # noqa: E402
 
-from data_samples.evaluate import PR, pairwise  # noqa: E402
-from matching.pipeline import DEFAULT_THRESHOLD, LinkResult, link_persons  # noqa: E402
+from cohort.data_samples.evaluate import PR, pairwise  # noqa: E402
+from cohort.matching.pipeline import DEFAULT_THRESHOLD, LinkResult, link_persons  # noqa: E402
 
 # Splink's FEBRL4 example clusters at 0.99; ours links at DEFAULT_THRESHOLD. Splink is
 # shown at both, the first being the one its wall time includes.

@@ -3,7 +3,7 @@
     python benchmarks/generator_splink.py --households 20000
 
 The drop is generated, ingested with `schemas.ingest.load_drop` and unioned into the
-`records` frame by the project's own SQL (`cohort.rules.build_records`), once. Both
+`records` frame by the project's own SQL (`cohort.programme.rules.build_records`), once. Both
 systems then link that frame:
 
 - ours: `matching.pipeline.link_persons` with its defaults;
@@ -46,12 +46,12 @@ from common import machine  # noqa: E402
 from febrl_splink import SPLINK_THRESHOLDS, Outcome, print_table, splink_clusters, summary  # noqa: E402
 from matching_generator import guard_pairs, merged  # noqa: E402
 
-from cohort.rules import build_records  # noqa: E402
-from cohort.warehouse import read_table, write_table  # noqa: E402
-from data_samples.evaluate import pairwise  # noqa: E402
-from data_samples.generator import generate  # noqa: E402
-from matching.pipeline import link_persons  # noqa: E402
-from schemas.ingest import load_drop  # noqa: E402
+from cohort.programme.rules import build_records  # noqa: E402
+from cohort.core.warehouse import read_table, write_table  # noqa: E402
+from cohort.data_samples.evaluate import pairwise  # noqa: E402
+from cohort.data_samples.generator import generate  # noqa: E402
+from cohort.matching.pipeline import link_persons  # noqa: E402
+from cohort.schemas.ingest import load_drop  # noqa: E402
 
 AS_OF = date(2014, 3, 31)
 PERSON_IDS = ("nino", "upn", "pnc_id")

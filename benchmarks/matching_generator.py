@@ -32,13 +32,13 @@ import polars as pl
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import machine  # noqa: E402
 
-from cohort.rules import build_records  # noqa: E402
-from cohort.warehouse import read_table, write_table  # noqa: E402
-from data_samples.evaluate import pairwise  # noqa: E402
-from data_samples.generator import generate  # noqa: E402
-from matching.households import form_households  # noqa: E402
-from matching.pipeline import link_persons  # noqa: E402
-from schemas.ingest import load_drop  # noqa: E402
+from cohort.programme.rules import build_records  # noqa: E402
+from cohort.core.warehouse import read_table, write_table  # noqa: E402
+from cohort.data_samples.evaluate import pairwise  # noqa: E402
+from cohort.data_samples.generator import generate  # noqa: E402
+from cohort.matching.households import form_households  # noqa: E402
+from cohort.matching.pipeline import link_persons  # noqa: E402
+from cohort.schemas.ingest import load_drop  # noqa: E402
 
 AS_OF = date(2014, 3, 31)
 

@@ -34,7 +34,7 @@ def main() -> None:
     ap.add_argument("--households", type=int, default=5000)
     ap.add_argument("--repeat", type=int, default=2)
     args = ap.parse_args()
-    from data_samples.generator import generate
+    from cohort.data_samples.generator import generate
 
     root = Path(tempfile.mkdtemp(prefix="cohort-overhead-"))
     generate(root / "drop", households=args.households, seed=5)

@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import machine  # noqa: E402
 
 from cohort.cli import main as cohort_main  # noqa: E402
-from data_samples.generator import generate  # noqa: E402
+from cohort.data_samples.generator import generate  # noqa: E402
 
 
 @dataclass(frozen=True)

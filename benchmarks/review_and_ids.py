@@ -35,16 +35,18 @@ import duckdb
 import openpyxl
 import polars as pl
 
+from cohort.core.warehouse import query
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import machine  # noqa: E402
 from cohort.cli import main as cohort  # noqa: E402
-from cohort.ruleset import load_ruleset  # noqa: E402
-from data_samples.evaluate import person_accuracy  # noqa: E402
-from data_samples.generator import generate  # noqa: E402
-from data_samples.next_month import generate_next_month  # noqa: E402
-from matching.pipeline import DEFAULT_THRESHOLD  # noqa: E402
-from reports.review import REVIEW_COLUMNS  # noqa: E402
+from cohort.core.ruleset import load_ruleset  # noqa: E402
+from cohort.data_samples.evaluate import person_accuracy  # noqa: E402
+from cohort.data_samples.generator import generate  # noqa: E402
+from cohort.data_samples.next_month import generate_next_month  # noqa: E402
+from cohort.matching.pipeline import DEFAULT_THRESHOLD  # noqa: E402
+from cohort.reports.review import REVIEW_COLUMNS  # noqa: E402
 
 BANDS = [(0.5, 0.99), (0.3, 0.99), (0.5, 0.95), (0.7, 0.98), (0.2, 0.999), (0.8, 0.95)]
 
@@ -124,8 +126,8 @@ def id_stability(out1: Path, out2: Path, truth1: Path, truth2: Path) -> None:
 
 
 def engagements(db: Path, out2: Path, drop1: Path) -> None:
-    from cohort.warehouse import connect
-    from matching.ids import FAMILY, current_ids
+    from cohort.core.warehouse import connect
+    from cohort.matching.ids import FAMILY, current_ids
 
     published = pl.read_csv(drop1 / "extracts" / "engagements.csv", infer_schema=False)["family_id"].to_list()
     families1 = set(pl.read_csv(out2.with_name("out1") / "families.csv", infer_schema=False)["family_id"])
@@ -141,9 +143,9 @@ def engagements(db: Path, out2: Path, drop1: Path) -> None:
 def scored_errors(db: Path, truth: Path) -> pl.DataFrame:
     """Scored pairs (representative records) with the truth and the run's decision."""
     with duckdb.connect(str(db), read_only=True) as con:
-        pairs = con.execute("select source_l, record_id_l, source_r, record_id_r, probability, match_weight, guard "
-                            "from match_pairs").pl()
-        links = con.execute("select source, record_id, person_id from person_links").pl()
+        pairs = query(con, "select source_l, record_id_l, source_r, record_id_r, probability, match_weight, guard "
+                            "from match_pairs")
+        links = query(con, "select source, record_id, person_id from person_links")
     t = pl.read_csv(truth / "records.csv", infer_schema=False).select("source", "record_id", "true_person_id")
     side = t.join(links, on=["source", "record_id"])
     for s in ("l", "r"):
@@ -158,7 +160,7 @@ def scored_errors(db: Path, truth: Path) -> pl.DataFrame:
 
 
 def asked(reject: float, accept: float) -> pl.Expr:
-    """cohort.review's person questions, as an expression over scored_errors()."""
+    """cohort.review.loop's person questions, as an expression over scored_errors()."""
     return (
         ((pl.col("probability") >= reject) & (pl.col("probability") < accept))
         | (~pl.col("run_same") & (pl.col("evidence") >= accept))
@@ -243,10 +245,9 @@ def round_trip(db: Path, drop2: Path, out2: Path, work: Path) -> None:
     seconds = run(drop2, _as_of(drop2), db, out3)
     after = person_accuracy(out3, drop2 / "truth")
     with duckdb.connect(str(db), read_only=True) as con:
-        decided = con.execute(
-            "select kind, source_l, record_id_l, source_r, record_id_r, decision from review_decisions"
+        decided = query(con, "select kind, source_l, record_id_l, source_r, record_id_r, decision from review_decisions"
             " qualify row_number() over (partition by kind, source_l, record_id_l, source_r, record_id_r"
-            " order by decided_at desc, rowid desc) = 1").pl()
+            " order by decided_at desc, rowid desc) = 1")
     links = pl.read_csv(out3 / "person_links.csv", infer_schema=False)
     follows, broken = 0, []
     for kind, sl, rl, sr, rr, decision in decided.iter_rows():

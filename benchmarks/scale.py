@@ -19,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import machine  # noqa: E402
 
-from data_samples.generator import generate  # noqa: E402
+from cohort.data_samples.generator import generate  # noqa: E402
 
 
 def main() -> None:
@@ -48,8 +48,10 @@ def main() -> None:
     summary = json.loads((work / "out" / "run_summary.json").read_text())
     import duckdb
 
+    from cohort.core.warehouse import fetch_one
+
     con = duckdb.connect(str(work / "w.duckdb"), read_only=True)
-    counts = json.loads(con.execute("select counts from runs order by finished_at desc limit 1").fetchone()[0])
+    counts = json.loads(fetch_one(con.execute("select counts from runs order by finished_at desc limit 1"))[0])
     print(f"cohort run: wall {wall:.1f}s, peak memory {peak_mib:.0f} MiB, {rows} input rows, "
           f"{summary['match']['persons']} persons, {summary['households']['households']} households")
     print("seconds per stage:", counts["stage_seconds"])

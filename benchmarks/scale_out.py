@@ -83,8 +83,10 @@ def _run(cmd: list[str], extra: list[psutil.Process] | None = None) -> tuple[flo
 def _flow_stage_seconds(db: Path) -> dict[str, float]:
     import duckdb
 
+    from cohort.core.warehouse import fetch_one
+
     with duckdb.connect(str(db), read_only=True) as con:
-        counts = con.execute("select counts from runs order by finished_at desc limit 1").fetchone()[0]
+        counts = fetch_one(con.execute("select counts from runs order by finished_at desc limit 1"))[0]
     return json.loads(counts)["stage_seconds"]
 
 
@@ -106,7 +108,7 @@ def main() -> None:
     print(machine())
     drop = args.drop
     if drop is None:
-        from data_samples.generator import generate
+        from cohort.data_samples.generator import generate
 
         drop = root / "drop"
         t = time.perf_counter()

@@ -20,13 +20,14 @@ import argparse
 import json
 import logging
 import sys
+from importlib import resources
 from datetime import date
 from pathlib import Path
 
-from flows.prefect_env import configure
+from cohort.flows.prefect_env import configure
 
 DASK_HELP = "run matching and households on this Dask scheduler (e.g. tcp://host:8786)"
-SAMPLE_DIR = Path(__file__).resolve().parent.parent / "data_samples" / "kent_sample"
+SAMPLE_DIR = Path(str(resources.files("cohort.data_samples") / "kent_sample"))
 
 
 def _date(text: str) -> date:
@@ -93,7 +94,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _review(args: argparse.Namespace) -> None:
     """Import or export the review workbook; a refused workbook is one plain message (exit 2)."""
-    from cohort.review import ReviewError, export_from_warehouse, import_decisions
+    from cohort.review.loop import ReviewError, export_from_warehouse, import_decisions
 
     try:
         if args.review_command == "import":
@@ -109,8 +110,8 @@ def _review(args: argparse.Namespace) -> None:
 
 def _claims_or_explain(args: argparse.Namespace) -> None:
     """The ledger and audit commands; their refusals become one plain sentence (exit 2)."""
-    from cohort.claims import ClaimsError, submit
-    from cohort.explain import ExplainError, explain_db
+    from cohort.programme.claims import ClaimsError, submit
+    from cohort.programme.explain import ExplainError, explain_db
 
     try:
         if args.command == "claims":
@@ -124,8 +125,8 @@ def _claims_or_explain(args: argparse.Namespace) -> None:
 def _run(input_dir: Path, as_of: date, db: Path, out: Path, programme: str, rules: Path | None,
          dask_address: str | None = None, partitions: int | None = None) -> dict:
     configure()
-    from flows.monthly import run_monthly
-    from cohort.summary import summary_text
+    from cohort.flows.monthly import run_monthly
+    from cohort.reports.summary import summary_text
 
     if not input_dir.is_dir():
         raise _UserError(f"the input folder {input_dir} does not exist")
@@ -162,8 +163,7 @@ def _configure_logging() -> None:
     traceback would bury the one plain sentence a data officer needs, which we print.
     """
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S")
-    for name in ("cohort", "flows", "matching", "schemas", "reports"):
-        logging.getLogger(name).setLevel(logging.INFO)
+    logging.getLogger("cohort").setLevel(logging.INFO)
 
 
 class _UserError(Exception):
@@ -173,7 +173,7 @@ class _UserError(Exception):
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     _configure_logging()
-    from schemas.errors import InputError
+    from cohort.schemas.errors import InputError
 
     try:
         if args.command == "run":
@@ -195,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         elif args.command == "schedule":
             configure()
-            from flows.schedule import serve
+            from cohort.flows.schedule import serve
 
             if args.dask_address:
                 _check_dask(args.dask_address)
@@ -205,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command in ("claims", "explain"):
             _claims_or_explain(args)
         elif args.command == "generate":
-            from data_samples.generator import generate
+            from cohort.data_samples.generator import generate
 
             counts = generate(args.out, households=args.households, seed=args.seed, as_of=args.as_of)
             print(json.dumps(counts, indent=2, default=str))

@@ -18,9 +18,9 @@ from datetime import date
 
 import numpy as np
 
-from data_samples.mess import MessRates, from_ymd, ymd
-from data_samples.oracle import last_31_august_before, last_terms, months_before, term_bounds, term_containing
-from data_samples.world import DISTRICT_ABBR, NO_DATE, ROLE_HEAD, ROLE_PARTNER, World, to_days
+from cohort.data_samples.mess import MessRates, from_ymd, ymd
+from cohort.data_samples.oracle import last_31_august_before, last_terms, months_before, term_bounds, term_containing
+from cohort.data_samples.world import DISTRICT_ABBR, NO_DATE, ROLE_HEAD, ROLE_PARTNER, World, to_days
 
 NULL = np.iinfo(np.int64).min
 PERSON_SOURCES = (

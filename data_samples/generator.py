@@ -31,13 +31,13 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from cohort.ruleset import RuleSet, load_ruleset
-from data_samples import mess as m
-from data_samples import names
-from data_samples.events import NULL, PERSON_SOURCES, EventGenerator, Rows
-from data_samples.mess import MessRates
-from data_samples.oracle import PersonEvents, Record, Tenancy, evaluate, family_results
-from data_samples.world import ADDRESS_VARIANTS, NO_DATE, World, build_world, to_days
+from cohort.core.ruleset import RuleSet, load_ruleset
+from cohort.data_samples import mess as m
+from cohort.data_samples import names
+from cohort.data_samples.events import NULL, PERSON_SOURCES, EventGenerator, Rows
+from cohort.data_samples.mess import MessRates
+from cohort.data_samples.oracle import PersonEvents, Record, Tenancy, evaluate, family_results
+from cohort.data_samples.world import ADDRESS_VARIANTS, NO_DATE, World, build_world, to_days
 
 PERSON_COLUMNS = ("record_id", "forename", "surname", "dob", "gender", "address", "postcode")
 ENGAGED_SHARE = 0.75  # of the families in the programme at T, given an engagements row

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, fields, replace
 
 import numpy as np
 
-from data_samples import names
+from cohort.data_samples import names
 
 ROW_LEVEL = (
     "nickname", "forename_typo", "surname_typo", "middle_swap", "name_format", "double_barrel_part",

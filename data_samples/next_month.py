@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from data_samples.generator import (
+from cohort.data_samples.generator import (
     EXTRACTS,
     STYLES,
     Drop,
@@ -47,9 +47,9 @@ from data_samples.generator import (
     family_id,
     person_id,
 )
-from data_samples.mess import MessRates
-from data_samples.world import ADDRESS_VARIANTS, from_days
-from data_samples.events import PERSON_SOURCES
+from cohort.data_samples.mess import MessRates
+from cohort.data_samples.world import ADDRESS_VARIANTS, from_days
+from cohort.data_samples.events import PERSON_SOURCES
 
 EVENT_EXTRACTS = {"police": "event_date", "health": "recorded_date", "school_exclusions": "exclusion_date",
                   "dwp_employment": "event_date"}

@@ -31,8 +31,8 @@ from datetime import date, timedelta
 from fractions import Fraction
 from typing import Iterable, NamedTuple
 
-from cohort.reference import district_for_postcode
-from cohort.ruleset import RuleSet
+from cohort.core.reference import district_for_postcode
+from cohort.core.ruleset import RuleSet
 
 TERMS = ("autumn", "spring", "summer")
 SPELL_SOURCES = ("dwp_benefits", "housing", "social_care")

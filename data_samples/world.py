@@ -16,9 +16,9 @@ from datetime import date
 
 import numpy as np
 
-from cohort.reference import DISTRICT_COHORTS, DISTRICT_OUTWARD, OUT_OF_AREA, district_for_postcode
-from data_samples import names
-from data_samples.mess import MessRates
+from cohort.core.reference import DISTRICT_COHORTS, DISTRICT_OUTWARD, OUT_OF_AREA, district_for_postcode
+from cohort.data_samples import names
+from cohort.data_samples.mess import MessRates
 
 EPOCH = date(1970, 1, 1).toordinal()
 NO_DATE = np.iinfo(np.int32).max

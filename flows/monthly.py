@@ -3,7 +3,7 @@
 The flow is thin: it walks `flows.stages.STAGES`, running each plain stage function as
 a Prefect task, retrying only the I/O stages (and only on OS errors, never on bad input),
 then publishes the run summary as a table artifact. The all-or-nothing handling of the
-warehouse and outputs lives in `cohort.warehouse.Workspace`.
+warehouse and outputs lives in `cohort.core.warehouse.Workspace`.
 
 The matching and household stages run in the flow itself and hand their partitions
 (`matching.partition`) to the flow's task runner as one task each: a thread pool by
@@ -13,7 +13,7 @@ DaskTaskRunner). Partitions depend only on the data, so the output is the same.
 
 from __future__ import annotations
 
-from flows.prefect_env import configure
+from cohort.flows.prefect_env import configure
 
 configure()
 
@@ -30,16 +30,16 @@ from prefect import flow, task  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.artifacts import create_markdown_artifact, create_table_artifact  # noqa: E402
 
-from cohort.ruleset import RuleSet, load_ruleset  # noqa: E402
-from cohort.summary import summary_markdown, summary_rows  # noqa: E402
-from cohort import runlog  # noqa: E402
-from cohort.warehouse import Workspace, connect  # noqa: E402
-from schemas.errors import InputError  # noqa: E402
-from flows.stages import IO_STAGES, PARTITIONED_STAGES, STAGES, RunSettings  # noqa: E402
-from matching.partition import Mapper  # noqa: E402
+from cohort.core.ruleset import RuleSet, load_ruleset  # noqa: E402
+from cohort.reports.summary import summary_markdown, summary_rows  # noqa: E402
+from cohort.core import runlog  # noqa: E402
+from cohort.core.warehouse import Workspace, connect  # noqa: E402
+from cohort.schemas.errors import InputError  # noqa: E402
+from cohort.flows.stages import IO_STAGES, PARTITIONED_STAGES, STAGES, RunSettings  # noqa: E402
+from cohort.matching.partition import Mapper  # noqa: E402
 
 
-log = logging.getLogger("flows.monthly")
+log = logging.getLogger(__name__)
 
 
 def _brief(counts: dict[str, Any]) -> str:

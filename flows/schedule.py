@@ -14,7 +14,7 @@ unless `PREFECT_API_URL` points at a Prefect server already, `serve` starts one 
 
 from __future__ import annotations
 
-from flows.prefect_env import configure
+from cohort.flows.prefect_env import configure
 
 configure()
 
@@ -30,7 +30,7 @@ from typing import Any  # noqa: E402
 
 from prefect import flow  # noqa: E402
 
-from flows.monthly import monthly_flow  # noqa: E402
+from cohort.flows.monthly import monthly_flow  # noqa: E402
 
 DEFAULT_CRON = "0 6 2 * *"
 

@@ -16,20 +16,22 @@ from typing import Any, Callable
 
 import polars as pl
 
-from cohort import outputs, rules
-from cohort import review as review_loop
-from cohort import results as payment_results
-from cohort.ruleset import RuleSet
-from cohort.sqlrunner import run_sql
-from cohort.warehouse import append_table, connect, read_table, table_exists, write_table
-from matching import ids
-from matching.households import form_households
-from matching.partition import Mapper, serial_map
-from matching.pipeline import link_persons
-from reports.claims import write_claim_workbook
-from reports.district_lists import write_district_lists
-from schemas.ingest import RawDrop, read_drop, validate_drop
-from schemas.registry import EXTRACTS
+from cohort.reports import csv_exports as outputs
+
+from cohort.programme import rules
+from cohort.review import loop as review_loop
+from cohort.programme import results as payment_results
+from cohort.core.ruleset import RuleSet
+from cohort.core.sqlrunner import run_sql
+from cohort.core.warehouse import append_table, connect, fetch_one, query, read_table, table_exists, write_table
+from cohort.matching import ids
+from cohort.matching.households import form_households
+from cohort.matching.partition import Mapper, serial_map
+from cohort.matching.pipeline import link_persons
+from cohort.reports.claims import write_claim_workbook
+from cohort.reports.district_lists import write_district_lists
+from cohort.schemas.ingest import RawDrop, read_drop, validate_drop
+from cohort.schemas.registry import EXTRACTS
 
 log = logging.getLogger("cohort")
 
@@ -195,20 +197,16 @@ def export(s: RunSettings) -> dict[str, Any]:
         members = read_table(con, "family_members")
         evidence = read_table(con, "family_evidence")
         missing = (
-            con.execute(
-                "select extract from extract_status where not present and list_contains($evidence, extract) order by 1",
-                {"evidence": list(OPTIONAL_EVIDENCE)},
-            )
-            .pl()["extract"]
+            query(con, "select extract from extract_status where not present and list_contains($evidence, extract) order by 1", {"evidence": list(OPTIONAL_EVIDENCE)})["extract"]
             .to_list()
         )
         written = outputs.write_csv_exports(con, s.staging, s.programme)
         claim = (payment_results.claim_workbook_frames(con, s.as_of)
                  if s.programme == payment_results.PROGRAMME else None)
         changes = run_sql(con, "marts/family_changes.sql", {"as_of": s.as_of, "programme": s.programme})
-        previous_as_of = con.execute(
+        previous_as_of = fetch_one(con.execute(
             "select max(as_of) from family_history where programme = $p and as_of < $as_of",
-            {"p": s.programme, "as_of": s.as_of}).fetchone()[0]
+            {"p": s.programme, "as_of": s.as_of}))[0]
         previous_status = dict(con.execute(
             "select status, count(*) from family_history where programme = $p and as_of = $prev group by 1",
             {"p": s.programme, "prev": previous_as_of}).fetchall()) if previous_as_of else {}

@@ -19,7 +19,7 @@ import polars as pl
 from rapidfuzz.distance import OSA, JaroWinkler
 from rapidfuzz.process import cpdist
 
-from matching.standardise import PERSON_IDS
+from cohort.matching.standardise import PERSON_IDS
 
 JW_HIGH = 0.92
 JW_LOW = 0.85

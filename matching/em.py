@@ -27,8 +27,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 import polars as pl
 
-from matching.compare import BY_NAME, COMPARISONS, MIN_POPULATION, PROFILES_PER_PERSON, compare_pairs
-from matching.score import DEFAULT_PRIOR, Weights, add_probability
+from cohort.matching.compare import BY_NAME, COMPARISONS, MIN_POPULATION, PROFILES_PER_PERSON, compare_pairs
+from cohort.matching.score import DEFAULT_PRIOR, Weights, add_probability
 
 log = logging.getLogger(__name__)
 

@@ -24,12 +24,12 @@ import polars as pl
 from rapidfuzz.distance import OSA, JaroWinkler
 from rapidfuzz.process import cpdist
 
-from cohort.reference import district_for_postcode
-from matching import partition
-from matching.cluster import find_root
-from matching.compare import STREET_JW, street_agrees
-from matching.pipeline import hashed_id, representative_values
-from matching.standardise import add_address_parts, clean_id, normalise_address, normalise_postcode
+from cohort.core.reference import district_for_postcode
+from cohort.matching import partition
+from cohort.matching.cluster import find_root
+from cohort.matching.compare import STREET_JW, street_agrees
+from cohort.matching.pipeline import hashed_id, representative_values
+from cohort.matching.standardise import add_address_parts, clean_id, normalise_address, normalise_postcode
 
 log = logging.getLogger(__name__)
 

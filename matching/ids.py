@@ -37,6 +37,8 @@ from datetime import date
 import duckdb
 import polars as pl
 
+from cohort.core.warehouse import fetch_one, query
+
 log = logging.getLogger(__name__)
 
 PERSON, FAMILY = "person", "family"
@@ -163,25 +165,16 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 def redirects_before(con: duckdb.DuckDBPyConnection, kind: str, as_of: date, inclusive: bool = False) -> pl.DataFrame:
     op = "<=" if inclusive else "<"
-    return con.execute(
-        f"select old_id, new_id from id_redirects where kind = $kind and as_of {op} $as_of order by as_of, old_id",
-        {"kind": kind, "as_of": as_of},
-    ).pl().cast(PAIR_SCHEMA)
+    return query(con, f"select old_id, new_id from id_redirects where kind = $kind and as_of {op} $as_of order by as_of, old_id", {"kind": kind, "as_of": as_of}).cast(PAIR_SCHEMA)
 
 
 def _latest_state(con: duckdb.DuckDBPyConnection, kind: str, as_of: date) -> pl.DataFrame:
     """item, id: each item's id as of the latest earlier run that saw it."""
-    return con.execute(
-        "select item, arg_max(id, as_of) as id from id_history where kind = $kind and as_of < $as_of group by item",
-        {"kind": kind, "as_of": as_of},
-    ).pl().cast({"item": pl.Utf8, "id": pl.Utf8})
+    return query(con, "select item, arg_max(id, as_of) as id from id_history where kind = $kind and as_of < $as_of group by item", {"kind": kind, "as_of": as_of}).cast({"item": pl.Utf8, "id": pl.Utf8})
 
 
 def _issued(con: duckdb.DuckDBPyConnection, kind: str) -> pl.DataFrame:
-    return con.execute(
-        "select id, min(as_of) as first_as_of from id_history where kind = $kind group by id",
-        {"kind": kind},
-    ).pl().cast({"id": pl.Utf8, "first_as_of": pl.Date})
+    return query(con, "select id, min(as_of) as first_as_of from id_history where kind = $kind group by id", {"kind": kind}).cast({"id": pl.Utf8, "first_as_of": pl.Date})
 
 
 def _forget_month(con: duckdb.DuckDBPyConnection, kind: str, as_of: date) -> None:
@@ -247,9 +240,7 @@ def _remap(con: duckdb.DuckDBPyConnection, table: str, column: str, mapping: pl.
 def stabilise_persons(con: duckdb.DuckDBPyConnection, as_of: date) -> dict[str, int]:
     """Give this run's persons their earlier ids, in `person_links`, `persons` and
     `household_members` (households are formed before ids are settled)."""
-    members = con.execute(
-        "select person_id as provisional, source || ':' || record_id as item from person_links"
-    ).pl()
+    members = query(con, "select person_id as provisional, source || ':' || record_id as item from person_links")
     result = _stabilise(con, PERSON, as_of, members)
     _remap(con, "person_links", "person_id", result.mapping, ["source", "record_id"])
     _remap(con, "persons", "person_id", result.mapping, ["person_id"])
@@ -260,9 +251,7 @@ def stabilise_persons(con: duckdb.DuckDBPyConnection, as_of: date) -> dict[str, 
 def stabilise_families(con: duckdb.DuckDBPyConnection, as_of: date) -> dict[str, int]:
     """Give this run's families their earlier ids, in `household_members` and
     `families_base`; resolve the engagements extract's family ids through redirects."""
-    members = con.execute(
-        "select family_id as provisional, person_id as item from household_members"
-    ).pl()
+    members = query(con, "select family_id as provisional, person_id as item from household_members")
     result = _stabilise(con, FAMILY, as_of, members,
                         item_redirects=redirects_before(con, PERSON, as_of, inclusive=True))
     _remap(con, "household_members", "family_id", result.mapping, ["family_id", "person_id"])
@@ -274,12 +263,12 @@ def stabilise_families(con: duckdb.DuckDBPyConnection, as_of: date) -> dict[str,
 
 def resolve_engagements(con: duckdb.DuckDBPyConnection, as_of: date) -> int:
     """Point engagement rows naming a retired family id at the family's current id."""
-    exists = con.execute(
+    exists = fetch_one(con.execute(
         "select count(*) from information_schema.tables where table_name = 'stg_engagements'"
-    ).fetchone()[0]
+    ))[0]
     if not exists:
         return 0
-    engaged = con.execute("select distinct family_id from stg_engagements where family_id is not null").pl()
+    engaged = query(con, "select distinct family_id from stg_engagements where family_id is not null")
     resolved = follow_redirects(engaged.with_columns(pl.col("family_id").alias("_published")), "family_id",
                                 redirects_before(con, FAMILY, as_of, inclusive=True))
     moved = resolved.filter(pl.col("family_id") != pl.col("_published"))
@@ -299,13 +288,11 @@ def resolve_engagements(con: duckdb.DuckDBPyConnection, as_of: date) -> int:
 def current_ids(con: duckdb.DuckDBPyConnection, kind: str, ids: list[str]) -> dict[str, str]:
     """Each given id (as published at any time) -> the id it is now."""
     frame = pl.DataFrame({"id": ids, "_given": ids}, schema={"id": pl.Utf8, "_given": pl.Utf8})
-    has_table = con.execute(
-        "select count(*) from information_schema.tables where table_name = 'id_redirects'").fetchone()[0]
+    has_table = fetch_one(con.execute(
+        "select count(*) from information_schema.tables where table_name = 'id_redirects'"))[0]
     if not has_table:
         return dict(zip(ids, ids))
-    redirects = con.execute(
-        "select old_id, new_id from id_redirects where kind = $kind order by as_of", {"kind": kind}
-    ).pl().cast(PAIR_SCHEMA)
+    redirects = query(con, "select old_id, new_id from id_redirects where kind = $kind order by as_of", {"kind": kind}).cast(PAIR_SCHEMA)
     return dict(follow_redirects(frame, "id", redirects).select("_given", "id").iter_rows())
 
 

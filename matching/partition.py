@@ -18,7 +18,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import polars as pl
 
-from matching.cluster import components
+from cohort.matching.cluster import components
 
 # Each callable takes one work item and returns its result; results come back in order.
 Mapper = Callable[[Callable[[Any], Any], Sequence[Any]], list[Any]]

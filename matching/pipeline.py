@@ -22,8 +22,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import polars as pl
 
-from matching import block, cluster as clustering, em, partition
-from matching.compare import (
+from cohort.matching import block, cluster as clustering, em, partition
+from cohort.matching.compare import (
     COMPARISONS,
     QUOTED,
     MIN_POPULATION,
@@ -31,8 +31,8 @@ from matching.compare import (
     add_term_frequencies,
     compare_pairs,
 )
-from matching.score import Weights, score_pairs
-from matching.standardise import ID_AUTHORITY, PERSON_IDS, clean_id, corroborate_ids, standardise
+from cohort.matching.score import Weights, score_pairs
+from cohort.matching.standardise import ID_AUTHORITY, PERSON_IDS, clean_id, corroborate_ids, standardise
 
 log = logging.getLogger(__name__)
 

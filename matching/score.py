@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from matching.compare import BY_NAME, COMPARISONS, QUOTED, level_index, level_is
-from matching.standardise import CHILD_IDS, PERSON_IDS
+from cohort.matching.compare import BY_NAME, COMPARISONS, QUOTED, level_index, level_is
+from cohort.matching.standardise import CHILD_IDS, PERSON_IDS
 
 # comparison -> level -> (m, u)
 DEFAULT_MU: dict[str, dict[str, tuple[float, float]]] = {

@@ -10,11 +10,12 @@ feeding its output back in returns the same output (a property test checks it).
 from __future__ import annotations
 
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 
 import polars as pl
 
-NICKNAMES_PATH = Path(__file__).with_name("nicknames.csv")
+NICKNAMES_PATH = Path(str(resources.files("cohort.matching") / "nicknames.csv"))
 
 TITLES = ("MR", "MRS", "MISS", "MS", "MSTR", "MASTER", "DR")
 

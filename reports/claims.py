@@ -25,9 +25,9 @@ from pathlib import Path
 import polars as pl
 from openpyxl import Workbook
 
-from cohort.reference import DISTRICT_TARGETS, DISTRICTS, OUT_OF_AREA
-from cohort.results import REASON_LABELS, RESULT_LABELS, RESULTS
-from reports.xlsx_style import append_table, safe_sheet_title, save_workbook
+from cohort.core.reference import DISTRICT_TARGETS, DISTRICTS, OUT_OF_AREA
+from cohort.programme.results import REASON_LABELS, RESULT_LABELS, RESULTS
+from cohort.reports.xlsx_style import append_table, safe_sheet_title, save_workbook
 
 log = logging.getLogger(__name__)
 

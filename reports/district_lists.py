@@ -24,7 +24,7 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.chart.marker import DataPoint
 from openpyxl.chart.shapes import GraphicalProperties
 
-from cohort.reference import (
+from cohort.core.reference import (
     DISTRICT_COHORTS,
     DISTRICT_TARGETS,
     DISTRICTS,
@@ -32,7 +32,7 @@ from cohort.reference import (
     PROGRAMME_CRITERIA,
     STATED_TARGETS,
 )
-from reports.xlsx_style import (
+from cohort.reports.xlsx_style import (
     LABEL_FONT,
     PERCENT_FORMAT,
     TITLE_FONT,

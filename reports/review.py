@@ -12,7 +12,7 @@ values. The Review sheet is protected without a password against accidental edit
 only Decision, Reviewer and Note are unlocked.
 
 This module only lays out and reads back the workbook; what goes in it and what an
-import may accept is decided in `cohort.review`.
+import may accept is decided in `cohort.review.loop`.
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ from openpyxl.styles import PatternFill, Protection
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from cohort.ruleset import Matching
-from reports.xlsx_style import (
+from cohort.core.ruleset import Matching
+from cohort.reports.xlsx_style import (
     DATE_FORMAT,
     HEADER_ALIGNMENT,
     HEADER_FILL,

@@ -18,7 +18,7 @@ from datetime import date
 
 import pandera.polars as pa
 
-from schemas.checks import dates, one_of, unique_ids
+from cohort.schemas.checks import dates, one_of, unique_ids
 
 OPTIONAL_COLUMN = {"optional_column": True}
 GENDERS = ("M", "F", "U")

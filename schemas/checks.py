@@ -17,7 +17,7 @@ import pandera.polars as pa
 import polars as pl
 from pandera.api.polars.types import PolarsData
 
-from schemas.reasons import Reason
+from cohort.schemas.reasons import Reason
 
 ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
 UK_DATE = r"^\d{1,2}/\d{1,2}/\d{4}$"

@@ -6,8 +6,8 @@ from datetime import date
 
 import pandera.polars as pa
 
-from schemas.base import Person, PersonRaw
-from schemas.checks import dates, one_of
+from cohort.schemas.base import Person, PersonRaw
+from cohort.schemas.checks import dates, one_of
 
 EVENTS = ("employment_start", "employment_end", "work_programme_start", "esf_start")
 

@@ -10,8 +10,8 @@ from datetime import date
 
 import pandera.polars as pa
 
-from schemas.base import OPTIONAL_COLUMN, Row, RowRaw
-from schemas.checks import dates
+from cohort.schemas.base import OPTIONAL_COLUMN, Row, RowRaw
+from cohort.schemas.checks import dates
 
 
 class EngagementsRaw(RowRaw):

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import polars as pl
 
-from schemas.errors import InputError
+from cohort.schemas.errors import InputError
 
 SUFFIXES = (".csv", ".xlsx")
 RESERVED = ("row_number",)

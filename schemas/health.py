@@ -6,8 +6,8 @@ from datetime import date
 
 import pandera.polars as pa
 
-from schemas.base import Person, PersonRaw
-from schemas.checks import dates, one_of
+from cohort.schemas.base import Person, PersonRaw
+from cohort.schemas.checks import dates, one_of
 
 ISSUES = ("drug_misuse", "alcohol_misuse", "mental_health", "long_term_condition", "under_18_conception")
 

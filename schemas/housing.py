@@ -7,8 +7,8 @@ from datetime import date
 
 import pandera.polars as pa
 
-from schemas.base import Person, PersonRaw
-from schemas.checks import dates, one_of
+from cohort.schemas.base import Person, PersonRaw
+from cohort.schemas.checks import dates, one_of
 
 ROLES = ("lead_tenant", "joint_tenant", "household_member")
 

@@ -8,8 +8,8 @@ from datetime import date
 
 import pandera.polars as pa
 
-from schemas.base import Record, RecordRaw
-from schemas.checks import dates, one_of
+from cohort.schemas.base import Record, RecordRaw
+from cohort.schemas.checks import dates, one_of
 
 INTERVENTIONS = ("nosp_asb", "housing_injunction", "demotion_order", "eviction_asb")
 

@@ -24,11 +24,11 @@ from pathlib import Path
 import pandera.errors
 import polars as pl
 
-from schemas.checks import canonical, enum_values, parse_date, parse_whole_number
-from schemas.errors import InputError
-from schemas.files import find_files, read_table
-from schemas.reasons import Reason
-from schemas.registry import EXTRACTS, Extract
+from cohort.schemas.checks import canonical, enum_values, parse_date, parse_whole_number
+from cohort.schemas.errors import InputError
+from cohort.schemas.files import find_files, read_table
+from cohort.schemas.reasons import Reason
+from cohort.schemas.registry import EXTRACTS, Extract
 
 log = logging.getLogger(__name__)
 

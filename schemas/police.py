@@ -6,8 +6,8 @@ from datetime import date
 
 import pandera.polars as pa
 
-from schemas.base import Person, PersonRaw
-from schemas.checks import dates, one_of
+from cohort.schemas.base import Person, PersonRaw
+from cohort.schemas.checks import dates, one_of
 
 EVENT_TYPES = (
     "asb_incident", "asbo", "asb_injunction", "asb_contract",

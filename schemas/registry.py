@@ -11,17 +11,17 @@ from functools import cached_property
 
 import pandera.polars as pa
 
-from schemas.dwp_benefits import DwpBenefits, DwpBenefitsRaw
-from schemas.dwp_employment import DwpEmployment, DwpEmploymentRaw
-from schemas.engagements import Engagements, EngagementsRaw
-from schemas.health import Health, HealthRaw
-from schemas.housing import Housing, HousingRaw
-from schemas.housing_asb import HousingAsb, HousingAsbRaw
-from schemas.police import Police, PoliceRaw
-from schemas.school_census import SchoolCensus, SchoolCensusRaw
-from schemas.school_exclusions import SchoolExclusions, SchoolExclusionsRaw
-from schemas.social_care import SocialCare, SocialCareRaw
-from schemas.youth_offending import YouthOffending, YouthOffendingRaw
+from cohort.schemas.dwp_benefits import DwpBenefits, DwpBenefitsRaw
+from cohort.schemas.dwp_employment import DwpEmployment, DwpEmploymentRaw
+from cohort.schemas.engagements import Engagements, EngagementsRaw
+from cohort.schemas.health import Health, HealthRaw
+from cohort.schemas.housing import Housing, HousingRaw
+from cohort.schemas.housing_asb import HousingAsb, HousingAsbRaw
+from cohort.schemas.police import Police, PoliceRaw
+from cohort.schemas.school_census import SchoolCensus, SchoolCensusRaw
+from cohort.schemas.school_exclusions import SchoolExclusions, SchoolExclusionsRaw
+from cohort.schemas.social_care import SocialCare, SocialCareRaw
+from cohort.schemas.youth_offending import YouthOffending, YouthOffendingRaw
 
 
 @dataclass(frozen=True)

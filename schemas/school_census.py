@@ -6,8 +6,8 @@ import pandera.polars as pa
 import polars as pl
 from pandera.api.polars.types import PolarsData
 
-from schemas.base import Person, PersonRaw
-from schemas.checks import academic_years, not_negative, one_of, parse_whole_number, whole_numbers
+from cohort.schemas.base import Person, PersonRaw
+from cohort.schemas.checks import academic_years, not_negative, one_of, parse_whole_number, whole_numbers
 
 TERMS = ("autumn", "spring", "summer")
 PROVISIONS = ("mainstream", "pru", "alternative_provision", "not_on_roll")

@@ -11,8 +11,8 @@ from datetime import date
 
 import pandera.polars as pa
 
-from schemas.base import Person, PersonRaw
-from schemas.checks import dates, not_negative, one_of, whole_numbers
+from cohort.schemas.base import Person, PersonRaw
+from cohort.schemas.checks import dates, not_negative, one_of, whole_numbers
 
 EXCLUSION_TYPES = ("fixed", "permanent")
 

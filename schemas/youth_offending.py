@@ -10,8 +10,8 @@ from datetime import date
 
 import pandera.polars as pa
 
-from schemas.base import Person, PersonRaw
-from schemas.checks import dates
+from cohort.schemas.base import Person, PersonRaw
+from cohort.schemas.checks import dates
 
 
 class YouthOffendingRaw(PersonRaw):

@@ -14,7 +14,7 @@ os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 
 import pytest  # noqa: E402
 
-from flows.prefect_env import configure  # noqa: E402
+from cohort.flows.prefect_env import configure  # noqa: E402
 
 configure()
 
@@ -22,7 +22,7 @@ configure()
 @pytest.fixture(scope="session")
 def small_drop(tmp_path_factory) -> Path:
     """A generated drop of 300 households with its ground truth (extracts/ and truth/)."""
-    from data_samples.generator import generate
+    from cohort.data_samples.generator import generate
 
     root = tmp_path_factory.mktemp("drop300")
     generate(root, households=300, seed=7)

@@ -10,10 +10,10 @@ import openpyxl
 import polars as pl
 import pytest
 
-from cohort.reference import DISTRICTS
-from cohort.sqlrunner import run_sql
-from matching.ids import ensure_tables
-from reports.district_lists import SHEET_CHANGES, write_district_lists
+from cohort.core.reference import DISTRICTS
+from cohort.core.sqlrunner import run_sql
+from cohort.matching.ids import ensure_tables
+from cohort.reports.district_lists import SHEET_CHANGES, write_district_lists
 
 M1, M2 = date(2014, 3, 31), date(2014, 4, 30)
 

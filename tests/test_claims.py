@@ -18,10 +18,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from cohort.claims import ClaimsError, balance, claimed, submissions, submit, submit_window
+from cohort.core.warehouse import fetch_one
+
+from cohort.programme.claims import ClaimsError, balance, claimed, submissions, submit, submit_window
 from cohort.cli import main
-from cohort.results import PaymentReason
-from cohort.sqlrunner import run_sql
+from cohort.programme.results import PaymentReason
+from cohort.core.sqlrunner import run_sql
 from test_results_world import ADULT, ResultsWorld, d
 
 T1, T2 = d("2014-03-31"), d("2014-06-30")
@@ -182,7 +184,7 @@ def test_claims_submit_command_and_its_refusals(warehouse: Path, capsys) -> None
     assert main(["claims", "submit", "--window-end", "2014-06-30", "--db", str(warehouse)]) == 2
     assert "a run is working on w.duckdb" in capsys.readouterr().err
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        assert con.execute("select count(*) from claims").fetchone()[0] == 1
+        assert fetch_one(con.execute("select count(*) from claims"))[0] == 1
 
 
 def test_submit_refuses_a_missing_warehouse(tmp_path: Path) -> None:
@@ -204,7 +206,7 @@ def test_explain_traces_flags_and_results_to_source_rows(warehouse: Path, capsys
 
 def _merge_f1_into_f2(con: duckdb.DuckDBPyConnection) -> None:
     """What the ids stage leaves when F1 is merged into F2: F1's id retired."""
-    from matching.ids import ensure_tables
+    from cohort.matching.ids import ensure_tables
 
     ensure_tables(con)
     for table in ("families_base", "household_members", "stg_engagements"):
@@ -231,7 +233,7 @@ def test_a_claim_follows_its_family_through_a_merge() -> None:
 
 
 def test_explain_points_from_a_merged_family_to_the_one_it_became() -> None:
-    from cohort.explain import ExplainError, explain
+    from cohort.programme.explain import ExplainError, explain
 
     w = _family()
     con = w.results(T1).con

@@ -10,14 +10,14 @@ import polars as pl
 import pytest
 from openpyxl.chart import BarChart
 
-from cohort.reference import DISTRICT_COHORTS, DISTRICT_TARGETS, DISTRICTS
-from reports.district_lists import (
+from cohort.core.reference import DISTRICT_COHORTS, DISTRICT_TARGETS, DISTRICTS
+from cohort.reports.district_lists import (
     MAX_EVIDENCE_PER_CELL,
     missing_extract_warning,
     out_of_area_families,
     write_district_lists,
 )
-from reports.xlsx_style import CELL_TEXT_LIMIT, DATE_FORMAT, clean_text, safe_sheet_title
+from cohort.reports.xlsx_style import CELL_TEXT_LIMIT, DATE_FORMAT, clean_text, safe_sheet_title
 
 AS_OF = date(2014, 3, 31)
 PHASE1 = ("crime_asb", "education", "work", "local_discretion")

@@ -14,9 +14,11 @@ import openpyxl
 import polars as pl
 import pytest
 
+from cohort.core.warehouse import fetch_one
+
 from cohort.cli import main
-from cohort.reference import DISTRICTS
-from data_samples.evaluate import household_accuracy, identified_accuracy, person_accuracy
+from cohort.core.reference import DISTRICTS
+from cohort.data_samples.evaluate import household_accuracy, identified_accuracy, person_accuracy
 
 AS_OF = "2014-03-31"
 PERSON_LEVEL = ("police", "youth_offending", "school_census", "school_exclusions", "dwp_benefits",
@@ -167,12 +169,12 @@ def test_warehouse_keeps_the_layers_and_history(first_run):
     for t in ("raw_police", "stg_police", "records", "person_links", "persons", "household_members",
               "families_base", "families", "family_evidence", "family_history", "runs", "rejected_rows"):
         assert t in tables, t
-    assert con.execute("select count(distinct as_of) from family_history").fetchone()[0] == 1
+    assert fetch_one(con.execute("select count(distinct as_of) from family_history"))[0] == 1
     run = con.execute("select outcome, code_version, input_checksums, counts from runs").fetchall()
     assert len(run) == 1 and run[0][0] == "succeeded" and run[0][1]
     assert set(json.loads(run[0][2])) >= {"police.csv", "housing.csv"}
     assert json.loads(run[0][3])["match"]["persons"] > 0
-    assert con.execute("select max(as_of) from family_history").fetchone()[0] == date(2014, 3, 31)
+    assert fetch_one(con.execute("select max(as_of) from family_history"))[0] == date(2014, 3, 31)
     con.close()
 
 
@@ -199,7 +201,7 @@ def test_run_summary_is_published_as_a_prefect_artifact(first_run):
 def test_the_link_threshold_is_a_rule_set_setting(first_run, small_drop, tmp_path):
     """[matching] link_threshold reaches matching: raising it only removes links (more
     persons), and the frozen settings.json records it. It must lie in the review band."""
-    from cohort.ruleset import DEFAULT_PATH, load_ruleset
+    from cohort.core.ruleset import DEFAULT_PATH, load_ruleset
 
     strict = tmp_path / "strict.toml"
     strict.write_text(DEFAULT_PATH.read_text().replace("link_threshold = 0.9", "link_threshold = 0.999")

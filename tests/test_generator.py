@@ -17,11 +17,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from cohort.ruleset import load_ruleset
-from data_samples import oracle as o
-from data_samples.generator import build, generate, main
-from data_samples.mess import MessRates
-from data_samples.names import NICKNAMES
+from cohort.core.ruleset import load_ruleset
+from cohort.data_samples import oracle as o
+from cohort.data_samples.generator import build, generate, main
+from cohort.data_samples.mess import MessRates
+from cohort.data_samples.names import NICKNAMES
 
 AS_OF = date(2014, 3, 31)
 RS = load_ruleset()

@@ -8,7 +8,7 @@ from datetime import date
 import polars as pl
 import pytest
 
-from matching.households import form_households
+from cohort.matching.households import form_households
 
 T = date(2014, 3, 31)
 REC_SCHEMA = {

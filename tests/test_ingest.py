@@ -14,9 +14,9 @@ import openpyxl
 import polars as pl
 import pytest
 
-from schemas.errors import InputError
-from schemas.ingest import load_drop
-from schemas.reasons import Reason
+from cohort.schemas.errors import InputError
+from cohort.schemas.ingest import load_drop
+from cohort.schemas.reasons import Reason
 
 
 def _person(record_id: str, forename: str, dob: str, gender: str = "F") -> dict[str, str]:

@@ -21,10 +21,10 @@ from pathlib import Path
 
 import polars as pl
 
-from data_samples.evaluate import PR, pairwise
-from matching.households import form_households
-from matching.pipeline import link_persons
-from matching.standardise import parse_date
+from cohort.data_samples.evaluate import PR, pairwise
+from cohort.matching.households import form_households
+from cohort.matching.pipeline import link_persons
+from cohort.matching.standardise import parse_date
 
 AS_OF = date(2014, 3, 31)
 PERSON_SOURCES = ("police", "youth_offending", "school_census", "school_exclusions", "dwp_benefits",
@@ -122,7 +122,7 @@ def test_accuracy_on_the_small_drop(small_drop):
 
 
 def main(argv: list[str] | None = None) -> int:
-    from data_samples.generator import generate
+    from cohort.data_samples.generator import generate
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--households", type=int, default=5000)

@@ -9,8 +9,8 @@ from datetime import date
 import polars as pl
 import pytest
 
-from matching.block import RULES, BlockingRule, candidate_pairs
-from matching.standardise import corroborate_ids, standardise
+from cohort.matching.block import RULES, BlockingRule, candidate_pairs
+from cohort.matching.standardise import corroborate_ids, standardise
 
 SCHEMA = {
     "source": pl.Utf8, "record_id": pl.Utf8, "record_date": pl.Date, "forename": pl.Utf8,
@@ -64,7 +64,7 @@ def test_counts_per_rule_are_logged_before_scoring_and_add_up(caplog):
         {"forename": "Amy", "surname": "Browne", "dob": date(2001, 3, 2), "nino": "AA1234568"},
         {"forename": "Zed", "surname": "Other", "dob": date(1950, 1, 1), "postcode": "TN1 1AA"},
     )
-    with caplog.at_level(logging.INFO, logger="matching.block"):
+    with caplog.at_level(logging.INFO, logger="cohort.matching.block"):
         pairs, counts = candidate_pairs(frame)
     assert counts["rule"].to_list() == [r.name for r in RULES]
     assert counts["new_pairs"].sum() == pairs.height, "each distinct pair is new to exactly one rule"

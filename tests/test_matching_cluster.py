@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matching.cluster import ambiguous_profiles, cluster, dob_conflict
+from cohort.matching.cluster import ambiguous_profiles, cluster, dob_conflict
 
 PAIR_SCHEMA = {"pid_l": pl.Int64, "pid_r": pl.Int64, "probability": pl.Float64}
 

@@ -11,9 +11,9 @@ from rapidfuzz.distance import JaroWinkler
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matching.compare import COMPARISONS, compare_pairs, levels_frame
-from matching.score import Weights, score_pairs
-from matching.standardise import corroborate_ids, standardise
+from cohort.matching.compare import COMPARISONS, compare_pairs, levels_frame
+from cohort.matching.score import Weights, score_pairs
+from cohort.matching.standardise import corroborate_ids, standardise
 
 BASE = {
     "source": "police", "record_id": "a", "record_date": date(2014, 1, 1),

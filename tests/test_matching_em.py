@@ -10,10 +10,10 @@ import numpy as np
 import polars as pl
 import pytest
 
-from matching import em
-from matching.compare import BY_NAME, COMPARISONS
-from matching.pipeline import link_persons
-from matching.score import DEFAULT_MU, Weights
+from cohort.matching import em
+from cohort.matching.compare import BY_NAME, COMPARISONS
+from cohort.matching.pipeline import link_persons
+from cohort.matching.score import DEFAULT_MU, Weights
 
 # A known model over comparisons that no guard reads (names, address, gender), with date
 # of birth and identifiers blank, so the truth is plain Fellegi-Sunter.

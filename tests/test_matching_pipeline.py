@@ -9,7 +9,7 @@ from datetime import date
 import polars as pl
 import pytest
 
-from matching.pipeline import REASON_AMBIGUOUS, link_persons
+from cohort.matching.pipeline import REASON_AMBIGUOUS, link_persons
 
 SCHEMA = {
     "source": pl.Utf8, "record_id": pl.Utf8, "row_number": pl.Int64, "forename": pl.Utf8,

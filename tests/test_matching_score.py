@@ -5,8 +5,8 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from matching.compare import BY_NAME, COMPARISONS
-from matching.score import GUARD_CAP, Weights, score_pairs
+from cohort.matching.compare import BY_NAME, COMPARISONS
+from cohort.matching.score import GUARD_CAP, Weights, score_pairs
 
 ALL_NULL = {c.name: None for c in COMPARISONS}
 

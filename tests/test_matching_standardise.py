@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matching.standardise import (
+from cohort.matching.standardise import (
     add_address_parts,
     clean_forename,
     clean_name,
@@ -137,7 +137,7 @@ def test_standardise_splits_forenames_and_finds_nicknames():
 
 
 def test_nickname_table_is_well_formed():
-    from matching.standardise import NICKNAMES_PATH
+    from cohort.matching.standardise import NICKNAMES_PATH
 
     table = pl.read_csv(NICKNAMES_PATH)
     assert table.columns == ["canonical", "name"]

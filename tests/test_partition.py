@@ -7,10 +7,10 @@ import polars as pl
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from matching import partition
-from matching.cluster import components
-from matching.households import form_households
-from matching.pipeline import link_persons
+from cohort.matching import partition
+from cohort.matching.cluster import components
+from cohort.matching.households import form_households
+from cohort.matching.pipeline import link_persons
 from test_matching_accuracy import AS_OF, read_drop
 
 

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 import yaml
 
-from cohort.results import RESULTS
-from cohort.sqlrunner import SQL_DIR
+from cohort.programme.results import RESULTS
+from cohort.core.sqlrunner import SQL_DIR
 from test_results_world import ResultsWorld, results_ruleset
 
 RESULT_DOCS = sorted(SQL_DIR.glob("results/*.yml"))

@@ -15,9 +15,11 @@ import openpyxl
 import polars as pl
 import pytest
 
+from cohort.core.warehouse import query
+
 from cohort.cli import main
-from cohort.reference import DISTRICTS
-from data_samples.generator import generate
+from cohort.core.reference import DISTRICTS
+from cohort.data_samples.generator import generate
 
 AS_OF, LATER = "2014-03-31", "2014-06-30"
 
@@ -90,9 +92,9 @@ def test_a_later_window_after_submitting_pays_no_result_twice(first: Path, capsy
     later = pl.read_csv(first / "out2" / "results.csv", infer_schema=False).with_columns(
         pl.col("payment_gbp").cast(pl.Float64), pl.col("already_claimed").cast(pl.Int8))
     with duckdb.connect(str(db), read_only=True) as con:
-        claims = con.execute("select family_id, result, cast(payment_gbp as double) as paid from claims").pl()
-        r = con.execute("select family_id, max(results_payment_gbp)::double as r from results_history"
-                        " group by family_id").pl()
+        claims = query(con, "select family_id, result, cast(payment_gbp as double) as paid from claims")
+        r = query(con, "select family_id, max(results_payment_gbp)::double as r from results_history"
+                        " group by family_id")
     assert claims.height == pl.read_csv(first / "out" / "results.csv").filter(pl.col("payment_gbp") > 0).height
     again = later.join(claims, on=["family_id", "result"], how="inner")
     assert again.height > 0, "some results claimed in the first window are achieved again"

@@ -16,8 +16,8 @@ from decimal import Decimal
 import polars as pl
 import pytest
 
-from cohort.results import PaymentReason
-from cohort.sqlrunner import SQL_DIR
+from cohort.programme.results import PaymentReason
+from cohort.core.sqlrunner import SQL_DIR
 from test_results_world import ADULT, ResultsWorld, d, results_ruleset
 
 T = d("2015-03-31")

@@ -8,8 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from cohort.ruleset import load_ruleset
-from data_samples.oracle import (
+from cohort.core.ruleset import load_ruleset
+from cohort.data_samples.oracle import (
     PersonEvents,
     Tenancy,
     continuous_employment,

@@ -19,9 +19,11 @@ import duckdb
 import polars as pl
 import pytest
 
-from cohort.results import RESULTS, evaluate_results
-from cohort.rules import evaluate
-from cohort.ruleset import RuleSet, load_ruleset
+from cohort.core.warehouse import fetch_one, query
+
+from cohort.programme.results import RESULTS, evaluate_results
+from cohort.programme.rules import evaluate
+from cohort.core.ruleset import RuleSet, load_ruleset
 from test_rules_world import World
 
 T = date(2014, 3, 31)
@@ -107,8 +109,7 @@ class ResultsRun:
     summary: dict[str, Any]
 
     def flag(self, result: str, family: str = "F1") -> dict[str, Any]:
-        rows = self.con.execute("select * from result_flags where family_id = $f and result = $r",
-                                {"f": family, "r": result}).pl().to_dicts()
+        rows = query(self.con, "select * from result_flags where family_id = $f and result = $r", {"f": family, "r": result}).to_dicts()
         assert len(rows) == 1, f"expected one {result} row for {family}, got {len(rows)}"
         return rows[0]
 
@@ -119,7 +120,7 @@ class ResultsRun:
         return sorted(e["record_id"] for e in self.flag(result, family)["evidence"])
 
     def results(self) -> pl.DataFrame:
-        return self.con.execute("select * from results order by family_id, result").pl()
+        return query(self.con, "select * from results order by family_id, result")
 
     def payments(self, family: str = "F1") -> dict[str, tuple[Decimal, int, str]]:
         """result -> (payment_gbp, already_claimed, payment_reason) for one family."""
@@ -127,7 +128,7 @@ class ResultsRun:
                 for r in self.results().filter(pl.col("family_id") == family).to_dicts()}
 
     def attachment(self, family: str = "F1") -> dict[str, Any]:
-        rows = self.con.execute("select * from int_family_attachment where family_id = $f", {"f": family}).pl()
+        rows = query(self.con, "select * from int_family_attachment where family_id = $f", {"f": family})
         assert rows.height == 1
         return rows.row(0, named=True)
 
@@ -137,7 +138,7 @@ def test_every_result_returns_one_row_per_programme_family_in_one_shape() -> Non
     w.identified(d("2013-06-30"), "F1").identified(d("2013-06-30"), "F2", "discretionary")
     w.identified(d("2013-06-30"), "F3", "candidate")
     run = w.results()
-    flags = run.con.execute("select * from result_flags").pl()
+    flags = query(run.con, "select * from result_flags")
     assert flags.columns == ["family_id", "result", "achieved", "achieved_on", "detail", "evidence"]
     for result in RESULTS:
         assert sorted(flags.filter(pl.col("result") == result)["family_id"]) == ["F1", "F2"], result
@@ -150,7 +151,7 @@ def test_a_family_identified_only_as_a_candidate_is_not_in_the_programme() -> No
     run = w.results()
     assert run.attachment()["first_identified"] == d("2013-09-30")
     w2 = ResultsWorld().person("P1", ADULT).identified(d("2013-06-30"), status="candidate")
-    assert w2.results().con.execute("select count(*) from int_family_attachment").fetchone()[0] == 0
+    assert fetch_one(w2.results().con.execute("select count(*) from int_family_attachment"))[0] == 0
 
 
 @pytest.mark.parametrize(
@@ -191,7 +192,7 @@ def test_a_merged_family_was_first_identified_when_its_first_part_was() -> None:
     w.identified(d("2013-12-31"), "F1", "discretionary")
     con = w.connect()
     w.con = con
-    from matching.ids import ensure_tables
+    from cohort.matching.ids import ensure_tables
 
     ensure_tables(con)
     con.execute("insert into id_redirects values ('F_old', 'F_mid', 'family', '2013-09-30'),"

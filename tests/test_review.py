@@ -15,8 +15,10 @@ import openpyxl
 import polars as pl
 import pytest
 
+from cohort.core.warehouse import fetch_one
+
 from cohort.cli import main
-from cohort.review import (
+from cohort.review.loop import (
     ReviewError,
     apply_household_decisions,
     fingerprints,
@@ -24,8 +26,8 @@ from cohort.review import (
     uncertain_household_joins,
     warehouse_identity,
 )
-from cohort.ruleset import Matching
-from reports.review import DECISIONS, REVIEW_COLUMNS, SHEET_KEYS, SHEET_REVIEW, write_match_review
+from cohort.core.ruleset import Matching
+from cohort.reports.review import DECISIONS, REVIEW_COLUMNS, SHEET_KEYS, SHEET_REVIEW, write_match_review
 
 AS_OF = "2014-03-31"
 COL = {name: i for i, name in enumerate(REVIEW_COLUMNS)}  # 0-based positions on the Review sheet
@@ -171,7 +173,7 @@ def test_a_tampered_workbook_is_refused_and_nothing_applied(warehouse, desc, tam
         import_decisions(book, warehouse / "w.duckdb")
     con = duckdb.connect(str(warehouse / "w.duckdb"), read_only=True)
     tables = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
-    assert "review_decisions" not in tables or con.execute("select count(*) from review_decisions").fetchone()[0] == 0
+    assert "review_decisions" not in tables or fetch_one(con.execute("select count(*) from review_decisions"))[0] == 0
     con.close()
 
 
@@ -183,8 +185,8 @@ def test_a_workbook_from_another_warehouse_is_refused(warehouse, capsys):
     err = capsys.readouterr().err
     assert "different warehouse" in err and "nothing was written" in err
     con = duckdb.connect(str(other), read_only=True)
-    assert con.execute("select count(*) from information_schema.tables where table_name = 'review_decisions'"
-                       ).fetchone()[0] == 0
+    assert fetch_one(con.execute("select count(*) from information_schema.tables where table_name = 'review_decisions'"
+                       ))[0] == 0
     con.close()
 
 
@@ -211,7 +213,7 @@ def _changed_forename(src: Path, dst: Path, source: str, record_id: str) -> None
 
 
 def test_decisions_survive_three_consecutive_runs(first, small_drop, tmp_path):
-    from data_samples.next_month import generate_next_month
+    from cohort.data_samples.next_month import generate_next_month
 
     db = tmp_path / "w.duckdb"
     shutil.copy(first / "w.duckdb", db)
@@ -345,6 +347,6 @@ def test_household_decisions_are_applied(desc, decisions, stale, members, famili
         assert base[family] == n, desc
     assert sum(base.values()) == 3 and set(base) == set(got.values()), desc
     if "P2" not in members:  # moved out on its own: a family of one, out of area without a postcode
-        own = con.execute("select district, members, address from families_base where family_id = ?",
-                          [got["P2"]]).fetchone()
+        own = fetch_one(con.execute("select district, members, address from families_base where family_id = ?",
+                          [got["P2"]]))
         assert own == ("out_of_area", 1, "1 High St")

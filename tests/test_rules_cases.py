@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 import yaml
 
-from cohort.rules import PROGRAMMES
-from cohort.sqlrunner import SQL_DIR
+from cohort.programme.rules import PROGRAMMES
+from cohort.core.sqlrunner import SQL_DIR
 from test_rules_world import World, ruleset_with
 
 RULE_DOCS = sorted(SQL_DIR.glob("rules/*/*.yml"))

@@ -1,6 +1,6 @@
 """A tiny hand-built world for the rule tests, and the tests of `records` and the marts.
 
-`World` builds the tables `cohort.rules.evaluate` reads (stg_*, person_links, persons,
+`World` builds the tables `cohort.programme.rules.evaluate` reads (stg_*, person_links, persons,
 household_members, families_base, extract_status) directly in an in-memory DuckDB, so
 the rules are tested without ingest or matching. Other `test_rules_*` files import it.
 """
@@ -17,10 +17,12 @@ import duckdb
 import polars as pl
 import pytest
 
-from cohort.rules import PROGRAMMES, build_intermediates, build_records, evaluate
-from cohort.ruleset import RuleSet, load_ruleset
-from cohort.sqlrunner import SQL_DIR, bind, load_sql, run_sql
-from schemas.registry import EXTRACTS
+from cohort.core.warehouse import fetch_one
+
+from cohort.programme.rules import PROGRAMMES, build_intermediates, build_records, evaluate
+from cohort.core.ruleset import RuleSet, load_ruleset
+from cohort.core.sqlrunner import SQL_DIR, bind, load_sql, run_sql
+from cohort.schemas.registry import EXTRACTS
 
 PERSON_COLUMNS: dict[str, Any] = {
     "record_id": pl.Utf8,
@@ -300,9 +302,9 @@ def test_member_ages(dob: str, as_of: str, age: int, age_31aug: int, school_age:
     w = World().person("P1", date.fromisoformat(dob))
     con = w.connect()
     build_intermediates(con, load_ruleset().sql_params(date.fromisoformat(as_of)))
-    row = con.execute(
+    row = fetch_one(con.execute(
         "select age_at_as_of, age_on_last_31_aug, is_school_age from int_household_members__aged"
-    ).fetchone()
+    ))
     assert row == (age, age_31aug, school_age)
 
 

@@ -12,7 +12,7 @@ import pytest
 from distributed import Client, LocalCluster, get_task_stream
 
 from cohort.cli import main
-from cohort.reference import DISTRICTS
+from cohort.core.reference import DISTRICTS
 from test_end_to_end import _digest
 
 AS_OF = "2014-03-31"
@@ -82,7 +82,7 @@ def test_unreachable_scheduler_is_one_plain_message(small_drop, tmp_path, capsys
 
 
 def test_the_scheduled_month_runs_on_dask_too(small_drop, tmp_path, cluster, single):
-    from flows.schedule import scheduled_month
+    from cohort.flows.schedule import scheduled_month
 
     drops = tmp_path / "drops"
     drops.mkdir()

@@ -7,7 +7,7 @@ from datetime import date
 import polars as pl
 import pytest
 
-from flows.schedule import DEFAULT_CRON, MissingDrop, previous_month_end, scheduled_month
+from cohort.flows.schedule import DEFAULT_CRON, MissingDrop, previous_month_end, scheduled_month
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matching.ids import FAMILY, PERSON, assign_ids, current_ids, stabilise_families, stabilise_persons
+from cohort.matching.ids import FAMILY, PERSON, assign_ids, current_ids, stabilise_families, stabilise_persons
 
 M1, M2, M3 = date(2014, 3, 31), date(2014, 4, 30), date(2014, 5, 31)
 
@@ -199,7 +199,7 @@ def test_three_months_with_a_merge_and_a_split():
 def two_months(small_drop, tmp_path_factory):
     """The 300-household drop and its next month, run one after the other on one warehouse."""
     from cohort.cli import main
-    from data_samples.next_month import generate_next_month
+    from cohort.data_samples.next_month import generate_next_month
 
     work = tmp_path_factory.mktemp("ids")
     generate_next_month(small_drop, work / "m2")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cohort.summary import STATUSES, changes_markdown, summary_markdown, summary_rows
+from cohort.reports.summary import STATUSES, changes_markdown, summary_markdown, summary_rows
 
 SUMMARY = {
     "run_id": "2014-04_abcd1234", "as_of": "2014-04-30", "programme": "phase1",

@@ -9,13 +9,17 @@ and returns the result as a polars frame. No value is ever pasted into SQL text.
 from __future__ import annotations
 
 import re
+from importlib import resources
 from pathlib import Path
 from typing import Any, Mapping
 
 import duckdb
 import polars as pl
 
-SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+from cohort.core.warehouse import fetch_one, query
+
+# The SQL files are package data of `cohort.sql` (the `sql/` folder of a checkout).
+SQL_DIR = Path(str(resources.files("cohort.sql")))
 
 _PARAM_RE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _COMMENT_RE = re.compile(r"--[^\n]*")
@@ -54,7 +58,7 @@ def run_sql(
     for name, frame in (frames or {}).items():
         con.register(name, frame)
     try:
-        return con.execute(sql, bind(sql, params)).pl()
+        return query(con, sql, bind(sql, params))
     finally:
         for name in frames or {}:
             con.unregister(name)
@@ -69,4 +73,4 @@ def materialise(
     """Run one SQL file into a warehouse table (replacing it); return its row count."""
     sql = load_sql(relpath).strip().rstrip(";")
     con.execute(f'create or replace table "{table}" as {sql}', bind(sql, params))
-    return con.execute(f'select count(*) from "{table}"').fetchone()[0]
+    return fetch_one(con.execute(f'select count(*) from "{table}"'))[0]

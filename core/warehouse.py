@@ -15,7 +15,7 @@ import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import duckdb
 import polars as pl
@@ -39,16 +39,28 @@ def write_table(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) 
         con.unregister("_frame")
 
 
+def query(con: duckdb.DuckDBPyConnection, sql: str, params: Any = None) -> pl.DataFrame:
+    """A read-only query's rows as a polars frame."""
+    return con.sql(sql, params=params).pl()
+
+
+def fetch_one(cursor: duckdb.DuckDBPyConnection) -> tuple | None:
+    """The first row of `con.execute(...)`, finishing the result: DuckDB 2 refuses other
+    work on a connection while a result is only partly fetched."""
+    rows = cursor.fetchall()
+    return rows[0] if rows else None
+
+
 def read_table(con: duckdb.DuckDBPyConnection, name: str) -> pl.DataFrame:
-    return con.execute(f'select * from "{name}"').pl()
+    return query(con, f'select * from "{name}"')
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     return bool(
-        con.execute(
+        fetch_one(con.execute(
             "select count(*) from information_schema.tables where table_name = $name",
             {"name": name},
-        ).fetchone()[0]
+        ))[0]
     )
 
 

@@ -11,8 +11,10 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from cohort.reference import PROGRAMME_CRITERIA
-from cohort.results import read_results
+from cohort.core.warehouse import query
+
+from cohort.core.reference import PROGRAMME_CRITERIA
+from cohort.programme.results import read_results
 
 RESULTS_COLUMNS = ("family_id", "result", "achieved_on", "payment_gbp", "already_claimed")
 REJECTED_COLUMNS = ("file", "row", "column", "value", "reason")
@@ -24,19 +26,17 @@ def _write(frame: pl.DataFrame, path: Path, float_precision: int = 4) -> Path:
 
 
 def person_links(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    return con.execute(
-        """
+    return query(con, """
         select l.source, l.record_id, l.person_id, m.family_id, l.match_confidence
         from person_links as l
         left join household_members as m on m.person_id = l.person_id
         order by l.source, l.record_id
-        """
-    ).pl()
+        """)
 
 
 def families(con: duckdb.DuckDBPyConnection, programme: str) -> pl.DataFrame:
     cols = ["family_id", "district", "members", *PROGRAMME_CRITERIA[programme], "criteria_met", "status"]
-    frame = con.execute("select * from families order by family_id").pl()
+    frame = query(con, "select * from families order by family_id")
     return frame.select(cols).with_columns(
         [pl.col(c).cast(pl.Int8) for c in PROGRAMME_CRITERIA[programme]]
     )
@@ -56,7 +56,7 @@ def results(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 
 def rejected(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     return (
-        con.execute("select * from rejected_rows").pl()
+        query(con, "select * from rejected_rows")
         .select(REJECTED_COLUMNS)
         .sort("file", "row", "column", "reason")
     )

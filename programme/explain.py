@@ -14,8 +14,8 @@ from pathlib import Path
 
 import duckdb
 
-from cohort.results import REASON_LABELS, audit_trail
-from cohort.warehouse import connect, table_exists
+from cohort.programme.results import REASON_LABELS, audit_trail
+from cohort.core.warehouse import connect, fetch_one, query, table_exists
 
 
 class ExplainError(Exception):
@@ -30,7 +30,7 @@ def explain_db(db: Path | str, family_id: str) -> str:
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: dict) -> list[dict]:
-    return con.execute(sql, params).pl().to_dicts()
+    return query(con, sql, params).to_dicts()
 
 
 def _item_line(r: dict) -> str:
@@ -48,15 +48,15 @@ def explain(con: duckdb.DuckDBPyConnection, family_id: str) -> str:
     for table in ("families", "flags", "result_flags", "results", "results_run"):
         if not table_exists(con, table):
             raise ExplainError(f"the warehouse has no {table} table: make a run with this version first")
-    run = con.execute("select run_id, as_of, programme from results_run").fetchone()
+    run = fetch_one(con.execute("select run_id, as_of, programme from results_run"))
     family = _rows(con, "select * from families where family_id = $f", {"f": family_id})
     if not family:
-        seen = con.execute(
+        seen = fetch_one(con.execute(
             "select max(as_of) from family_history where family_id = $f", {"f": family_id}
-        ).fetchone()[0] if table_exists(con, "family_history") else None
+        ))[0] if table_exists(con, "family_history") else None
         last = f"; it was last seen in the run as of {seen.isoformat()}" if seen else ""
-        now = con.execute("select family_id from int_family_ids__current where old_id = $f",
-                          {"f": family_id}).fetchone() if table_exists(con, "int_family_ids__current") else None
+        now = fetch_one(con.execute("select family_id from int_family_ids__current where old_id = $f",
+                          {"f": family_id})) if table_exists(con, "int_family_ids__current") else None
         if now:
             last += f", and was merged into family {now[0]}: run cohort explain {now[0]}"
         raise ExplainError(f"family {family_id} is not in the latest run (as of {run[1].isoformat()}){last}")

@@ -52,14 +52,14 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from cohort.reference import district_for_postcode, outward_code
-from cohort.ruleset import Matching
-from cohort.warehouse import connect, read_table, table_exists, write_table
-from matching.compare import COMPARISONS
-from matching.households import SOURCE_PRIORITY
-from matching.pipeline import PAIR_KEYS, PROFILE_KEYS, hashed_id
-from matching.standardise import PERSON_IDS, add_address_parts, normalise_address, normalise_postcode, standardise
-from reports.review import (
+from cohort.core.reference import district_for_postcode, outward_code
+from cohort.core.ruleset import Matching
+from cohort.core.warehouse import connect, fetch_one, query, read_table, table_exists, write_table
+from cohort.matching.compare import COMPARISONS
+from cohort.matching.households import SOURCE_PRIORITY
+from cohort.matching.pipeline import PAIR_KEYS, PROFILE_KEYS, hashed_id
+from cohort.matching.standardise import PERSON_IDS, add_address_parts, normalise_address, normalise_postcode, standardise
+from cohort.reports.review import (
     DECISIONS,
     HOUSEHOLD_QUESTION,
     KEY_COLUMNS,
@@ -110,7 +110,7 @@ def warehouse_identity(con: duckdb.DuckDBPyConnection, create: bool = True) -> I
         if not create:
             return None
         con.execute(META_DDL)
-    row = con.execute("select warehouse_id, secret from warehouse_meta limit 1").fetchone()
+    row = fetch_one(con.execute("select warehouse_id, secret from warehouse_meta limit 1"))
     if row is None:
         if not create:
             return None
@@ -133,10 +133,8 @@ def fingerprints(con: duckdb.DuckDBPyConnection, keys: pl.DataFrame) -> pl.DataF
     fields = ", ".join(f"coalesce(cast(r.{f} as varchar), '')" for f in FINGERPRINT_FIELDS)
     con.register("_fp_keys", keys.select("source", "record_id").unique())
     try:
-        return con.execute(
-            f"select r.source, r.record_id, md5(concat_ws('|', {fields})) as fingerprint "
-            "from records as r inner join _fp_keys as k on k.source = r.source and k.record_id = r.record_id"
-        ).pl()
+        return query(con, f"select r.source, r.record_id, md5(concat_ws('|', {fields})) as fingerprint "
+            "from records as r inner join _fp_keys as k on k.source = r.source and k.record_id = r.record_id")
     finally:
         con.unregister("_fp_keys")
 
@@ -160,11 +158,9 @@ def latest_decisions(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     unchanged since the decision) and `present` (both records in this run)."""
     if not table_exists(con, "review_decisions"):
         return _no_decisions()
-    latest = con.execute(
-        "select * from review_decisions qualify row_number() over ("
+    latest = query(con, "select * from review_decisions qualify row_number() over ("
         " partition by kind, source_l, record_id_l, source_r, record_id_r"
-        " order by decided_at desc, rowid desc) = 1"
-    ).pl()
+        " order by decided_at desc, rowid desc) = 1")
     if latest.height == 0:
         return latest.with_columns(pl.lit(False).alias("in_force"), pl.lit(False).alias("present"))
     sides = pl.concat([
@@ -211,7 +207,7 @@ def profiles(con: duckdb.DuckDBPyConnection, keys: pl.DataFrame) -> pl.DataFrame
     is a decision about its siblings."""
     con.register("_given", keys.select("source", "record_id").unique())
     try:
-        candidates = con.execute(SIBLINGS_SQL).pl()
+        candidates = query(con, SIBLINGS_SQL)
     finally:
         con.unregister("_given")
     fields = [k for k in PROFILE_KEYS if not k.endswith("_firm")]
@@ -276,7 +272,7 @@ def current_address_records(con: duckdb.DuckDBPyConnection, as_of: date) -> pl.D
     person's dwelling at T comes from (architecture.md): their open tenancy's housing row
     if they have one, else their latest dated record with an address or UPRN."""
     priority = pl.col("source").replace_strict(SOURCE_PRIORITY, default=3, return_dtype=pl.Int32)
-    recs = con.execute(CURRENT_ADDRESS_SQL, {"as_of": as_of}).pl()
+    recs = query(con, CURRENT_ADDRESS_SQL, {"as_of": as_of})
     return (
         recs.with_columns(priority.alias("_priority"),
                           pl.when(pl.col("open_tenancy")).then(pl.col("tenancy_start")).alias("_tenancy"))
@@ -483,9 +479,9 @@ def _person_questions(con: duckdb.DuckDBPyConnection, decisions: pl.DataFrame, m
     records changed."""
     levels = [c.name for c in COMPARISONS]
     accept = matching.review_accept
-    pairs = con.execute(PERSON_QUESTIONS_SQL, {
+    pairs = query(con, PERSON_QUESTIONS_SQL, {
         "reject": matching.review_reject, "accept": accept, "accept_weight": math.log2(accept / (1 - accept)),
-    }).pl()
+    })
     pairs = _ordered(pairs.with_columns((pl.col("_why") + pl.col("reason").cast(pl.Utf8)).alias("reason")).select(
         *PAIR_KEYS, "probability", "reason", *[c for c in levels if c in pairs.columns]))
     person_d = decisions.filter(pl.col("kind") == PERSON)
@@ -493,12 +489,11 @@ def _person_questions(con: duckdb.DuckDBPyConnection, decisions: pl.DataFrame, m
     if lapsed.height:
         con.register("_lapsed", lapsed.select(*PAIR_KEYS))
         try:
-            scored = con.execute(
-                "select mp.* from match_pairs as mp inner join _lapsed as d on "
+            scored = query(con, "select mp.* from match_pairs as mp inner join _lapsed as d on "
                 "(mp.source_l = d.source_l and mp.record_id_l = d.record_id_l"
                 " and mp.source_r = d.source_r and mp.record_id_r = d.record_id_r) or "
                 "(mp.source_l = d.source_r and mp.record_id_l = d.record_id_r"
-                " and mp.source_r = d.source_l and mp.record_id_r = d.record_id_l)").pl()
+                " and mp.source_r = d.source_l and mp.record_id_r = d.record_id_l)")
         finally:
             con.unregister("_lapsed")
         scored = _ordered(scored.select(*PAIR_KEYS, "probability", pl.col("reason").cast(pl.Utf8),
@@ -560,8 +555,7 @@ def _person_questions(con: duckdb.DuckDBPyConnection, decisions: pl.DataFrame, m
 
 
 def _household_questions(con: duckdb.DuckDBPyConnection, decisions: pl.DataFrame, as_of: date) -> pl.DataFrame:
-    listed = con.execute("select family_id from families where list_contains($listed, status)",
-                         {"listed": list(LISTED)}).pl()
+    listed = query(con, "select family_id from families where list_contains($listed, status)", {"listed": list(LISTED)})
     joins = uncertain_household_joins(con, as_of).join(listed, on="family_id", how="semi")
     hh = decisions.filter(pl.col("kind") == HOUSEHOLD)
     settled = hh.filter(pl.col("in_force") & pl.col("decision").is_in(BINDING)).select(
@@ -615,8 +609,8 @@ def review_questions(con: duckdb.DuckDBPyConnection, as_of: date, matching: Matc
     links = read_table(con, "person_links").select("source", "record_id", "person_id")
     fam = read_table(con, "household_members").select("person_id", "family_id")
     families = read_table(con, "families").select("family_id", "district", "status")
-    evidence = con.execute("select distinct person_id from family_evidence where person_id is not null").pl()
-    records = con.execute(f"select {', '.join(SHOWN_FIELDS)} from records").pl()
+    evidence = query(con, "select distinct person_id from family_evidence where person_id is not null")
+    records = query(con, f"select {', '.join(SHOWN_FIELDS)} from records")
 
     def side(s: str) -> list[pl.DataFrame]:
         return [
@@ -695,7 +689,7 @@ def write_review(con: duckdb.DuckDBPyConnection, path: Path, *, as_of: date, run
 
 
 def _running(db: Path) -> list[Path]:
-    """Working copies of a run in progress beside the warehouse (cohort.warehouse.Workspace)."""
+    """Working copies of a run in progress beside the warehouse (cohort.core.warehouse.Workspace)."""
     return sorted(db.parent.glob(f".{db.name}.run-*"))
 
 
@@ -737,11 +731,12 @@ def import_decisions(path: Path, db: Path, *, reviewer: str | None = None,
         try:
             con.register("_decisions", fresh)
             con.execute("insert into review_decisions by name select * from _decisions")
-            con.unregister("_decisions")
             con.execute("commit")
         except BaseException:
             con.execute("rollback")
             raise
+        finally:
+            con.unregister("_decisions")
     counts = {d: int(fresh.filter(pl.col("decision") == d).height) for d in DECISIONS}
     counts["unchanged"] = rows.height - fresh.height
     counts["rows_without_decision"] = book.keys.height - rows.height
@@ -804,8 +799,8 @@ def export_from_warehouse(db: Path, out: Path) -> dict[str, int]:
     with connect(db) as con:
         if not table_exists(con, "runs") or warehouse_identity(con, create=False) is None:
             raise ReviewError(f"the warehouse {db.name} has no completed run to review")
-        run_id, as_of, settings = con.execute(
-            "select run_id, as_of, settings from runs order by finished_at desc limit 1").fetchone()
+        run_id, as_of, settings = fetch_one(con.execute(
+            "select run_id, as_of, settings from runs order by finished_at desc limit 1"))
     matching = Matching(**json.loads(settings).get("ruleset", {}).get("matching", {}))
     with connect(db, read_only=True) as con:
         return write_review(con, Path(out), as_of=as_of, run_id=run_id, matching=matching)

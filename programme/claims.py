@@ -28,7 +28,9 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from cohort.sqlrunner import run_sql
+from cohort.core.warehouse import fetch_one, query
+
+from cohort.core.sqlrunner import run_sql
 
 LEDGER_DDL = (
     """
@@ -92,31 +94,28 @@ def ensure_ledger(con: duckdb.DuckDBPyConnection) -> None:
 def claimed(con: duckdb.DuckDBPyConnection, before: date | None = None) -> pl.DataFrame:
     """The ledger's claims, of windows ending before `before` when given."""
     ensure_ledger(con)
-    return con.execute(
-        "select * from claims where $before is null or window_end < $before order by window_end, family_id, result",
-        {"before": before},
-    ).pl()
+    return query(con, "select * from claims where $before is null or window_end < $before order by window_end, family_id, result", {"before": before})
 
 
 def balance(con: duckdb.DuckDBPyConnection, family_id: str, results_payment_gbp: Decimal,
             before: date | None = None) -> Decimal:
     """What is left of a family's results payment R after its claims (never below 0)."""
     ensure_ledger(con)
-    paid = con.execute(
+    paid = fetch_one(con.execute(
         "select coalesce(sum(payment_gbp), 0) from claims"
         " where family_id = $family_id and ($before is null or window_end < $before)",
         {"family_id": family_id, "before": before},
-    ).fetchone()[0]
+    ))[0]
     return max(Decimal(results_payment_gbp) - Decimal(paid), Decimal(0))
 
 
 def submissions(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     ensure_ledger(con)
-    return con.execute("select * from claim_submissions order by window_end").pl()
+    return query(con, "select * from claim_submissions order by window_end")
 
 
 def _runs_in_progress(db: Path) -> list[Path]:
-    """Working copies of runs on this warehouse (see cohort.warehouse.Workspace)."""
+    """Working copies of runs on this warehouse (see cohort.core.warehouse.Workspace)."""
     return sorted(db.parent.glob(f".{db.name}.run-*"))
 
 
@@ -173,10 +172,7 @@ def submit_window(con: duckdb.DuckDBPyConnection, window_end: date, by: str | No
             "payment_gbp", "payment_reason", pl.lit(by).alias("submitted_by"), pl.lit(now).alias("submitted_at"),
         )
         con.register("_claims", rows)
-        try:
-            con.execute("insert into claims by name select * from _claims")
-        finally:
-            con.unregister("_claims")
+        con.execute("insert into claims by name select * from _claims")
         con.commit()
     except duckdb.ConstraintException as exc:
         con.rollback()
@@ -184,6 +180,8 @@ def submit_window(con: duckdb.DuckDBPyConnection, window_end: date, by: str | No
     except BaseException:
         con.rollback()
         raise
+    finally:  # after the rollback: DuckDB 2 refuses even this inside an aborted transaction
+        con.unregister("_claims")
     by_result = {
         r["result"]: (r["n"], Decimal(str(r["gbp"])).quantize(Decimal("0.01")))
         for r in payable.group_by("result").agg(pl.len().alias("n"), pl.col("payment_gbp").sum().alias("gbp"))
@@ -193,27 +191,27 @@ def submit_window(con: duckdb.DuckDBPyConnection, window_end: date, by: str | No
 
 
 def _check_window(con: duckdb.DuckDBPyConnection, window_end: date) -> None:
-    done = con.execute(
+    done = fetch_one(con.execute(
         "select submitted_by, submitted_at from claim_submissions where window_end = $w", {"w": window_end}
-    ).fetchone()
+    ))
     if done:
         raise ClaimsError(
             f"the claims for the window ending {window_end.isoformat()} were already submitted by "
             f"{done[0]} at {done[1]:%Y-%m-%d %H:%M} UTC; a window is submitted once"
         )
-    later = con.execute(
+    later = fetch_one(con.execute(
         "select max(window_end) from claim_submissions where window_end > $w", {"w": window_end}
-    ).fetchone()[0]
+    ))[0]
     if later:
         raise ClaimsError(
             f"the window ending {later.isoformat()} has already been submitted; windows are submitted "
             f"in order, so the window ending {window_end.isoformat()} can no longer be"
         )
-    computed = con.execute(
+    computed = fetch_one(con.execute(
         "select count(*) from information_schema.tables where table_name = 'results_windows'"
-    ).fetchone()[0] and con.execute(
+    ))[0] and fetch_one(con.execute(
         "select count(*) from results_windows where as_of = $w", {"w": window_end}
-    ).fetchone()[0]
+    ))[0]
     if not computed:
         raise ClaimsError(
             f"this warehouse has no results for the window ending {window_end.isoformat()}: "

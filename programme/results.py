@@ -10,7 +10,7 @@ history the results need, and collects the outputs into warehouse tables:
   status);
 - `result_flags`: one row per programme family x result (achieved or not, detail, evidence);
 - `results_history` / `results_windows`: each window's achieved results at full value, so a
-  window can be submitted later against the ledger as it then stands (`cohort.claims`);
+  window can be submitted later against the ledger as it then stands (`cohort.programme.claims`);
 - `results`: the window after the ledger (results.csv); `claim_lines`: the claim
   workbook's rows.
 
@@ -28,11 +28,13 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from cohort.claims import ensure_ledger
-from cohort.reference import DISTRICT_TARGETS, DISTRICTS
-from cohort.ruleset import RuleSet
-from cohort.sqlrunner import bind, load_sql, materialise, run_sql
-from matching.ids import ensure_tables as ensure_id_tables
+from cohort.core.warehouse import fetch_one, query
+
+from cohort.programme.claims import ensure_ledger
+from cohort.core.reference import DISTRICT_TARGETS, DISTRICTS
+from cohort.core.ruleset import RuleSet
+from cohort.core.sqlrunner import bind, load_sql, materialise, run_sql
+from cohort.matching.ids import ensure_tables as ensure_id_tables
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +165,7 @@ def run_results(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> int:
     for result in RESULTS:
         sql = load_sql(f"results/{result}.sql").strip().rstrip(";")
         con.execute(f"insert into result_flags by name select r.* from ({sql}) as r", bind(sql, params))
-    return con.execute("select count(*) from result_flags").fetchone()[0]
+    return fetch_one(con.execute("select count(*) from result_flags"))[0]
 
 
 def _keep_window(con: duckdb.DuckDBPyConnection, params: dict[str, Any], run_id: str) -> None:
@@ -223,11 +225,11 @@ def evaluate_results(
 
 
 def _summary(con: duckdb.DuckDBPyConnection, as_of: date) -> dict[str, Any]:
-    families = con.execute("select count(*) from int_family_attachment").fetchone()[0]
-    unmatched = con.execute(
+    families = fetch_one(con.execute("select count(*) from int_family_attachment"))[0]
+    unmatched = fetch_one(con.execute(
         "select count(distinct e.family_id) from stg_engagements as e"
         " anti join families_base as fb on fb.family_id = e.family_id"
-    ).fetchone()[0]
+    ))[0]
     by_result = con.execute(
         "select result, count(*), sum(payment_gbp) from results group by result order by result"
     ).fetchall()
@@ -246,11 +248,11 @@ def _summary(con: duckdb.DuckDBPyConnection, as_of: date) -> dict[str, Any]:
 
 def read_results(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """The `results` mart (empty with its columns when no results stage has run)."""
-    exists = con.execute("select count(*) from information_schema.tables where table_name = 'results'").fetchone()[0]
+    exists = fetch_one(con.execute("select count(*) from information_schema.tables where table_name = 'results'"))[0]
     if not exists:
         return pl.DataFrame(schema={"family_id": pl.Utf8, "result": pl.Utf8, "achieved_on": pl.Date,
                                     "payment_gbp": pl.Float64, "already_claimed": pl.Int8})
-    return con.execute("select * from results order by family_id, result").pl()
+    return query(con, "select * from results order by family_id, result")
 
 
 def progress(con: duckdb.DuckDBPyConnection, as_of: date) -> pl.DataFrame:
@@ -283,7 +285,7 @@ def audit_trail(con: duckdb.DuckDBPyConnection, family_ids: list[str] | None = N
 def claim_workbook_frames(con: duckdb.DuckDBPyConnection, as_of: date) -> dict[str, pl.DataFrame]:
     """What the claim workbook shows (reports.claims): its rows, the audit trail of the
     families on them, and the families turned around to date against each target."""
-    lines = con.execute("select * from claim_lines").pl()
+    lines = query(con, "select * from claim_lines")
     families = sorted(set(lines["family_id"]))
     return {
         "lines": lines,

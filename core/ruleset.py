@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import tomllib
+from importlib import resources
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-DEFAULT_PATH = Path(__file__).with_name("ruleset_default.toml")
+DEFAULT_PATH = Path(str(resources.files("cohort.core") / "ruleset_default.toml"))
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,9 @@ from typing import Any, Mapping
 import duckdb
 import polars as pl
 
-from cohort.reference import PROGRAMME_CRITERIA
-from cohort.ruleset import RuleSet
-from cohort.sqlrunner import bind, load_sql, materialise
+from cohort.core.reference import PROGRAMME_CRITERIA
+from cohort.core.ruleset import RuleSet
+from cohort.core.sqlrunner import bind, load_sql, materialise
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from cohort.warehouse import append_table
+from cohort.core.warehouse import append_table
 
 EXTRACT_SUFFIXES = {".csv", ".xlsx"}
 
