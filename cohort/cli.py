@@ -182,6 +182,8 @@ def _run(input_dir: Path, as_of: date, db: Path, out: Path, programme: str, rule
     if partitions is not None and partitions < 1:
         raise _UserError("--partitions must be 1 or more")
     _check_rules(rules)
+    if dask_address:
+        _need_dask_extra()
     configure(db)
     from cohort.flows.prefect_server import start_local_api
 
@@ -215,13 +217,17 @@ def _check_rules(rules: Path | None) -> None:
         raise _UserError(str(exc).replace("\n", "\ncohort: ")) from None
 
 
-def _check_dask(address: str) -> None:
-    """Fail in one sentence, before anything is opened, when the Dask extra is not installed
-    or the scheduler is not there."""
+def _need_dask_extra() -> None:
+    """--dask-address without prefect-dask and distributed installed: one sentence naming the extra."""
     from importlib.util import find_spec
 
     if find_spec("distributed") is None or find_spec("prefect_dask") is None:
         raise _UserError("--dask-address needs the dask extra, which is not installed: pip install 'cohort[dask]'")
+
+
+def _check_dask(address: str) -> None:
+    """Fail in one sentence, before anything is opened, when the scheduler is not there."""
+    _need_dask_extra()
     from distributed import Client
 
     try:

@@ -77,9 +77,11 @@ def _task_mapper(stage: str) -> Mapper:
 
 
 def run_id_for(checksums: dict[str, str], as_of: date, programme: str, ruleset: RuleSet) -> str:
-    """Deterministic run id: the same month's same inputs and rules give the same id."""
+    """Deterministic run id: the same month's same inputs and rules give the same id,
+    wherever the rule-set file lives (an installed package's path differs per virtualenv)."""
+    rules = {k: v for k, v in json.loads(ruleset.to_json()).items() if k != "source"}
     h = hashlib.sha256(json.dumps(checksums, sort_keys=True).encode())
-    h.update(f"{as_of}|{programme}|{ruleset.to_json()}".encode())
+    h.update(f"{as_of}|{programme}|{json.dumps(rules, sort_keys=True)}".encode())
     return f"{as_of:%Y-%m}_{h.hexdigest()[:8]}"
 
 
