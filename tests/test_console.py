@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+import cohort
 from cohort.cli import main
 from cohort.console import NORMAL, QUIET, VERBOSE, Console, ConsoleHandler
 from cohort.core import progress
@@ -139,6 +140,9 @@ def test_default_output_is_one_line_per_stage(default_run):
     assert err[-1].startswith("run 2014-03_") and " finished in " in err[-1]
     assert not any("INFO" in line or "cohort." in line or "Traceback" in line for line in err)
     assert out.splitlines() == [f"Outputs are in {work / 'out'}; the warehouse is {work / 'w.duckdb'}."]
+    settings = json.loads((work / "out" / "settings.json").read_text())
+    logged = json.loads((work / "w.duckdb.runlog.jsonl").read_text().splitlines()[-1])
+    assert settings["cohort_version"].startswith(cohort.__version__) and logged["code_version"] == settings["cohort_version"]
     summary = json.loads((work / "out" / "run_summary.json").read_text())
     assert set(summary["seconds"]) == set(STAGE_NAMES) and all(s >= 0 for s in summary["seconds"].values())
 
