@@ -121,7 +121,8 @@ class Console:
             self._progress.start()
         row = self._rows.get(event.stage)
         if row is None:
-            row = self._rows[event.stage] = self._progress.add_task("", total=1, stage=event.stage, seconds=None)
+            row = self._rows[event.stage] = self._progress.add_task(event.text or "…", total=1, stage=event.stage,
+                                                                    seconds=None)
         if event.kind == "done":
             self._progress.update(row, description=stage_text(event), completed=1, seconds=event.seconds)
         else:
