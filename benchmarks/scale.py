@@ -54,7 +54,7 @@ def main() -> None:
     counts = json.loads(fetch_one(con.execute("select counts from runs order by finished_at desc limit 1"))[0])
     print(f"cohort run: wall {wall:.1f}s, peak memory {peak_mib:.0f} MiB, {rows} input rows, "
           f"{summary['match']['persons']} persons, {summary['households']['households']} households")
-    print("seconds per stage:", counts["stage_seconds"])
+    print("seconds per stage:", counts["seconds"])
     _ = counts
 
 

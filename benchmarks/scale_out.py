@@ -87,7 +87,7 @@ def _flow_stage_seconds(db: Path) -> dict[str, float]:
 
     with duckdb.connect(str(db), read_only=True) as con:
         counts = fetch_one(con.execute("select counts from runs order by finished_at desc limit 1"))[0]
-    return json.loads(counts)["stage_seconds"]
+    return json.loads(counts)["seconds"]
 
 
 def _digest(out: Path) -> str:

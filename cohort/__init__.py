@@ -10,7 +10,7 @@ keeps its own top-level folder (setuptools `package-dir` in pyproject.toml):
     cohort.review      review/        the data officer's review loop
     cohort.reports     reports/       the workbooks, CSV exports and run summary
     cohort.flows       flows/         the Prefect flow and its stages
-    cohort.cli         cohort/cli.py  the command line
+    cohort.cli         cohort/cli.py  the command line (its console: cohort/console.py)
     cohort.sql         sql/           the SQL files (package data)
     cohort.data_samples data_samples/ the synthetic data generator and the demo sample
 

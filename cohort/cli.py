@@ -1,17 +1,19 @@
-"""The `cohort` command.
+"""`cohort`: the monthly Troubled Families run, from the command line.
 
-    cohort run --input DIR --as-of YYYY-MM-DD --db FILE --out DIR [--programme phase1|phase2]
+    cohort run --input DIR --as-of DATE --db FILE --out DIR [--programme phase1|phase2] [--rules FILE]
                [--dask-address tcp://HOST:8786] [--partitions N]
     cohort demo [--workdir DIR]
     cohort schedule --drops DIR --db FILE --out DIR [--cron "0 6 2 * *"] [--dask-address tcp://HOST:8786]
-    cohort generate --households N --out DIR [--seed S] [--as-of YYYY-MM-DD]
-    cohort claims submit --window-end YYYY-MM-DD --db FILE [--by NAME]
+    cohort generate --households N --out DIR [--seed S] [--as-of DATE]
+    cohort claims submit --window-end DATE --db FILE [--by NAME]
     cohort explain FAMILY_ID --db FILE
     cohort review import FILE --db FILE [--reviewer NAME]
     cohort review export --db FILE --out FILE
+    cohort --version;  -v (detail) or -q (errors only) before or after the command
 
-Errors a data officer can act on (a missing file, a missing column) are printed as one
-plain sentence naming the file, row and column, with exit status 2; nothing is written.
+Dates are YYYY-MM-DD or DD/MM/YYYY. Errors a data officer can act on (a missing file, a
+missing column, a bad rule set) are printed as one plain sentence naming the file, row
+and column, with exit status 2; nothing is written.
 """
 
 from __future__ import annotations
@@ -19,76 +21,125 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import sys
+import time
 from importlib import resources
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
+from cohort import __version__
+from cohort.console import NORMAL, QUIET, VERBOSE, Console, setup as setup_console
 from cohort.flows.prefect_env import configure
 
-DASK_HELP = "run matching and households on this Dask scheduler (e.g. tcp://host:8786)"
+DESCRIPTION = (
+    "Find the families a county's Troubled Families programme must work with, and the "
+    "payment-by-results results it can claim: validate one month's agency extracts, link "
+    "records to people and households, apply the programme rules, and write one "
+    "identification list per district. Run `cohort demo` to see it on a synthetic Kent sample."
+)
+DASK_HELP = ("run matching and households on this Dask scheduler (e.g. tcp://host:8786); "
+             "needs the dask extra: pip install 'cohort[dask]'")
+DATE_FORMS = "YYYY-MM-DD or DD/MM/YYYY"
 SAMPLE_DIR = Path(str(resources.files("cohort.data_samples") / "kent_sample"))
+PROGRAMMES = ["phase1", "phase2"]
+PROGRAMME_HELP = "phase1 (2012-2015 criteria and payment by results, the default) or phase2 (the expanded programme)"
+# The forms the extracts accept (schemas/checks.py); one-digit day or month allowed.
+_ISO = re.compile(r"\d{4}-\d{2}-\d{2}")
+_UK = re.compile(r"\d{1,2}/\d{1,2}/\d{4}")
+
+console = Console(NORMAL)
 
 
 def _date(text: str) -> date:
+    """A date as officers and the extracts write it: 2014-03-31 or 31/03/2014."""
+    value = text.strip()
+    form = "%Y-%m-%d" if _ISO.fullmatch(value) else "%d/%m/%Y" if _UK.fullmatch(value) else None
     try:
-        return date.fromisoformat(text)
+        if form:
+            return datetime.strptime(value, form).date()
     except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a date in the form YYYY-MM-DD")
+        raise argparse.ArgumentTypeError(f"'{text}' is not a real date") from None
+    raise argparse.ArgumentTypeError(f"'{text}' is not a date in the form {DATE_FORMS}")
+
+
+def _verbosity(parser: argparse.ArgumentParser, top: bool) -> None:
+    """-v/-q, accepted before the command (`cohort -q run`) and after it (`cohort run -q`)."""
+    group = parser.add_mutually_exclusive_group()
+    default = NORMAL if top else argparse.SUPPRESS  # a sub-command must not reset the top's choice
+    group.add_argument("-v", "--verbose", dest="verbosity", action="store_const", const=VERBOSE, default=default,
+                       help="show detail: every step's log lines, and Prefect's")
+    group.add_argument("-q", "--quiet", dest="verbosity", action="store_const", const=QUIET, default=default,
+                       help="show errors only")
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="cohort", description=__doc__.split("\n")[0])
-    sub = p.add_subparsers(dest="command", required=True)
+    p = argparse.ArgumentParser(prog="cohort", description=DESCRIPTION,
+                                epilog="Dates may be written " + DATE_FORMS + ". See README.md for each command.")
+    p.add_argument("--version", action="version", version=f"cohort {__version__}")
+    _verbosity(p, top=True)
+    common = argparse.ArgumentParser(add_help=False)
+    _verbosity(common, top=False)
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    run = sub.add_parser("run", help="run one month's identification")
-    run.add_argument("--input", required=True, type=Path, help="folder of this month's extracts")
-    run.add_argument("--as-of", required=True, type=_date, help="the date the run is made for")
-    run.add_argument("--db", required=True, type=Path, help="DuckDB warehouse file (kept between runs)")
-    run.add_argument("--out", required=True, type=Path, help="folder for this run's exports")
-    run.add_argument("--programme", choices=["phase1", "phase2"], default="phase1")
-    run.add_argument("--rules", type=Path, default=None, help="rule-set TOML (default: the Kent rules)")
-    run.add_argument("--dask-address", default=None, help=DASK_HELP)
-    run.add_argument("--partitions", type=int, default=None,
+    def command(name: str, help: str, parent: argparse._SubParsersAction = sub) -> argparse.ArgumentParser:
+        return parent.add_parser(name, help=help, description=help[0].upper() + help[1:] + ".", parents=[common])
+
+    run = command("run", "run one month's identification and results")
+    run.add_argument("--input", required=True, type=Path, metavar="DIR", help="folder of this month's extracts (CSV or XLSX)")
+    run.add_argument("--as-of", required=True, type=_date, metavar="DATE",
+                     help=f"the date the run is made for, usually the month's last day ({DATE_FORMS})")
+    run.add_argument("--db", required=True, type=Path, metavar="FILE", help="DuckDB warehouse file, kept between runs "
+                     "(created if missing; Prefect's run history goes beside it in FILE.prefect/)")
+    run.add_argument("--out", required=True, type=Path, metavar="DIR", help="folder for this run's lists, CSVs and workbooks")
+    run.add_argument("--programme", choices=PROGRAMMES, default="phase1", help=PROGRAMME_HELP)
+    run.add_argument("--rules", type=Path, default=None, metavar="FILE",
+                     help="rule-set TOML (default: the Kent rules, core/ruleset_default.toml)")
+    run.add_argument("--dask-address", default=None, metavar="ADDRESS", help=DASK_HELP)
+    run.add_argument("--partitions", type=int, default=None, metavar="N",
                      help="split matching into this many partitions (default: by the number of candidate pairs)")
 
-    demo = sub.add_parser("demo", help="run the committed synthetic Kent sample end to end")
-    demo.add_argument("--workdir", type=Path, default=Path("demo_output"))
+    demo = command("demo", "run the committed synthetic Kent sample end to end")
+    demo.add_argument("--workdir", type=Path, default=Path("demo_output"), metavar="DIR",
+                      help="where the demo's warehouse and outputs go (default: ./demo_output)")
 
-    sched = sub.add_parser("schedule", help="run every month unattended (Ctrl-C to stop)")
-    sched.add_argument("--drops", required=True, type=Path, help="folder with one sub-folder per month (YYYY-MM)")
-    sched.add_argument("--db", required=True, type=Path)
-    sched.add_argument("--out", required=True, type=Path, help="outputs go to OUT/YYYY-MM")
-    sched.add_argument("--programme", choices=["phase1", "phase2"], default="phase1")
-    sched.add_argument("--cron", default="0 6 2 * *", help="when to run (default: 06:00 on the 2nd)")
-    sched.add_argument("--dask-address", default=None, help=DASK_HELP)
+    sched = command("schedule", "run every month unattended (Ctrl-C to stop)")
+    sched.add_argument("--drops", required=True, type=Path, metavar="DIR", help="folder with one sub-folder per month (YYYY-MM)")
+    sched.add_argument("--db", required=True, type=Path, metavar="FILE", help="DuckDB warehouse file, kept between runs")
+    sched.add_argument("--out", required=True, type=Path, metavar="DIR", help="outputs go to OUT/YYYY-MM")
+    sched.add_argument("--programme", choices=PROGRAMMES, default="phase1", help=PROGRAMME_HELP)
+    sched.add_argument("--cron", default="0 6 2 * *", metavar="CRON", help="when to run, as a cron line (default: 06:00 on the 2nd)")
+    sched.add_argument("--dask-address", default=None, metavar="ADDRESS", help=DASK_HELP)
 
-    gen = sub.add_parser("generate", help="write a synthetic drop with ground truth")
-    gen.add_argument("--households", type=int, required=True)
-    gen.add_argument("--out", type=Path, required=True)
-    gen.add_argument("--seed", type=int, default=1)
-    gen.add_argument("--as-of", type=_date, default=date(2014, 3, 31))
+    gen = command("generate", "write a synthetic drop with its ground truth")
+    gen.add_argument("--households", type=int, required=True, metavar="N", help="how many households to invent")
+    gen.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder for extracts/ and truth/")
+    gen.add_argument("--seed", type=int, default=1, metavar="S", help="random seed: the same seed gives the same drop (default 1)")
+    gen.add_argument("--as-of", type=_date, default=date(2014, 3, 31), metavar="DATE",
+                     help=f"the month the drop is for ({DATE_FORMS}; default 2014-03-31)")
 
-    claims = sub.add_parser("claims", help="the payment-by-results claims ledger")
-    claims_sub = claims.add_subparsers(dest="claims_command", required=True)
-    submit = claims_sub.add_parser("submit", help="record a claim window's payable results as claimed")
-    submit.add_argument("--window-end", required=True, type=_date, help="the as-of date of the window's run")
-    submit.add_argument("--db", required=True, type=Path, help="the DuckDB warehouse file")
-    submit.add_argument("--by", default=None, help="who submits (default: the login name)")
+    claims = command("claims", "the payment-by-results claims ledger")
+    claims_sub = claims.add_subparsers(dest="claims_command", required=True, metavar="COMMAND")
+    submit = command("submit", "record a claim window's payable results as claimed", claims_sub)
+    submit.add_argument("--window-end", required=True, type=_date, metavar="DATE",
+                        help=f"the as-of date of the window's run ({DATE_FORMS})")
+    submit.add_argument("--db", required=True, type=Path, metavar="FILE", help="the DuckDB warehouse file")
+    submit.add_argument("--by", default=None, metavar="NAME", help="who submits (default: the login name)")
 
-    explain = sub.add_parser("explain", help="a family's audit trail: every flag and result traced to source rows")
-    explain.add_argument("family_id")
-    explain.add_argument("--db", required=True, type=Path, help="the DuckDB warehouse file")
+    explain = command("explain", "a family's audit trail: every flag and result traced to source rows")
+    explain.add_argument("family_id", metavar="FAMILY_ID", help="the family's id, e.g. F1234567890")
+    explain.add_argument("--db", required=True, type=Path, metavar="FILE", help="the DuckDB warehouse file")
 
-    review = sub.add_parser("review", help="the data officer's match review workbook")
-    review_sub = review.add_subparsers(dest="review_command", required=True)
-    rimport = review_sub.add_parser("import", help="store the decisions of a filled-in match_review.xlsx")
-    rimport.add_argument("file", type=Path)
-    rimport.add_argument("--db", required=True, type=Path, help="the DuckDB warehouse file")
-    rimport.add_argument("--reviewer", default=None, help="reviewer for rows whose Reviewer cell is blank")
-    rexport = review_sub.add_parser("export", help="write match_review.xlsx from the warehouse's latest run")
-    rexport.add_argument("--db", required=True, type=Path, help="the DuckDB warehouse file")
-    rexport.add_argument("--out", required=True, type=Path, help="the workbook to write")
+    review = command("review", "the data officer's match review workbook")
+    review_sub = review.add_subparsers(dest="review_command", required=True, metavar="COMMAND")
+    rimport = command("import", "store the decisions of a filled-in match_review.xlsx", review_sub)
+    rimport.add_argument("file", type=Path, metavar="FILE",
+                         help="the match_review.xlsx with its Decision column filled in")
+    rimport.add_argument("--db", required=True, type=Path, metavar="FILE", help="the DuckDB warehouse file")
+    rimport.add_argument("--reviewer", default=None, metavar="NAME", help="reviewer for rows whose Reviewer cell is blank")
+    rexport = command("export", "write match_review.xlsx from the warehouse's latest run", review_sub)
+    rexport.add_argument("--db", required=True, type=Path, metavar="FILE", help="the DuckDB warehouse file")
+    rexport.add_argument("--out", required=True, type=Path, metavar="FILE", help="the workbook to write")
     return p
 
 
@@ -124,25 +175,59 @@ def _claims_or_explain(args: argparse.Namespace) -> None:
 
 def _run(input_dir: Path, as_of: date, db: Path, out: Path, programme: str, rules: Path | None,
          dask_address: str | None = None, partitions: int | None = None) -> dict:
-    configure()
-    from cohort.flows.monthly import run_monthly
-    from cohort.reports.summary import summary_text
-
+    started = time.perf_counter()
+    console.say(f"cohort {__version__}: {programme} run as of {as_of:%d/%m/%Y}, extracts in {input_dir}")
     if not input_dir.is_dir():
         raise _UserError(f"the input folder {input_dir} does not exist")
     if partitions is not None and partitions < 1:
         raise _UserError("--partitions must be 1 or more")
+    _check_rules(rules)
+    if dask_address:
+        _need_dask_extra()
+    configure(db)
+    from cohort.flows.prefect_server import start_local_api
+
+    start_local_api()  # boots while this process imports the pipeline below
     if dask_address:
         _check_dask(dask_address)
-    summary = run_monthly(input_dir=input_dir, as_of=as_of, db=db, out=out, programme=programme,
-                          ruleset_path=rules, partitions=partitions, dask_address=dask_address)
-    print(summary_text(summary))
-    print(f"\nOutputs are in {out.resolve()}; the warehouse is {db.resolve()}.")
+    from cohort.flows.monthly import run_monthly
+
+    try:
+        summary = run_monthly(input_dir=input_dir, as_of=as_of, db=db, out=out, programme=programme,
+                              ruleset_path=rules, partitions=partitions, dask_address=dask_address)
+    finally:
+        console.finish()
+    console.say(f"run {summary['run_id']} finished in {time.perf_counter() - started:.1f} s")
+    if console.verbosity >= VERBOSE:
+        from cohort.reports.summary import summary_text
+
+        print(summary_text(summary))
+    if console.verbosity >= NORMAL:
+        print(f"Outputs are in {out.resolve()}; the warehouse is {db.resolve()}.")
     return summary
+
+
+def _check_rules(rules: Path | None) -> None:
+    """Refuse a bad rule set before anything starts, one line per bad key."""
+    from cohort.core.ruleset import RuleSetError, load_ruleset
+
+    try:
+        load_ruleset(rules)
+    except RuleSetError as exc:
+        raise _UserError(str(exc).replace("\n", "\ncohort: ")) from None
+
+
+def _need_dask_extra() -> None:
+    """--dask-address without prefect-dask and distributed installed: one sentence naming the extra."""
+    from importlib.util import find_spec
+
+    if find_spec("distributed") is None or find_spec("prefect_dask") is None:
+        raise _UserError("--dask-address needs the dask extra, which is not installed: pip install 'cohort[dask]'")
 
 
 def _check_dask(address: str) -> None:
     """Fail in one sentence, before anything is opened, when the scheduler is not there."""
+    _need_dask_extra()
     from distributed import Client
 
     try:
@@ -156,14 +241,10 @@ def _check_dask(address: str) -> None:
     logging.getLogger("cohort").info("dask: scheduler %s with %d workers", address, workers)
 
 
-def _configure_logging() -> None:
-    """Progress from our own packages at INFO; other libraries only when something is wrong.
-
-    Prefect's own console logging is kept to CRITICAL for the command line: its failure
-    traceback would bury the one plain sentence a data officer needs, which we print.
-    """
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S")
-    logging.getLogger("cohort").setLevel(logging.INFO)
+def _configure_console(verbosity: int) -> None:
+    """One line per stage by default, detail with -v, errors only with -q (cohort/console.py)."""
+    global console
+    console = setup_console(verbosity)
 
 
 class _UserError(Exception):
@@ -172,7 +253,7 @@ class _UserError(Exception):
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    _configure_logging()
+    _configure_console(args.verbosity)
     from cohort.schemas.errors import InputError
 
     try:
@@ -184,17 +265,18 @@ def main(argv: list[str] | None = None) -> int:
             work = args.workdir
             _run(SAMPLE_DIR / "extracts", date.fromisoformat(manifest["as_of"]),
                  work / "warehouse.duckdb", work / "outputs", "phase1", None)
-            print(
-                "\nDemo finished. Open these:\n"
-                f"  {(work / 'outputs' / 'district_lists').resolve()}/<District>.xlsx  (identification lists)\n"
-                f"  {(work / 'outputs' / 'match_review.xlsx').resolve()}  (uncertain matches to decide)\n"
-                f"  {(work / 'outputs' / 'claims').resolve()}/<window end>.xlsx  (payment-by-results claims)\n"
-                f"  {(work / 'outputs' / 'families.csv').resolve()}\n"
-                f"  {(work / 'outputs' / 'person_links.csv').resolve()}\n"
-                f"  {(work / 'outputs' / 'rejected_rows.csv').resolve()}"
-            )
+            if console.verbosity >= NORMAL:
+                print(
+                    "\nDemo finished. Open these:\n"
+                    f"  {(work / 'outputs' / 'district_lists').resolve()}/<District>.xlsx  (identification lists)\n"
+                    f"  {(work / 'outputs' / 'match_review.xlsx').resolve()}  (uncertain matches to decide)\n"
+                    f"  {(work / 'outputs' / 'claims').resolve()}/<window end>.xlsx  (payment-by-results claims)\n"
+                    f"  {(work / 'outputs' / 'families.csv').resolve()}\n"
+                    f"  {(work / 'outputs' / 'person_links.csv').resolve()}\n"
+                    f"  {(work / 'outputs' / 'rejected_rows.csv').resolve()}"
+                )
         elif args.command == "schedule":
-            configure()
+            configure(args.db)
             from cohort.flows.schedule import serve
 
             if args.dask_address:

@@ -9,6 +9,7 @@ file names, checksums, settings, counts and the plain-language error.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import subprocess
@@ -34,8 +35,9 @@ def input_checksums(input_dir: Path) -> dict[str, str]:
     }
 
 
+@functools.lru_cache(maxsize=1)
 def code_version() -> str:
-    """The package version, plus the git commit when run from a checkout."""
+    """The package version, plus the git commit when run from a checkout (asked once)."""
     try:
         version = metadata.version("cohort")
     except metadata.PackageNotFoundError:

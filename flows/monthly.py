@@ -20,7 +20,6 @@ configure()
 import functools  # noqa: E402
 import hashlib  # noqa: E402
 import json  # noqa: E402
-import logging  # noqa: E402
 import time  # noqa: E402
 from datetime import date  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -30,6 +29,7 @@ from prefect import flow, task  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.artifacts import create_markdown_artifact, create_table_artifact  # noqa: E402
 
+from cohort.core import progress  # noqa: E402
 from cohort.core.ruleset import RuleSet, load_ruleset  # noqa: E402
 from cohort.reports.summary import summary_markdown, summary_rows  # noqa: E402
 from cohort.core import runlog  # noqa: E402
@@ -37,15 +37,7 @@ from cohort.core.warehouse import Workspace, connect  # noqa: E402
 from cohort.schemas.errors import InputError  # noqa: E402
 from cohort.flows.stages import IO_STAGES, PARTITIONED_STAGES, STAGES, RunSettings  # noqa: E402
 from cohort.matching.partition import Mapper  # noqa: E402
-
-
-log = logging.getLogger(__name__)
-
-
-def _brief(counts: dict[str, Any]) -> str:
-    """The stage's plain counts for the progress line (no nested detail, no personal data)."""
-    flat = {k: v for k, v in counts.items() if isinstance(v, (int, float))}
-    return "(" + ", ".join(f"{k} {v}" for k, v in flat.items()) + ")" if flat else ""
+from cohort.flows.prefect_server import prefect_api  # noqa: E402
 
 
 def _retry_on_os_error(task, task_run, state) -> bool:
@@ -79,24 +71,38 @@ def _task_mapper(stage: str) -> Mapper:
         for i, future in enumerate(futures, 1):
             results.append(future.result())
             if len(futures) > 1:
-                log.info("%s: %s, %d of %d partitions done", stage, fn.__name__.replace("_", " "), i, len(futures))
+                progress.step(stage, f"{fn.__name__.replace('_', ' ')}: {i} of {len(futures)} partitions done")
         return results
     return mapper
 
 
 def run_id_for(checksums: dict[str, str], as_of: date, programme: str, ruleset: RuleSet) -> str:
-    """Deterministic run id: the same month's same inputs and rules give the same id."""
+    """Deterministic run id: the same month's same inputs and rules give the same id,
+    wherever the rule-set file lives (an installed package's path differs per virtualenv)."""
+    rules = {k: v for k, v in json.loads(ruleset.to_json()).items() if k != "source"}
     h = hashlib.sha256(json.dumps(checksums, sort_keys=True).encode())
-    h.update(f"{as_of}|{programme}|{ruleset.to_json()}".encode())
+    h.update(f"{as_of}|{programme}|{json.dumps(rules, sort_keys=True)}".encode())
     return f"{as_of:%Y-%m}_{h.hexdigest()[:8]}"
 
 
 def _save_summary(staging: Path, summary: dict[str, Any]) -> None:
-    """The outputs' copy of the summary leaves out timings, so a re-run is identical."""
-    stable = {k: v for k, v in summary.items() if k != "stage_seconds"}
+    """The run's counts and, under `seconds`, each stage's time: the one place benchmarks
+    and operators read timings from. A re-run gives the same file except `seconds`."""
     (staging / "run_summary.json").write_text(
-        json.dumps(stable, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8"
+        json.dumps(summary, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8"
     )
+
+
+def _name_flow_run(run_id: str) -> None:
+    """Name this flow run after the run id, so Prefect's history reads like the run log."""
+    from prefect.client.orchestration import get_client
+    from prefect.context import FlowRunContext
+
+    context = FlowRunContext.get()
+    if context is None or context.flow_run is None:
+        return
+    with get_client(sync_client=True) as client:
+        client.update_flow_run(context.flow_run.id, name=run_id)
 
 
 def _plain_error(exc: BaseException) -> str:
@@ -129,23 +135,22 @@ def monthly_run(
         staging=workspace.staging,
         partitions=partitions,
     )
+    _name_flow_run(settings.run_id)
     summary: dict[str, Any] = {"run_id": settings.run_id, "as_of": as_of.isoformat(),
-                               "programme": programme, "stage_seconds": {}}
+                               "programme": programme, "seconds": {}}
     entry = functools.partial(runlog.entry, run_id=settings.run_id, as_of=as_of, programme=programme,
                               started_at=started_at, checksums=checksums, settings_json=settings.to_json())
     try:
         for name, fn in STAGES:
             started = time.perf_counter()
-            log.info("%s: started", name)
+            progress.started(name)
             if name in PARTITIONED_STAGES:
                 summary[name] = fn(settings, mapper=_task_mapper(name))
             else:
                 summary[name] = _as_task(name, fn)(settings)
             seconds = round(time.perf_counter() - started, 2)
-            summary["stage_seconds"][name] = seconds
-            rows = sum(summary.get("validate", {}).get("rows_read", {}).values())
-            rate = f", {rows / seconds:,.0f} input rows/s" if rows and seconds > 0 else ""
-            log.info("%s: done in %.1fs%s %s", name, seconds, rate, _brief(summary[name]))
+            summary["seconds"][name] = seconds
+            progress.done(name, seconds, summary[name])
         _save_summary(settings.staging, summary)
         record = entry(outcome="succeeded", summary=summary)
         with connect(settings.work_db) as con:
@@ -181,24 +186,11 @@ def run_monthly(*, dask_address: str | None = None, **params: Any) -> dict[str, 
     """`monthly_run` with its partitions on the default thread pool, or on the Dask
     cluster whose scheduler is at `dask_address` (e.g. "tcp://10.0.0.5:8786").
 
-    The workers need this project installed (the same version). Their task runs report
-    to the flow's Prefect API: PREFECT_API_URL when set (a server the workers can reach),
-    else a temporary local server started here, which workers on this machine reach;
-    without it each worker would start a server of its own and its runs would not show.
+    The flow reports to PREFECT_API_URL when set, else to the local API of
+    `flows.prefect_server` (started once per process, its database under PREFECT_HOME).
+    With Dask the workers need this project installed (the same version); their task runs
+    report to the same API, which workers on this machine reach; without it each worker
+    would start a server of its own and its runs would not show.
     """
-    if not dask_address:
-        return monthly_run(**params)
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
-    dask_flow = monthly_flow(dask_address)
-    if PREFECT_API_URL.value():
-        return dask_flow(**params)
-    from prefect.server.api.server import SubprocessASGIServer
-
-    server = SubprocessASGIServer()
-    server.start()
-    try:
-        with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
-            return dask_flow(**params)
-    finally:
-        server.stop()
+    with prefect_api():
+        return monthly_flow(dask_address)(**params)

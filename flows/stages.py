@@ -21,6 +21,7 @@ from cohort.reports import csv_exports as outputs
 from cohort.programme import rules
 from cohort.review import loop as review_loop
 from cohort.programme import results as payment_results
+from cohort.core import runlog
 from cohort.core.ruleset import RuleSet
 from cohort.core.sqlrunner import run_sql
 from cohort.core.warehouse import append_table, connect, fetch_one, query, read_table, table_exists, write_table
@@ -59,6 +60,7 @@ class RunSettings:
         return json.dumps(
             {
                 "run_id": self.run_id,
+                "cohort_version": runlog.code_version(),
                 "as_of": self.as_of.isoformat(),
                 "programme": self.programme,
                 "ruleset": json.loads(self.ruleset.to_json()),

@@ -51,7 +51,7 @@ def summary_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
     for r in export.get("families_by_district", []):
         rows.append({"section": "families by district", "item": f"{r['district']} / {r['status']}",
                      "value": r["len"]})
-    for stage, seconds in summary.get("stage_seconds", {}).items():
+    for stage, seconds in summary.get("seconds", {}).items():
         rows.append({"section": "seconds per stage", "item": stage, "value": seconds})
     return rows
 

@@ -1,4 +1,4 @@
-"""Shared test setup: Prefect stays local and offline, with its home in a temp folder."""
+"""Shared test setup: Prefect stays local and offline, with its home (and our cache) in temp folders."""
 
 from __future__ import annotations
 
@@ -11,6 +11,9 @@ from pathlib import Path
 os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="cohort-test-prefect-")
 atexit.register(shutil.rmtree, os.environ["PREFECT_HOME"], ignore_errors=True)
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+# The migrated-database template (flows/prefect_server.py) goes to a cache of this session's own.
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="cohort-test-cache-")
+atexit.register(shutil.rmtree, os.environ["XDG_CACHE_HOME"], ignore_errors=True)
 
 import pytest  # noqa: E402
 

@@ -24,7 +24,7 @@ FLOORS: dict[str, tuple[str, int]] = {
     "review": ("review", 3),
     "reports": ("reports", 4),
     "flows": ("flows", 5),
-    "cli": ("cohort", 6),  # the command line: cohort/cli.py, cohort/__main__.py
+    "cli": ("cohort", 6),  # the command line: cohort/cli.py, console.py, __main__.py
 }
 # Top-level folder names that must never be imported bare (only as cohort.<name>).
 BARE = {"core", "schemas", "matching", "data_samples", "programme", "review", "reports", "flows", "sql"}
@@ -39,7 +39,7 @@ def _package_of(module: str) -> str | None:
     parts = module.split(".")
     if parts[0] != "cohort":
         return None
-    if len(parts) == 1 or parts[1] in ("cli", "__main__"):
+    if len(parts) == 1 or parts[1] not in FLOORS:  # cohort/'s own modules (cli, console, __version__...)
         return "cli"
     return parts[1]
 

@@ -24,7 +24,7 @@ SUMMARY = {
             ],
         },
     },
-    "stage_seconds": {"ingest": 0.5, "match": 2.0},
+    "seconds": {"ingest": 0.5, "match": 2.0},
 }
 
 
