@@ -33,6 +33,7 @@ from typing import Any, Iterator
 import duckdb
 
 from cohort.core import runlog
+from cohort.core.errors import OutputError, os_error_sentence
 from cohort.core.failpoints import failpoint
 from cohort.core.lock import writer_lock
 from cohort.core.integrity import check_warehouse, copy_warehouse, probe, snapshot_folders, wal_of
@@ -145,7 +146,15 @@ class Workspace:
         fsync_dir(self.db.parent)
         self.committed = True
         failpoint("commit.warehouse")
-        self.finish()
+        try:
+            self.finish()
+        except OSError as exc:
+            err = OutputError(
+                f"the run is saved in the warehouse and its outputs are complete in {self.run_dir}, but "
+                f"they could not all be copied to the top of {self.out}: {os_error_sentence(exc)}; the next "
+                "cohort command on this warehouse finishes the copying")
+            err.changed = True
+            raise err from exc
 
     def finish(self) -> None:
         """Steps 4 and 5: place the outputs, log the run, drop the journal (idempotent)."""

@@ -37,6 +37,7 @@ from cohort.reports.summary import summary_markdown, summary_rows  # noqa: E402
 from cohort.core import runlog  # noqa: E402
 from cohort.core.commit import Workspace, writer  # noqa: E402
 from cohort.core.errors import CohortError  # noqa: E402
+from cohort.core.failpoints import failpoint  # noqa: E402
 from cohort.core.private import owner_only  # noqa: E402
 from cohort.core.warehouse import connect  # noqa: E402
 from cohort.schemas.errors import InputError  # noqa: E402
@@ -155,6 +156,7 @@ def _monthly_run(input_dir: Path, as_of: date, db: Path, out: Path, programme: s
     try:
         for name, fn in STAGES:
             started = time.perf_counter()
+            failpoint(f"stage.{name}")
             log.info("%s: started", name)
             if name in PARTITIONED_STAGES:
                 summary[name] = fn(settings, mapper=_task_mapper(name))
@@ -174,7 +176,6 @@ def _monthly_run(input_dir: Path, as_of: date, db: Path, out: Path, programme: s
         workspace.abandon()
         if not workspace.committed:  # after the commit point the run stands: `recover` finishes it
             runlog.append_file(db, entry(outcome="failed", summary=summary, error=_plain_error(exc)) | folder)
-            exc.cohort_logged = True
         raise
     create_table_artifact(
         key="cohort-run-summary",
