@@ -20,8 +20,11 @@ MARGIN_BYTES = 1 << 20
 def make_folder(path: Path, what: str) -> Path:
     """Make `path` (and missing parents) owner-only, or say in a sentence why it cannot be."""
     path = Path(path)
-    if path.exists() and not path.is_dir():
-        raise OutputError(f"{what} {path} is a file, not a folder; give the path of a folder")
+    for folder in (path, *path.parents):
+        if folder.exists():
+            if not folder.is_dir():
+                raise OutputError(f"{folder} is a file, not a folder; give {what} as the path of a folder")
+            break
     try:
         with owner_only():
             path.mkdir(parents=True, exist_ok=True)

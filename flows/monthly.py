@@ -147,8 +147,12 @@ def _monthly_run(input_dir: Path, as_of: date, db: Path, out: Path, programme: s
                         ruleset=ruleset, work_db=db, staging=out, partitions=partitions, allow_empty=allow_empty)
     entry = functools.partial(runlog.entry, run_id=run_id, as_of=as_of, programme=programme,
                               started_at=started_at, checksums=checksums, settings_json=draft.to_json())
-    workspace = Workspace.open(db, out, name=f"{as_of.isoformat()}_{run_id}", command="cohort run",
-                               entry=entry(outcome="started", summary={}))
+    try:
+        workspace = Workspace.open(db, out, name=f"{as_of.isoformat()}_{run_id}", command="cohort run",
+                                   entry=entry(outcome="started", summary={}))
+    except BaseException as exc:
+        runlog.append_file(db, entry(outcome="failed", summary={}, error=_plain_error(exc)))
+        raise
     settings = dataclasses.replace(draft, work_db=workspace.work_db, staging=workspace.staging)
     summary: dict[str, Any] = {"run_id": settings.run_id, "as_of": as_of.isoformat(),
                                "programme": programme, "stage_seconds": {}}
