@@ -27,6 +27,12 @@ class WarehouseBusy(CohortError):
     """Another cohort command is writing to the warehouse."""
 
 
+class StageFailed(Exception):
+    """An unforeseen error inside a Prefect task, renamed so that Prefect's database keeps
+    only its kind and stage: a library's message can quote the row it failed on. The
+    original is its `__cause__`, for the run log."""
+
+
 class OutputError(CohortError):
     """A folder cohort must write to cannot be used (not a folder, read-only, full)."""
 

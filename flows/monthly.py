@@ -36,7 +36,7 @@ from cohort.core.ruleset import RuleSet, load_ruleset  # noqa: E402
 from cohort.reports.summary import summary_markdown, summary_rows  # noqa: E402
 from cohort.core import runlog  # noqa: E402
 from cohort.core.commit import Workspace, writer  # noqa: E402
-from cohort.core.errors import CohortError  # noqa: E402
+from cohort.core.errors import CohortError, StageFailed  # noqa: E402
 from cohort.core.failpoints import failpoint  # noqa: E402
 from cohort.core.private import owner_only  # noqa: E402
 from cohort.core.warehouse import connect  # noqa: E402
@@ -68,9 +68,23 @@ def _retry_on_os_error(task, task_run, state) -> bool:
     return False
 
 
+def _guarded(name: str, fn):
+    """`fn`, with an unforeseen error's message kept out of Prefect's database (`StageFailed`)."""
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except (CohortError, InputError, OSError):
+            raise
+        except Exception as exc:
+            raise StageFailed(f"{type(exc).__name__} in {name}") from exc
+    return run
+
+
 def _as_task(name: str, fn):
     """A stage as a Prefect task. Nothing is cached or persisted: a stage's inputs and
     results can hold personal data, and Prefect's database and result storage must not."""
+    fn = _guarded(name, fn)
     if name in IO_STAGES:
         return task(fn, name=name, retries=2, retry_delay_seconds=[2, 10],
                     retry_condition_fn=_retry_on_os_error, cache_policy=NO_CACHE, persist_result=False)
@@ -84,7 +98,7 @@ def _task_mapper(stage: str) -> Mapper:
     them would cost more than the work, and a re-run recomputes from the warehouse anyway.
     """
     def mapper(fn, items):
-        run = task(fn, name=f"{stage}-{fn.__name__.replace('_', '-')}", cache_policy=NO_CACHE,
+        run = task(_guarded(stage, fn), name=f"{stage}-{fn.__name__.replace('_', '-')}", cache_policy=NO_CACHE,
                    persist_result=False)
         futures = [run.submit(item) for item in items]
         results = []

@@ -263,7 +263,15 @@ def test_an_unexpected_failure_is_one_line_and_its_details_have_no_personal_data
     text = log.read_text()
     assert "builtins.ValueError" in text and "test_fault_sentences.py" in text
     assert MARKER not in text and MARKER not in err
+    _not_in_prefect()
     _unchanged(db, out, before)
+
+
+def _not_in_prefect() -> None:
+    """Prefect's database, logs and result storage hold no trace of the marker."""
+    for path in Path(os.environ["PREFECT_HOME"]).rglob("*"):
+        if path.is_file():
+            assert MARKER.encode() not in path.read_bytes(), f"Prefect stored it in {path}"
 
 
 def _write_rows(path: Path, extra: list[str]) -> None:
@@ -287,10 +295,7 @@ def test_a_csv_parse_error_names_file_line_and_column_and_nothing_reaches_prefec
     column = header.index("surname") + 1
     assert f"police.csv line {line}, column {column} (surname)" in err.lower() and "never closed" in err
     assert MARKER not in err and MARKER not in db.with_name("w.duckdb.runlog.jsonl").read_text()
-    home = Path(os.environ["PREFECT_HOME"])
-    for path in home.rglob("*"):
-        if path.is_file():
-            assert MARKER.encode() not in path.read_bytes(), f"Prefect stored it in {path}"
+    _not_in_prefect()
     assert not out.exists() or not any(out.iterdir())
 
 
