@@ -98,6 +98,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--dask-address", default=None, metavar="ADDRESS", help=DASK_HELP)
     run.add_argument("--partitions", type=int, default=None, metavar="N",
                      help="split matching into this many partitions (default: by the number of candidate pairs)")
+    run.add_argument("--allow-empty", action="append", default=[], metavar="EXTRACT",
+                     help="accept a required extract with a header and no rows this month (e.g. police); "
+                          "repeat for more (recorded in the run log and summary)")
 
     demo = command("demo", "run the committed synthetic Kent sample end to end")
     demo.add_argument("--workdir", type=Path, default=Path("demo_output"), metavar="DIR",
@@ -145,36 +148,31 @@ def _parser() -> argparse.ArgumentParser:
 
 def _review(args: argparse.Namespace) -> None:
     """Import or export the review workbook; a refused workbook is one plain message (exit 2)."""
-    from cohort.review.loop import ReviewError, export_from_warehouse, import_decisions
+    from cohort.review.loop import export_from_warehouse, import_decisions
 
-    try:
-        if args.review_command == "import":
-            counts = import_decisions(args.file, args.db, reviewer=args.reviewer)
-            print(f"Imported {args.file.name}: " + ", ".join(f"{k} {v}" for k, v in counts.items())
-                  + ". The next run applies them.")
-        else:
-            counts = export_from_warehouse(args.db, args.out)
-            print(f"Wrote {args.out}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
-    except ReviewError as exc:
-        raise _UserError(str(exc)) from exc
+    if args.review_command == "import":
+        counts = import_decisions(args.file, args.db, reviewer=args.reviewer)
+        print(f"Imported {args.file.name}: " + ", ".join(f"{k} {v}" for k, v in counts.items())
+              + ". The next run applies them.")
+    else:
+        counts = export_from_warehouse(args.db, args.out)
+        print(f"Wrote {args.out}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
 
 def _claims_or_explain(args: argparse.Namespace) -> None:
     """The ledger and audit commands; their refusals become one plain sentence (exit 2)."""
-    from cohort.programme.claims import ClaimsError, submit
-    from cohort.programme.explain import ExplainError, explain_db
+    from cohort.programme.claims import submit
+    from cohort.programme.explain import explain_db
 
-    try:
-        if args.command == "claims":
-            print(submit(args.db, args.window_end, by=args.by).text())
-        else:
-            print(explain_db(args.db, args.family_id))
-    except (ClaimsError, ExplainError) as exc:
-        raise _UserError(str(exc)) from exc
+    if args.command == "claims":
+        print(submit(args.db, args.window_end, by=args.by).text())
+    else:
+        print(explain_db(args.db, args.family_id))
 
 
 def _run(input_dir: Path, as_of: date, db: Path, out: Path, programme: str, rules: Path | None,
-         dask_address: str | None = None, partitions: int | None = None) -> dict:
+         dask_address: str | None = None, partitions: int | None = None,
+         allow_empty: tuple[str, ...] = ()) -> dict:
     started = time.perf_counter()
     console.say(f"cohort {__version__}: {programme} run as of {as_of:%d/%m/%Y}, extracts in {input_dir}")
     if not input_dir.is_dir():
@@ -193,8 +191,10 @@ def _run(input_dir: Path, as_of: date, db: Path, out: Path, programme: str, rule
     from cohort.flows.monthly import run_monthly
 
     try:
+        names = tuple(sorted({n.strip().lower() for a in allow_empty for n in a.split(",") if n.strip()}))
         summary = run_monthly(input_dir=input_dir, as_of=as_of, db=db, out=out, programme=programme,
-                              ruleset_path=rules, partitions=partitions, dask_address=dask_address)
+                              ruleset_path=rules, partitions=partitions, dask_address=dask_address,
+                              allow_empty=names)
     finally:
         console.finish()
     console.say(f"run {summary['run_id']} finished in {time.perf_counter() - started:.1f} s")
@@ -252,50 +252,111 @@ class _UserError(Exception):
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Parse, then run the command inside the one error boundary (`_boundary`)."""
     args = _parser().parse_args(argv)
     _configure_console(args.verbosity)
-    from cohort.schemas.errors import InputError
+    from cohort.core.private import owner_only
+
+    with owner_only():
+        return _boundary(args)
+
+
+def _boundary(args: argparse.Namespace) -> int:
+    """Every way a command ends. A known failure (bad input, a refused command, a warehouse
+    or folder that cannot be used, a full disk) is one plain sentence naming the file and
+    what to do: exit 2. Anything else is our fault: "cohort failed unexpectedly", exit 1,
+    its technical detail (no personal data) in the run log. A closed output pipe (`| head`)
+    ends quietly; Ctrl-C leaves everything as it was."""
+    from cohort.core import runlog
+    from cohort.core.errors import known_failure
 
     try:
-        if args.command == "run":
-            _run(args.input, args.as_of, args.db, args.out, args.programme, args.rules,
-                 args.dask_address, args.partitions)
-        elif args.command == "demo":
-            manifest = json.loads((SAMPLE_DIR / "manifest.json").read_text())
-            work = args.workdir
-            _run(SAMPLE_DIR / "extracts", date.fromisoformat(manifest["as_of"]),
-                 work / "warehouse.duckdb", work / "outputs", "phase1", None)
-            if console.verbosity >= NORMAL:
-                print(
-                    "\nDemo finished. Open these:\n"
-                    f"  {(work / 'outputs' / 'district_lists').resolve()}/<District>.xlsx  (identification lists)\n"
-                    f"  {(work / 'outputs' / 'match_review.xlsx').resolve()}  (uncertain matches to decide)\n"
-                    f"  {(work / 'outputs' / 'claims').resolve()}/<window end>.xlsx  (payment-by-results claims)\n"
-                    f"  {(work / 'outputs' / 'families.csv').resolve()}\n"
-                    f"  {(work / 'outputs' / 'person_links.csv').resolve()}\n"
-                    f"  {(work / 'outputs' / 'rejected_rows.csv').resolve()}"
-                )
-        elif args.command == "schedule":
-            configure(args.db)
-            from cohort.flows.schedule import serve
-
-            if args.dask_address:
-                _check_dask(args.dask_address)
-            serve(args.drops, args.db, args.out, args.programme, args.cron, args.dask_address)
-        elif args.command == "review":
-            _review(args)
-        elif args.command in ("claims", "explain"):
-            _claims_or_explain(args)
-        elif args.command == "generate":
-            from cohort.data_samples.generator import generate
-
-            counts = generate(args.out, households=args.households, seed=args.seed, as_of=args.as_of)
-            print(json.dumps(counts, indent=2, default=str))
-    except (InputError, _UserError) as exc:
-        print(f"cohort: {exc}", file=sys.stderr)
-        print("cohort: nothing was written; the warehouse and earlier outputs are unchanged.", file=sys.stderr)
-        return 2
+        _dispatch(args)
+    except BrokenPipeError:
+        _silence_stdout()
+        return 0
+    except KeyboardInterrupt:
+        print("cohort: stopped (Ctrl-C); the warehouse and earlier outputs are as they were.", file=sys.stderr)
+        return 130
+    except BaseException as exc:  # noqa: BLE001 - this is the boundary
+        sentence = known_failure(exc, _user_errors())
+        if sentence is not None:
+            print(f"cohort: {sentence}", file=sys.stderr)
+            if not getattr(exc, "changed", False):
+                print("cohort: nothing was written; the warehouse and earlier outputs are unchanged.",
+                      file=sys.stderr)
+            return 2
+        db = getattr(args, "db", None)
+        where = runlog.append_failure(db, _command_name(args), exc)
+        print(f"cohort failed unexpectedly; details in {where}", file=sys.stderr)
+        return 1
     return 0
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    """The command line's own refusals and each package's plain-sentence errors."""
+    from cohort.programme.claims import ClaimsError
+    from cohort.programme.explain import ExplainError
+    from cohort.review.loop import ReviewError
+    from cohort.schemas.errors import InputError
+
+    return (_UserError, InputError, ClaimsError, ExplainError, ReviewError)
+
+
+def _command_name(args: argparse.Namespace) -> str:
+    sub = getattr(args, "claims_command", None) or getattr(args, "review_command", None)
+    return " ".join(["cohort", args.command] + ([sub] if sub else []))
+
+
+def _silence_stdout() -> None:
+    """After a reader closed the pipe, send what is left to /dev/null, so Python's own
+    flush at exit does not print a traceback."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def _dispatch(args: argparse.Namespace) -> None:
+    if args.command == "run":
+        _run(args.input, args.as_of, args.db, args.out, args.programme, args.rules,
+             args.dask_address, args.partitions, tuple(args.allow_empty))
+    elif args.command == "demo":
+        manifest = json.loads((SAMPLE_DIR / "manifest.json").read_text())
+        work = args.workdir
+        _run(SAMPLE_DIR / "extracts", date.fromisoformat(manifest["as_of"]),
+             work / "warehouse.duckdb", work / "outputs", "phase1", None)
+        if console.verbosity >= NORMAL:
+            print(
+                "\nDemo finished. Open these:\n"
+                f"  {(work / 'outputs' / 'district_lists').resolve()}/<District>.xlsx  (identification lists)\n"
+                f"  {(work / 'outputs' / 'match_review.xlsx').resolve()}  (uncertain matches to decide)\n"
+                f"  {(work / 'outputs' / 'claims').resolve()}/<window end>.xlsx  (payment-by-results claims)\n"
+                f"  {(work / 'outputs' / 'families.csv').resolve()}\n"
+                f"  {(work / 'outputs' / 'person_links.csv').resolve()}\n"
+                f"  {(work / 'outputs' / 'rejected_rows.csv').resolve()}"
+            )
+    elif args.command == "schedule":
+        configure(args.db)
+        from cohort.flows.schedule import serve
+
+        if args.dask_address:
+            _check_dask(args.dask_address)
+        serve(args.drops, args.db, args.out, args.programme, args.cron, args.dask_address)
+    elif args.command == "review":
+        _review(args)
+    elif args.command in ("claims", "explain"):
+        _claims_or_explain(args)
+    elif args.command == "generate":
+        from cohort.data_samples.generator import generate
+
+        if args.households < 1:
+            raise _UserError(f"--households must be 1 or more (it was {args.households})")
+        counts = generate(args.out, households=args.households, seed=args.seed, as_of=args.as_of)
+        print(json.dumps(counts, indent=2, default=str))
 
 
 if __name__ == "__main__":

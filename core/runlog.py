@@ -12,7 +12,10 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
 import subprocess
+import tempfile
+import traceback
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -21,6 +24,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from cohort.core.private import FILE_MODE, make_private
 from cohort.core.warehouse import append_table
 
 EXTRACT_SUFFIXES = {".csv", ".xlsx"}
@@ -76,11 +80,62 @@ def entry(*, run_id: str, as_of, programme: str, started_at: datetime, outcome: 
     }
 
 
+def log_path(db: Path) -> Path:
+    return Path(db).with_name(Path(db).name + ".runlog.jsonl")
+
+
 def append_file(db: Path, record: dict[str, Any]) -> Path:
-    path = Path(db).with_name(Path(db).name + ".runlog.jsonl")
-    with path.open("a", encoding="utf-8") as f:
+    """Append one record (one line) to the run log, which is owner-only (600)."""
+    path = log_path(db)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
+    with os.fdopen(fd, "a", encoding="utf-8") as f:
         f.write(json.dumps(record, sort_keys=True, default=str) + "\n")
+    make_private(path)
     return path
+
+
+def has_attempt(db: Path, attempt: str) -> bool:
+    """Whether the run log already has a record of this attempt (see cohort.core.commit)."""
+    path = log_path(db)
+    if not path.exists():
+        return False
+    needle = f'"attempt": "{attempt}"'
+    with path.open(encoding="utf-8", errors="replace") as f:
+        return any(needle in line for line in f)
+
+
+def append_failure(db: Path | None, command: str, exc: BaseException) -> Path:
+    """Record a failure nobody foresaw, with what a developer needs and no personal data:
+    the kind of error, where it happened (file, line, function of each frame) and, for an
+    operating-system error, its number and file. Messages are left out: a library's message
+    can quote the row it choked on. Beside the warehouse, or in the temp folder without one.
+    """
+    frames = [f"{Path(f.filename).name}:{f.lineno} in {f.name}"
+              for e in _chain(exc) for f in traceback.extract_tb(e.__traceback__)]
+    record = {
+        "outcome": "failed unexpectedly",
+        "command": command,
+        "at": now().isoformat(),
+        "code_version": code_version(),
+        "error": " <- ".join(type(e).__module__ + "." + type(e).__qualname__ for e in _chain(exc)),
+        "os_error": [{"errno": e.errno, "file": str(e.filename) if e.filename else None}
+                     for e in _chain(exc) if isinstance(e, OSError)],
+        "traceback": frames,
+    }
+    target = Path(db) if db is not None else Path(tempfile.gettempdir()) / "cohort"
+    try:
+        return append_file(target, record)
+    except OSError:
+        return append_file(Path(tempfile.gettempdir()) / "cohort", record)
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """The exception and its causes, outermost first."""
+    seen: list[BaseException] = []
+    while exc is not None and exc not in seen:
+        seen.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    return seen
 
 
 def append_warehouse(con: duckdb.DuckDBPyConnection, record: dict[str, Any]) -> None:
@@ -97,6 +152,8 @@ def append_warehouse(con: duckdb.DuckDBPyConnection, record: dict[str, Any]) -> 
             "input_checksums": [json.dumps(record["input_checksums"], sort_keys=True)],
             "settings": [json.dumps(record["settings"], sort_keys=True)],
             "counts": [json.dumps(record["counts"], sort_keys=True, default=str)],
-        }
+            "output_folder": [record.get("output_folder")],
+        },
+        schema_overrides={"output_folder": pl.Utf8},
     )
     append_table(con, "runs", row)

@@ -1,19 +1,13 @@
-"""The DuckDB warehouse and the all-or-nothing swap of a run's results.
+"""The DuckDB warehouse: connecting, reading and writing tables.
 
-A run never touches the real warehouse or output folder while it works. It works on a
-copy of the warehouse file and writes its exports to a staging folder beside `--out`.
-Only after every stage has succeeded does `commit` replace the warehouse (one atomic
-rename) and move each export into place. A failed run deletes its copy and staging
-folder, so the previous warehouse and outputs are exactly as they were.
+How a writer's work reaches the warehouse file all or nothing (a working copy, a journal,
+one rename) is `cohort.core.commit`; whether a file is a warehouse we can use, and the
+snapshot readers work on, is `cohort.core.integrity`.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import uuid
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -64,61 +58,12 @@ def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     )
 
 
-@dataclass(frozen=True)
-class Workspace:
-    """Where one run works before it is committed."""
-
-    db: Path  # the real warehouse
-    out: Path  # the real output folder
-    work_db: Path  # the copy the run writes
-    staging: Path  # the folder the run exports into
-
-    @classmethod
-    def open(cls, db: Path, out: Path) -> "Workspace":
-        db, out = Path(db).resolve(), Path(out).resolve()
-        db.parent.mkdir(parents=True, exist_ok=True)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        token = uuid.uuid4().hex[:8]
-        work_db = db.with_name(f".{db.name}.run-{token}")
-        staging = out.with_name(f".{out.name}.run-{token}")
-        if db.exists():
-            shutil.copy2(db, work_db)
-        staging.mkdir()
-        return cls(db=db, out=out, work_db=work_db, staging=staging)
-
-    def commit(self) -> list[Path]:
-        """Swap the warehouse, then move each export into `out`; return what was placed.
-
-        Only the names this run produced are replaced in `out`, so a folder the user
-        shares with other files keeps them.
-        """
-        wal = self.work_db.with_name(self.work_db.name + ".wal")
-        if wal.exists():  # a cleanly closed DuckDB has no WAL; never leave one behind
-            raise RuntimeError("warehouse copy was not closed cleanly; not committing")
-        os.replace(self.work_db, self.db)
-        self.out.mkdir(parents=True, exist_ok=True)
-        placed = []
-        for item in sorted(self.staging.iterdir()):
-            target = self.out / item.name
-            if target.is_dir():
-                shutil.rmtree(target)
-            os.replace(item, target)
-            placed.append(target)
-        shutil.rmtree(self.staging, ignore_errors=True)
-        return placed
-
-    def abandon(self) -> None:
-        for p in (self.work_db, self.work_db.with_name(self.work_db.name + ".wal")):
-            p.unlink(missing_ok=True)
-        shutil.rmtree(self.staging, ignore_errors=True)
-
-
 def append_table(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
     """Append rows to a history table, creating it from the frame's shape the first time."""
     con.register("_frame", frame)
     try:
         if not table_exists(con, name):
             con.execute(f'create table "{name}" as select * from _frame limit 0')
-        con.execute(f'insert into "{name}" select * from _frame')
+        con.execute(f'insert into "{name}" by name select * from _frame')
     finally:
         con.unregister("_frame")

@@ -17,6 +17,8 @@ from cohort.flows.prefect_env import configure
 
 configure()
 
+import dataclasses  # noqa: E402
+import errno  # noqa: E402
 import functools  # noqa: E402
 import hashlib  # noqa: E402
 import json  # noqa: E402
@@ -33,28 +35,52 @@ from cohort.core import progress  # noqa: E402
 from cohort.core.ruleset import RuleSet, load_ruleset  # noqa: E402
 from cohort.reports.summary import summary_markdown, summary_rows  # noqa: E402
 from cohort.core import runlog  # noqa: E402
-from cohort.core.warehouse import Workspace, connect  # noqa: E402
+from cohort.core.commit import Workspace, writer  # noqa: E402
+from cohort.core.errors import CohortError, StageFailed  # noqa: E402
+from cohort.core.failpoints import failpoint  # noqa: E402
+from cohort.core.private import owner_only  # noqa: E402
+from cohort.core.warehouse import connect  # noqa: E402
 from cohort.schemas.errors import InputError  # noqa: E402
 from cohort.flows.stages import IO_STAGES, PARTITIONED_STAGES, STAGES, RunSettings  # noqa: E402
 from cohort.matching.partition import Mapper  # noqa: E402
 from cohort.flows.prefect_server import prefect_api  # noqa: E402
 
 
+# A full disk, a read-only disk or a refused permission does not mend itself in seconds.
+NOT_RETRIED = {errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOTDIR, errno.EEXIST}
+
+
 def _retry_on_os_error(task, task_run, state) -> bool:
     try:
         state.result()
-    except OSError:
-        return True
+    except OSError as exc:
+        return exc.errno not in NOT_RETRIED
     except Exception:
         return False
     return False
 
 
+def _guarded(name: str, fn):
+    """`fn`, with an unforeseen error's message kept out of Prefect's database (`StageFailed`)."""
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except (CohortError, InputError, OSError):
+            raise
+        except Exception as exc:
+            raise StageFailed(f"{type(exc).__name__} in {name}") from exc
+    return run
+
+
 def _as_task(name: str, fn):
+    """A stage as a Prefect task. Nothing is cached or persisted: a stage's inputs and
+    results can hold personal data, and Prefect's database and result storage must not."""
+    fn = _guarded(name, fn)
     if name in IO_STAGES:
         return task(fn, name=name, retries=2, retry_delay_seconds=[2, 10],
-                    retry_condition_fn=_retry_on_os_error)
-    return task(fn, name=name)
+                    retry_condition_fn=_retry_on_os_error, cache_policy=NO_CACHE, persist_result=False)
+    return task(fn, name=name, cache_policy=NO_CACHE, persist_result=False)
 
 
 def _task_mapper(stage: str) -> Mapper:
@@ -64,7 +90,7 @@ def _task_mapper(stage: str) -> Mapper:
     them would cost more than the work, and a re-run recomputes from the warehouse anyway.
     """
     def mapper(fn, items):
-        run = task(fn, name=f"{stage}-{fn.__name__.replace('_', '-')}", cache_policy=NO_CACHE,
+        run = task(_guarded(stage, fn), name=f"{stage}-{fn.__name__.replace('_', '-')}", cache_policy=NO_CACHE,
                    persist_result=False)
         futures = [run.submit(item) for item in items]
         results = []
@@ -107,11 +133,14 @@ def _name_flow_run(run_id: str) -> None:
 
 def _plain_error(exc: BaseException) -> str:
     """What the run log says about a failure: our own messages name file, row and column
-    and never carry personal data; for anything else only the kind of error is kept."""
-    return str(exc) if isinstance(exc, InputError) else f"{type(exc).__name__} (see the console output)"
+    and never carry personal data; for anything else only the kind of error is kept (the
+    command line adds where it happened: `runlog.append_failure`)."""
+    if isinstance(exc, (InputError, CohortError)):
+        return str(exc)
+    return f"{type(exc).__name__} (cohort failed unexpectedly)"
 
 
-@flow(name="cohort-monthly-run")
+@flow(name="cohort-monthly-run", persist_result=False)
 def monthly_run(
     input_dir: Path,
     as_of: date,
@@ -120,29 +149,39 @@ def monthly_run(
     programme: str = "phase1",
     ruleset_path: Path | None = None,
     partitions: int | None = None,
+    allow_empty: tuple[str, ...] = (),
 ) -> dict[str, Any]:
+    """One month, all or nothing, as the warehouse's one writer (`cohort.core.commit`)."""
+    with owner_only(), writer(Path(db), "cohort run"):
+        return _monthly_run(input_dir, as_of, Path(db), Path(out), programme, ruleset_path, partitions,
+                            tuple(allow_empty))
+
+
+def _monthly_run(input_dir: Path, as_of: date, db: Path, out: Path, programme: str,
+                 ruleset_path: Path | None, partitions: int | None, allow_empty: tuple[str, ...]) -> dict[str, Any]:
     started_at = runlog.now()
     ruleset = load_ruleset(ruleset_path)
     checksums = runlog.input_checksums(Path(input_dir))
-    workspace = Workspace.open(Path(db), Path(out))
-    settings = RunSettings(
-        run_id=run_id_for(checksums, as_of, programme, ruleset),
-        input_dir=Path(input_dir),
-        as_of=as_of,
-        programme=programme,
-        ruleset=ruleset,
-        work_db=workspace.work_db,
-        staging=workspace.staging,
-        partitions=partitions,
-    )
+    run_id = run_id_for(checksums, as_of, programme, ruleset)
+    draft = RunSettings(run_id=run_id, input_dir=Path(input_dir), as_of=as_of, programme=programme,
+                        ruleset=ruleset, work_db=db, staging=out, partitions=partitions, allow_empty=allow_empty)
+    entry = functools.partial(runlog.entry, run_id=run_id, as_of=as_of, programme=programme,
+                              started_at=started_at, checksums=checksums, settings_json=draft.to_json())
+    try:
+        workspace = Workspace.open(db, out, name=f"{as_of.isoformat()}_{run_id}", command="cohort run",
+                                   entry=entry(outcome="started", summary={}))
+    except BaseException as exc:
+        runlog.append_file(db, entry(outcome="failed", summary={}, error=_plain_error(exc)))
+        raise
+    settings = dataclasses.replace(draft, work_db=workspace.work_db, staging=workspace.staging)
     _name_flow_run(settings.run_id)
     summary: dict[str, Any] = {"run_id": settings.run_id, "as_of": as_of.isoformat(),
                                "programme": programme, "seconds": {}}
-    entry = functools.partial(runlog.entry, run_id=settings.run_id, as_of=as_of, programme=programme,
-                              started_at=started_at, checksums=checksums, settings_json=settings.to_json())
+    folder = {"attempt": workspace.token, "output_folder": str(workspace.run_dir)}
     try:
         for name, fn in STAGES:
             started = time.perf_counter()
+            failpoint(f"stage.{name}")
             progress.started(name)
             if name in PARTITIONED_STAGES:
                 summary[name] = fn(settings, mapper=_task_mapper(name))
@@ -152,15 +191,15 @@ def monthly_run(
             summary["seconds"][name] = seconds
             progress.done(name, seconds, summary[name])
         _save_summary(settings.staging, summary)
-        record = entry(outcome="succeeded", summary=summary)
+        record = entry(outcome="succeeded", summary=summary) | folder
         with connect(settings.work_db) as con:
             runlog.append_warehouse(con, record)
-        workspace.commit()
+        workspace.commit(record)
     except BaseException as exc:
         workspace.abandon()
-        runlog.append_file(Path(db), entry(outcome="failed", summary=summary, error=_plain_error(exc)))
+        if not workspace.committed:  # after the commit point the run stands: `recover` finishes it
+            runlog.append_file(db, entry(outcome="failed", summary=summary, error=_plain_error(exc)) | folder)
         raise
-    runlog.append_file(Path(db), record)
     create_table_artifact(
         key="cohort-run-summary",
         table=summary_rows(summary),

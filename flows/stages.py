@@ -55,6 +55,8 @@ class RunSettings:
     # Matching and household partitions (None: from the number of candidate pairs). The
     # output does not depend on it, so it is not part of the run id or settings.json.
     partitions: int | None = None
+    # Required extracts the officer says may have no rows this month (`--allow-empty`).
+    allow_empty: tuple[str, ...] = ()
 
     def to_json(self) -> str:
         return json.dumps(
@@ -64,6 +66,7 @@ class RunSettings:
                 "as_of": self.as_of.isoformat(),
                 "programme": self.programme,
                 "ruleset": json.loads(self.ruleset.to_json()),
+                **({"allow_empty": sorted(self.allow_empty)} if self.allow_empty else {}),
             },
             indent=2,
             sort_keys=True,
@@ -71,11 +74,13 @@ class RunSettings:
 
 
 def ingest(s: RunSettings) -> dict[str, Any]:
-    """Read every extract as text into the raw layer (file-level problems stop the run)."""
-    drop = read_drop(s.input_dir)
+    """Read every extract as text into the raw layer (file-level problems stop the run;
+    rows with more fields than the header are set aside for `rejected_rows`)."""
+    drop = read_drop(s.input_dir, s.allow_empty)
     with connect(s.work_db) as con:
         for name, frame in drop.raw.items():
             write_table(con, f"raw_{name}", frame)
+        write_table(con, "ingest_rejected", drop.rejected)
         files = pl.DataFrame({"extract": list(drop.files), "file": [p.name for p in drop.files.values()]},
                              schema={"extract": pl.Utf8, "file": pl.Utf8})
         write_table(con, "extract_files", files)
@@ -88,7 +93,7 @@ def validate(s: RunSettings) -> dict[str, Any]:
     with connect(s.work_db) as con:
         files = {r[0]: Path(r[1]) for r in con.execute("select extract, file from extract_files").fetchall()}
         raw = {name: read_table(con, f"raw_{name}") for name in files}
-        drop = validate_drop(RawDrop(files=files, raw=raw))
+        drop = validate_drop(RawDrop(files=files, raw=raw, rejected=read_table(con, "ingest_rejected")), s.as_of)
         for name, frame in drop.clean.items():
             write_table(con, f"stg_{name}", frame)
         write_table(con, "rejected_rows", drop.rejected)
@@ -104,6 +109,7 @@ def validate(s: RunSettings) -> dict[str, Any]:
         "rows_rejected": drop.rejected.select("file", "row").unique().height,
         "rejections": drop.rejected.height,
         "missing_optional": [m for m in drop.missing_optional if m in OPTIONAL_EVIDENCE],
+        **({"allowed_empty": sorted(s.allow_empty)} if s.allow_empty else {}),
     }
 
 

@@ -28,6 +28,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from cohort.core.commit import update_warehouse
 from cohort.core.warehouse import fetch_one, query
 
 from cohort.core.sqlrunner import run_sql
@@ -114,35 +115,19 @@ def submissions(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     return query(con, "select * from claim_submissions order by window_end")
 
 
-def _runs_in_progress(db: Path) -> list[Path]:
-    """Working copies of runs on this warehouse (see cohort.core.warehouse.Workspace)."""
-    return sorted(db.parent.glob(f".{db.name}.run-*"))
-
-
 def submit(db: Path | str, window_end: date, by: str | None = None, now: datetime | None = None) -> Submission:
     """Record the payable results of the window ending `window_end` in the warehouse file.
 
-    Refused (ClaimsError, nothing changed) while a run is working on the warehouse: the
-    run's commit replaces the file and would lose the submission. See `submit_window`.
+    As the warehouse's one writer (`update_warehouse`: its lock, a copy, one rename), so a
+    run cannot overwrite the submission, nor the submission half-happen. Refused
+    (WarehouseBusy, nothing changed) while a run or another writer holds the warehouse.
+    See `submit_window`.
     """
     db = Path(db).resolve()
     if not db.exists():
         raise ClaimsError(f"there is no warehouse at {db}")
-    busy = _runs_in_progress(db)
-    if busy:
-        raise ClaimsError(
-            f"a run is working on {db.name} (working copy {busy[0].name}); submit when it has "
-            "finished, or the run would overwrite the ledger (if no run is going, that file was "
-            "left by one that was killed: delete it)"
-        )
-    try:
-        con = duckdb.connect(str(db))
-    except duckdb.IOException as exc:
-        raise ClaimsError(f"the warehouse {db.name} is open in another program; close it and submit again") from exc
-    try:
+    with update_warehouse(db, "cohort claims submit") as con:
         return submit_window(con, window_end, by, now)
-    finally:
-        con.close()
 
 
 def submit_window(con: duckdb.DuckDBPyConnection, window_end: date, by: str | None = None,

@@ -15,7 +15,8 @@ from pathlib import Path
 import duckdb
 
 from cohort.programme.results import REASON_LABELS, audit_trail
-from cohort.core.warehouse import connect, fetch_one, query, table_exists
+from cohort.core.integrity import snapshot
+from cohort.core.warehouse import fetch_one, query, table_exists
 
 
 class ExplainError(Exception):
@@ -23,9 +24,10 @@ class ExplainError(Exception):
 
 
 def explain_db(db: Path | str, family_id: str) -> str:
+    """`explain` on a snapshot of the warehouse: never blocked by, and never blocking, a writer."""
     if not Path(db).exists():
         raise ExplainError(f"there is no warehouse at {db}")
-    with connect(db, read_only=True) as con:
+    with snapshot(Path(db)) as con:
         return explain(con, family_id)
 
 

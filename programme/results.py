@@ -275,17 +275,26 @@ def progress(con: duckdb.DuckDBPyConnection, as_of: date) -> pl.DataFrame:
     )
 
 
+AUDIT_KIND_ORDER = {"attachment": 1, "criterion": 2, "result": 3}
+
+
 def audit_trail(con: duckdb.DuckDBPyConnection, family_ids: list[str] | None = None) -> pl.DataFrame:
     """One row per evidence item of the latest run: family_id, item_kind (attachment,
     criterion, result), item, outcome, source, record_id, person_id, event_date, value,
-    match_confidence, match_reason. `family_ids` limits it; None gives every family."""
-    return run_sql(con, "marts/audit_trail.sql", {"family_ids": family_ids})
+    match_confidence, match_reason. `family_ids` limits it; None gives every family.
+
+    Sorted here on every column: DuckDB does not promise to keep a CTE's order, and the
+    claim workbook of a month run twice must be the same, row for row."""
+    trail = run_sql(con, "marts/audit_trail.sql", {"family_ids": family_ids})
+    kind = pl.col("item_kind").replace_strict(AUDIT_KIND_ORDER, default=9, return_dtype=pl.Int8)
+    return trail.sort(pl.col("family_id"), kind, *[c for c in trail.columns if c != "family_id"],
+                      nulls_last=False, maintain_order=True)
 
 
 def claim_workbook_frames(con: duckdb.DuckDBPyConnection, as_of: date) -> dict[str, pl.DataFrame]:
     """What the claim workbook shows (reports.claims): its rows, the audit trail of the
     families on them, and the families turned around to date against each target."""
-    lines = query(con, "select * from claim_lines")
+    lines = query(con, "select * from claim_lines order by district, family_id, result")
     families = sorted(set(lines["family_id"]))
     return {
         "lines": lines,

@@ -2,6 +2,7 @@
 
 Rows are sorted on their keys so that the same inputs give byte-identical files.
 Only the contract's columns (and nothing personal beyond them) leave the warehouse.
+Text that Excel would run as a formula is neutralised as OWASP recommends (`neutralise`).
 """
 
 from __future__ import annotations
@@ -20,8 +21,24 @@ RESULTS_COLUMNS = ("family_id", "result", "achieved_on", "payment_gbp", "already
 REJECTED_COLUMNS = ("file", "row", "column", "value", "reason")
 
 
+# A cell starting with one of these is a formula to Excel, LibreOffice and Sheets (OWASP,
+# "CSV Injection"): =1+2, +1, -1, @SUM(A1), and a tab or carriage return before one.
+FORMULA_START = r"^[=+\-@\t\r]"
+
+
+def neutralise(frame: pl.DataFrame) -> pl.DataFrame:
+    """Prefix every text cell that starts like a formula with a single quote, so a
+    spreadsheet shows it as text instead of running it. Numbers are left as they are."""
+    text = [c for c, t in frame.schema.items() if t == pl.Utf8]
+    return frame.with_columns(
+        pl.when(pl.col(c).str.contains(FORMULA_START)).then(pl.lit("'") + pl.col(c)).otherwise(pl.col(c)).alias(c)
+        for c in text
+    )
+
+
 def _write(frame: pl.DataFrame, path: Path, float_precision: int = 4) -> Path:
-    frame.write_csv(path, date_format="%Y-%m-%d", float_precision=float_precision)
+    """Every CSV cohort writes goes through here: formulas neutralised, quoted as needed."""
+    neutralise(frame).write_csv(path, date_format="%Y-%m-%d", float_precision=float_precision)
     return path
 
 
@@ -58,7 +75,7 @@ def rejected(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     return (
         query(con, "select * from rejected_rows")
         .select(REJECTED_COLUMNS)
-        .sort("file", "row", "column", "reason")
+        .sort("file", "row", "column", "reason", "value", nulls_last=True)
     )
 
 

@@ -19,6 +19,9 @@ def summary_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
     for extract in ing.get("missing_optional", []):
         rows.append({"section": "extract missing", "item": extract,
                      "value": "not supplied: its indicators are NOT KNOWN"})
+    for extract in ing.get("allowed_empty", []):
+        rows.append({"section": "extract allowed empty", "item": extract,
+                     "value": "no rows this month, accepted with --allow-empty"})
     rows.append({"section": "validation", "item": "rows rejected",
                  "value": ing.get("rows_rejected", 0)})
     rows.append({"section": "matching", "item": "records", "value": summary.get("records", {}).get("records", 0)})

@@ -54,7 +54,9 @@ import polars as pl
 
 from cohort.core.reference import district_for_postcode, outward_code
 from cohort.core.ruleset import Matching
-from cohort.core.warehouse import connect, fetch_one, query, read_table, table_exists, write_table
+from cohort.core.commit import update_warehouse
+from cohort.core.integrity import snapshot
+from cohort.core.warehouse import fetch_one, query, read_table, table_exists, write_table
 from cohort.matching.compare import COMPARISONS
 from cohort.matching.households import SOURCE_PRIORITY
 from cohort.matching.pipeline import PAIR_KEYS, PROFILE_KEYS, hashed_id
@@ -688,11 +690,6 @@ def write_review(con: duckdb.DuckDBPyConnection, path: Path, *, as_of: date, run
     return {"review_person_questions": by_kind.get(PERSON, 0), "review_household_questions": by_kind.get(HOUSEHOLD, 0)}
 
 
-def _running(db: Path) -> list[Path]:
-    """Working copies of a run in progress beside the warehouse (cohort.core.warehouse.Workspace)."""
-    return sorted(db.parent.glob(f".{db.name}.run-*"))
-
-
 def import_decisions(path: Path, db: Path, *, reviewer: str | None = None,
                      now: datetime | None = None) -> dict[str, int]:
     """Validate a filled-in workbook against the warehouse and store its decisions in one
@@ -701,15 +698,14 @@ def import_decisions(path: Path, db: Path, *, reviewer: str | None = None,
     path, db = Path(path), Path(db)
     if not path.is_file():
         raise ReviewError(f"the workbook {path} does not exist")
-    if not db.is_file():
+    if not db.exists():
         raise ReviewError(f"the warehouse {db} does not exist")
-    if _running(db):
-        raise ReviewError("a run is in progress on this warehouse; import the decisions when it has finished")
     try:
         book = read_match_review(path)
     except NotAReviewWorkbook as exc:
         raise ReviewError(str(exc)) from exc
-    with connect(db) as con:
+    # As the warehouse's one writer: refused while a run holds it, applied whole or not at all.
+    with update_warehouse(db, "cohort review import") as con:
         ident = warehouse_identity(con, create=False)
         if ident is None:
             raise ReviewError(f"the warehouse {db.name} has no id yet: it has never completed a run")
@@ -792,15 +788,14 @@ def _validated(book, name: str, reviewer: str | None) -> pl.DataFrame:
 
 def export_from_warehouse(db: Path, out: Path) -> dict[str, int]:
     """Write match_review.xlsx from the warehouse's latest run (e.g. after an import, to
-    see what is still open). The warehouse is only read."""
+    see what is still open). It reads a snapshot, so it never waits for, nor blocks, a writer."""
     db = Path(db)
-    if not db.is_file():
+    if not db.exists():
         raise ReviewError(f"the warehouse {db} does not exist")
-    with connect(db) as con:
+    with snapshot(db) as con:
         if not table_exists(con, "runs") or warehouse_identity(con, create=False) is None:
             raise ReviewError(f"the warehouse {db.name} has no completed run to review")
         run_id, as_of, settings = fetch_one(con.execute(
-            "select run_id, as_of, settings from runs order by finished_at desc limit 1"))
-    matching = Matching(**json.loads(settings).get("ruleset", {}).get("matching", {}))
-    with connect(db, read_only=True) as con:
+            "select run_id, as_of, settings from runs order by finished_at desc, run_id limit 1"))
+        matching = Matching(**json.loads(settings).get("ruleset", {}).get("matching", {}))
         return write_review(con, Path(out), as_of=as_of, run_id=run_id, matching=matching)

@@ -17,9 +17,11 @@ from pathlib import Path
 import polars as pl
 
 from cohort.schemas.errors import InputError
+from cohort.schemas.reasons import Reason
 
 SUFFIXES = (".csv", ".xlsx")
 RESERVED = ("row_number",)
+REJECTED_SCHEMA = {"file": pl.String, "row": pl.Int64, "column": pl.String, "value": pl.String, "reason": pl.String}
 
 
 def find_files(input_dir: Path, names: list[str]) -> dict[str, list[Path]]:
@@ -37,41 +39,110 @@ def find_files(input_dir: Path, names: list[str]) -> dict[str, list[Path]]:
 
 def read_table(path: Path) -> pl.DataFrame:
     """The file as a frame of strings plus `row_number`; raises `InputError` if unreadable."""
+    return read_extract(path)[0]
+
+
+def read_extract(path: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The file as a frame of strings plus `row_number`, and its rows with more fields than
+    the header (left out of the frame, as `rejected_rows`). Raises `InputError` when the
+    file cannot be read at all; the message gives file, line and column, never content."""
     if path.stat().st_size == 0:
         raise InputError(f"{path.name}: the file is empty (0 bytes, not even a header row)")
+    ragged: dict[int, int] = {}
     if path.suffix.lower() == ".csv":
-        header, body = _read_csv(path)
+        header, body, ragged = _read_csv(path)
     else:
         header, body = _read_xlsx(path)
-    return _named(path.name, header, body)
+    frame = _named(path.name, header, body)
+    rejected = pl.DataFrame(
+        {"file": [path.name] * len(ragged), "row": list(ragged), "column": [None] * len(ragged),
+         "value": [f"{n} fields; the header has {len(header)}" for n in ragged.values()],
+         "reason": [Reason.TOO_MANY_FIELDS.value] * len(ragged)},
+        schema=REJECTED_SCHEMA,
+    )
+    return frame.filter(~pl.col("row_number").is_in(list(ragged))), rejected
 
 
-def _read_csv(path: Path) -> tuple[list[str | None], pl.DataFrame]:
+def _read_csv(path: Path) -> tuple[list[str | None], pl.DataFrame, dict[int, int]]:
+    """Header, body and ragged rows (row number -> fields). polars reads a well-formed
+    file; any other is read again by the csv module, row by row."""
     try:
         table = pl.read_csv(
             path, has_header=False, infer_schema=False, encoding="utf8", quote_char='"', raise_if_empty=True
         )
     except pl.exceptions.NoDataError:
         raise InputError(f"{path.name}: the file is empty (no header row)") from None
-    except Exception as exc:  # polars reports bad bytes and ragged rows without a row
-        raise InputError(_diagnose_csv(path, exc)) from None
-    return list(table.row(0)), table.slice(1)
+    except Exception:  # ragged rows, bad quoting, bad bytes: polars says so without a row
+        return _read_csv_rows(path)
+    return list(table.row(0)), table.slice(1), {}
 
 
-def _diagnose_csv(path: Path, exc: Exception) -> str:
-    """A plain-language reason, with the line or row, for a CSV polars would not read."""
+def _read_csv_rows(path: Path) -> tuple[list[str | None], pl.DataFrame, dict[int, int]]:
     data = path.read_bytes()
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as bad:
         line = data[: bad.start].count(b"\n") + 1
-        return f"{path.name}: not UTF-8 text (first bad byte on line {line}); save it as 'CSV UTF-8'"
-    rows = csv.reader(io.StringIO(text, newline=""))
-    width = len(next(rows, []))
-    for row_number, row in enumerate(rows, start=2):
-        if len(row) > width:
-            return f"{path.name} row {row_number}: {len(row)} fields but the header has {width}"
-    return f"{path.name}: could not be read as CSV ({str(exc).splitlines()[0]})"
+        column = bad.start - (data.rfind(b"\n", 0, bad.start) + 1) + 1
+        raise InputError(f"{path.name} line {line}, character {column}: not UTF-8 text; "
+                         "save it as 'CSV UTF-8' and run again") from None
+    if "\0" in text:
+        line = text[: text.index("\0")].count("\n") + 1
+        raise InputError(f"{path.name} line {line}: a NUL character, so this is not a text CSV file; "
+                         "export it again as CSV")
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        rows = list(reader)
+    except csv.Error:
+        raise InputError(_quoting_problem(path.name, text)) from None
+    if not rows:
+        raise InputError(f"{path.name}: the file is empty (no header row)")
+    header, width = rows[0], len(rows[0])
+    ragged, body = {}, []
+    for i, row in enumerate(rows[1:], start=2):
+        if len(row) > width and any(v.strip() for v in row[width:]):
+            ragged[i] = len(row)
+        cells = [v if v != "" else None for v in row[:width]]
+        body.append(cells + [None] * (width - len(cells)))
+    frame = pl.DataFrame(body, schema={f"c{i}": pl.String for i in range(width)}, orient="row")
+    return list(header), frame, ragged
+
+
+def _quoting_problem(file: str, text: str) -> str:
+    """Where a CSV's quoting goes wrong, as file, line and column (number and header name)."""
+    header = next(csv.reader(io.StringIO(text.split("\n", 1)[0])), [])
+    line, field, quoted, closed, start = 1, 1, False, False, (1, 1)
+    at_start = True
+    i = 0
+    while i < len(text):
+        c = text[i]
+        if quoted:
+            if c == '"' and text[i + 1:i + 2] == '"':
+                i += 1
+            elif c == '"':
+                quoted, closed = False, True
+            elif c == "\n":
+                line += 1
+        elif closed and c not in ',\r\n':
+            return _where(file, line, field, header, "a quoted value has more text after its closing quote")
+        else:
+            closed = False
+            if c == '"' and at_start:
+                quoted, start = True, (line, field)
+            elif c == ",":
+                field += 1
+            elif c == "\n":
+                line, field = line + 1, 1
+        at_start = c in ",\n" and not quoted
+        i += 1
+    if quoted:
+        return _where(file, *start, header, "a quoted value is never closed (a stray \" character?)")
+    return f"{file}: could not be read as CSV; export it again as CSV UTF-8"
+
+
+def _where(file: str, line: int, field: int, header: list[str], problem: str) -> str:
+    name = f" ({header[field - 1].strip()})" if 0 < field <= len(header) else ""
+    return f"{file} line {line}, column {field}{name}: {problem}; correct the file or export it again"
 
 
 def _read_xlsx(path: Path) -> tuple[list[str | None], pl.DataFrame]:

@@ -18,21 +18,21 @@ expressions the checks used → validate with the extract's typed model.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import pandera.errors
 import polars as pl
 
+from cohort.schemas.bounds import bounds_schema
 from cohort.schemas.checks import canonical, enum_values, parse_date, parse_whole_number
 from cohort.schemas.errors import InputError
-from cohort.schemas.files import find_files, read_table
+from cohort.schemas.files import REJECTED_SCHEMA, find_files, read_extract
 from cohort.schemas.reasons import Reason
 from cohort.schemas.registry import EXTRACTS, Extract
 
 log = logging.getLogger(__name__)
-
-REJECTED_SCHEMA = {"file": pl.String, "row": pl.Int64, "column": pl.String, "value": pl.String, "reason": pl.String}
 
 _REASON_OF_CHECK = {r.value: r.value for r in Reason} | {"not_nullable": Reason.MISSING_VALUE.value}
 
@@ -56,29 +56,34 @@ class RawDrop:
 
     files: dict[str, Path]  # extract → the file it was read from (present extracts only)
     raw: dict[str, pl.DataFrame]  # extract → every column as read (all Utf8) + row_number
+    # rows already quarantined while reading (more fields than the header)
+    rejected: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=REJECTED_SCHEMA))
 
 
-def load_drop(input_dir: Path) -> Drop:
+def load_drop(input_dir: Path, as_of: date | None = None, allow_empty: tuple[str, ...] = ()) -> Drop:
     """Read, validate and type every extract in `input_dir`; raise `InputError` when the
-    drop as a whole cannot be processed."""
-    return validate_drop(read_drop(Path(input_dir)))
+    drop as a whole cannot be processed. With `as_of`, dates after it are quarantined too."""
+    return validate_drop(read_drop(Path(input_dir), allow_empty), as_of)
 
 
-def read_drop(input_dir: Path) -> RawDrop:
-    """Read every extract as text after the file-level checks (raise `InputError`)."""
-    files, raw = _read_drop(Path(input_dir))
-    return RawDrop(files=files, raw=raw)
+def read_drop(input_dir: Path, allow_empty: tuple[str, ...] = ()) -> RawDrop:
+    """Read every extract as text after the file-level checks (raise `InputError`).
+
+    A required extract with a header and no rows stops the run: far more often a failed
+    export than a quiet month. `allow_empty` names those the officer says were empty."""
+    files, raw, rejected = _read_drop(Path(input_dir), tuple(allow_empty))
+    return RawDrop(files=files, raw=raw, rejected=rejected)
 
 
-def validate_drop(drop: RawDrop) -> Drop:
+def validate_drop(drop: RawDrop, as_of: date | None = None) -> Drop:
     """Validate and type every extract of a read drop; bad rows go to `rejected`."""
     files, raw = drop.files, dict(drop.raw)
-    clean, rejected = {}, []
+    clean, rejected = {}, [drop.rejected]
     for name, extract in EXTRACTS.items():
         if name not in raw:
             raw[name] = pl.DataFrame(schema={"row_number": pl.Int64} | {c: pl.String for c in extract.columns})
         file = files[name].name if name in files else f"{name}.csv"
-        clean[name], bad = _validate(extract, file, raw[name])
+        clean[name], bad = _validate(extract, file, raw[name], as_of)
         rejected.append(bad)
         log.info("%s: %d rows read, %d kept", name, raw[name].height, clean[name].height)
     return Drop(
@@ -91,9 +96,16 @@ def validate_drop(drop: RawDrop) -> Drop:
     )
 
 
-def _read_drop(input_dir: Path) -> tuple[dict[str, Path], dict[str, pl.DataFrame]]:
-    """The file and raw frame of each extract present, after every file-level check.
-    All problems are gathered before raising, so one error lists them all."""
+def _read_drop(input_dir: Path, allow_empty: tuple[str, ...]) -> tuple[dict[str, Path], dict[str, pl.DataFrame],
+                                                                    pl.DataFrame]:
+    """The file and raw frame of each extract present, and the rows quarantined while
+    reading, after every file-level check. All problems are gathered before raising, so
+    one error lists them all."""
+    required = [n for n, e in EXTRACTS.items() if e.required]
+    unknown = sorted(set(allow_empty) - set(required))
+    if unknown:
+        raise InputError(f"--allow-empty {', '.join(unknown)}: only a required extract can be allowed to be "
+                         f"empty ({', '.join(required)}); an optional one may always be")
     offered = find_files(input_dir, list(EXTRACTS))
     problems = [
         f"{name}: more than one file ({' and '.join(p.name for p in paths)}); keep only the one meant"
@@ -106,22 +118,31 @@ def _read_drop(input_dir: Path) -> tuple[dict[str, Path], dict[str, pl.DataFrame
                            "(each should be a file NAME.csv or NAME.xlsx)")
     files = {name: paths[0] for name, paths in offered.items() if len(paths) == 1}
     raw: dict[str, pl.DataFrame] = {}
+    rejected = [pl.DataFrame(schema=REJECTED_SCHEMA)]
     for name, path in files.items():
         try:
-            raw[name] = read_table(path)
+            raw[name], ragged = read_extract(path)
         except InputError as err:
             problems.extend(err.problems)
             continue
+        rejected.append(ragged)
         absent = [c for c in EXTRACTS[name].required_columns if c not in raw[name].columns]
         if absent:
             problems.append(f"{path.name}: required column(s) missing: {', '.join(absent)}")
+        elif raw[name].height + ragged.height == 0 and EXTRACTS[name].required and name not in allow_empty:
+            problems.append(
+                f"{path.name} has a header but no rows. A required extract with no rows is usually a failed "
+                f"export: ask its supplier for the file again, or, if there really was nothing this month, "
+                f"run again with --allow-empty {name}")
     if problems:
         raise InputError(problems)
-    return files, raw
+    return files, raw, pl.concat(rejected)
 
 
-def _validate(extract: Extract, file: str, raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The clean frame and the rejected rows of one extract."""
+def _validate(extract: Extract, file: str, raw: pl.DataFrame,
+              as_of: date | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The clean frame and the rejected rows of one extract: the raw model's checks, then
+    the impossible values (`schemas.bounds`) of a run as of `as_of`."""
     text = raw.select(
         "row_number",
         *(
@@ -129,11 +150,13 @@ def _validate(extract: Extract, file: str, raw: pl.DataFrame) -> tuple[pl.DataFr
             for c in extract.columns
         ),
     )
-    try:
-        extract.raw_model.validate(text, lazy=True)
-        rejected = pl.DataFrame(schema=REJECTED_SCHEMA)
-    except pandera.errors.SchemaErrors as err:
-        rejected = _rejected_rows(err.failure_cases, text, file)
+    found = [pl.DataFrame(schema=REJECTED_SCHEMA)]
+    for schema in (extract.raw_schema, bounds_schema(extract, as_of)):
+        try:
+            schema.validate(text, lazy=True)
+        except pandera.errors.SchemaErrors as err:
+            found.append(_rejected_rows(err.failure_cases, text, file))
+    rejected = pl.concat(found).sort("row", "column", "reason", "value", nulls_last=True)
     kept = text.join(rejected.select(pl.col("row").alias("row_number")).unique(), on="row_number", how="anti")
     clean = kept.select(_clean_column(extract, c) for c in extract.schema.columns)
     return extract.model.validate(clean, lazy=True), rejected
@@ -141,8 +164,9 @@ def _validate(extract: Extract, file: str, raw: pl.DataFrame) -> tuple[pl.DataFr
 
 def _rejected_rows(failures: pl.DataFrame, text: pl.DataFrame, file: str) -> pl.DataFrame:
     """pandera's failure cases as `rejected_rows`: index → row_number, check → Reason."""
-    if failures["index"].null_count():
-        raise RuntimeError(f"schema-level failure validating {file}, a bug in schemas/:\n{failures}")
+    if failures["index"].null_count():  # names only: failure cases can hold personal data
+        checks = sorted(set(failures.filter(pl.col("index").is_null())["check"].cast(pl.Utf8)))
+        raise RuntimeError(f"schema-level failure validating {file} ({', '.join(checks)}), a bug in schemas/")
     rows = text.select(pl.col("row_number").alias("row")).with_row_index("index")
     return (
         failures.with_columns(pl.col("index").cast(pl.UInt32))

@@ -19,6 +19,12 @@ class Reason(StrEnum):
     NEGATIVE_NUMBER = "negative_number"
     MORE_UNAUTHORISED_THAN_POSSIBLE = "more_unauthorised_than_possible"
     BAD_ACADEMIC_YEAR = "bad_academic_year"
+    TOO_MANY_FIELDS = "too_many_fields"
+    DATE_BEFORE_1900 = "date_before_1900"
+    BORN_AFTER_AS_OF = "born_after_as_of"
+    DATE_AFTER_AS_OF = "date_after_as_of"
+    ENDS_BEFORE_IT_STARTS = "ends_before_it_starts"
+    SESSIONS_BEYOND_A_SCHOOL_YEAR = "sessions_beyond_a_school_year"
 
     @property
     def label(self) -> str:
@@ -39,4 +45,10 @@ _LABELS = {
     Reason.NEGATIVE_NUMBER: "a count below zero",
     Reason.MORE_UNAUTHORISED_THAN_POSSIBLE: "more unauthorised sessions than possible sessions",
     Reason.BAD_ACADEMIC_YEAR: "academic year not written like 2013/14",
+    Reason.TOO_MANY_FIELDS: "the row has more fields than the header (an unquoted comma in a value?)",
+    Reason.DATE_BEFORE_1900: "a date before 1900, which cannot be right",
+    Reason.BORN_AFTER_AS_OF: "a date of birth after the run's as-of date",
+    Reason.DATE_AFTER_AS_OF: "dated after the run's as-of date (a later month's run will count it)",
+    Reason.ENDS_BEFORE_IT_STARTS: "ends (or was proven) before it starts (or was committed)",
+    Reason.SESSIONS_BEYOND_A_SCHOOL_YEAR: "more sessions than a whole school year has",
 }

@@ -179,10 +179,19 @@ def test_claims_submit_command_and_its_refusals(warehouse: Path, capsys) -> None
     err = capsys.readouterr().err
     assert "already submitted by Auditor" in err and "nothing was written" in err
 
-    busy = warehouse.with_name(f".{warehouse.name}.run-0a1b2c3d")
-    shutil.copy(warehouse, busy)
+    # A working copy left by a killed run no longer blocks: it is removed, with a message.
+    left = warehouse.with_name(f".{warehouse.name}.run-0a1b2c3d")
+    shutil.copy(warehouse, left)
     assert main(["claims", "submit", "--window-end", "2014-06-30", "--db", str(warehouse)]) == 2
-    assert "a run is working on w.duckdb" in capsys.readouterr().err
+    assert "no results for the window ending 2014-06-30" in capsys.readouterr().err
+    assert not left.exists()
+    # A writer holding the warehouse's lock does block, and the message says who.
+    from cohort.core.lock import writer_lock
+
+    with writer_lock(warehouse, "cohort run"):
+        assert main(["claims", "submit", "--window-end", "2014-06-30", "--db", str(warehouse)]) == 2
+    err = capsys.readouterr().err
+    assert "is being changed by `cohort run` (process" in err and "nothing was written" in err
     with duckdb.connect(str(warehouse), read_only=True) as con:
         assert fetch_one(con.execute("select count(*) from claims"))[0] == 1
 

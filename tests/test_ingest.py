@@ -317,7 +317,7 @@ def _bad_drops():
     def both(*changes):
         return lambda f: [c(f) for c in changes]
 
-    ragged = "record_id,surname\nR1,Smith\nR2,Jones,extra\n".encode()
+    unclosed = 'record_id,forename\nH1,Ann\nH2,"Secretname\nH3,Bo\n'.encode()
     return [
         ("every missing required extract is named", remove("police", "housing"),
          ["required extract(s) missing", "police", "housing"]),
@@ -334,8 +334,8 @@ def _bad_drops():
         ("a file that is not UTF-8",
          write_bytes("health.csv", "record_id,forename\nH1,Zo\u00eb\n".encode("latin-1")),
          ["health.csv", "UTF-8", "line 2"]),
-        ("a row with more fields than the header", write_bytes("health.csv", ragged),
-         ["health.csv row 3"]),
+        ("a quoted value never closed: file, line and column, never the content",
+         write_bytes("health.csv", unclosed), ["health.csv line 3, column 2 (forename)", "never closed"]),
         ("a broken xlsx", both(remove("police"), write_bytes("police.xlsx", b"not a workbook")),
          ["police.xlsx", "Excel"]),
         ("a column given twice", write_bytes("health.csv", b"record_id,Surname,surname \nH1,A,B\n"),
@@ -354,6 +354,7 @@ def test_drops_that_cannot_be_processed_raise_input_error(tmp_path, description,
         load_drop(folder)
     for fragment in fragments:
         assert fragment in str(caught.value), (description, fragment)
+    assert "Secretname" not in str(caught.value)
 
 
 def test_missing_input_folder_raises_input_error(tmp_path):

@@ -83,7 +83,10 @@ final as (
         i.item,
         i.e.event_date,
         i.e.source,
-        i.e.record_id
+        i.e.record_id,
+        i.e.person_id nulls first,
+        i.e.value nulls first,
+        i.outcome
 )
 
 select * from final
