@@ -42,7 +42,9 @@ def _statuses(c: dict[str, Any]) -> str:
 def _validated(c: dict[str, Any]) -> str:
     text = f"{_n(sum(c['rows_read'].values()))} rows read, {_n(c['rows_rejected'])} rejected"
     missing = c.get("missing_optional") or []
-    return text + (f"; not supplied: {', '.join(missing)}" if missing else "")
+    empty = c.get("allowed_empty") or []
+    return (text + (f"; not supplied: {', '.join(missing)}" if missing else "")
+            + (f"; {', '.join(empty)}: no rows this month, accepted with --allow-empty" if empty else ""))
 
 
 # A stage's counts in a few words; a stage not listed here (or whose counts changed)

@@ -69,7 +69,10 @@ def _guarded(name: str, fn):
         except (CohortError, InputError, OSError):
             raise
         except Exception as exc:
-            raise StageFailed(f"{type(exc).__name__} in {name}") from exc
+            # `from None`: Prefect logs a failed task with its traceback into its database,
+            # and a chained cause would carry the original message there. The run log still
+            # reads the frames through __context__ (runlog.append_failure).
+            raise StageFailed(f"{type(exc).__name__} in {name}") from None
     return run
 
 

@@ -35,6 +35,17 @@ def top_files(out: Path) -> dict[str, str]:
             if p.is_file() and p.relative_to(out).parts[0] != "runs"}
 
 
+def stable_files(out: Path) -> dict[str, str]:
+    """`top_files`, with what legitimately differs between two runs of the same month left
+    out: the stage timings in run_summary.json."""
+    files = top_files(out)
+    if "run_summary.json" in files:
+        summary = json.loads((out / "run_summary.json").read_text())
+        summary.pop("seconds", None)
+        files["run_summary.json"] = hashlib.sha256(json.dumps(summary, sort_keys=True).encode()).hexdigest()
+    return files
+
+
 def tree(out: Path) -> dict[str, str]:
     return {str(p.relative_to(out)): digest(p) for p in sorted(out.rglob("*")) if p.is_file()}
 

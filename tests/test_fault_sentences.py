@@ -355,7 +355,8 @@ def test_an_empty_required_extract_stops_the_run_unless_allowed(done, small_drop
     assert "police.csv has a header but no rows" in err and "--allow-empty police" in err
     _unchanged(db, out, before)
     assert run(drop, db, out, MONTH1, "--allow-empty", "police") == 0
-    assert "no rows this month, accepted with --allow-empty" in capsys.readouterr().out
+    shown = capsys.readouterr()
+    assert "police: no rows this month, accepted with --allow-empty" in shown.out + shown.err
     assert runlog(db)[-1]["settings"]["allow_empty"] == ["police"]
     assert runlog(db)[-1]["counts"]["validate"]["allowed_empty"] == ["police"]
 
