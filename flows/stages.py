@@ -22,6 +22,7 @@ from cohort.programme import rules
 from cohort.review import loop as review_loop
 from cohort.programme import results as payment_results
 from cohort.core.ruleset import RuleSet
+from cohort.core.statuses import LISTED_STATUSES
 from cohort.core.sqlrunner import run_sql
 from cohort.core.warehouse import append_table, connect, fetch_one, query, read_table, table_exists, write_table
 from cohort.matching import ids
@@ -230,7 +231,7 @@ def export(s: RunSettings) -> dict[str, Any]:
     ] if claim else []
     (s.staging / "settings.json").write_text(s.to_json() + "\n", encoding="utf-8")
     by_district = (
-        families.filter(pl.col("status") != "not_eligible")
+        families.filter(pl.col("status").is_in(LISTED_STATUSES))
         .group_by("district", "status")
         .len()
         .sort("district", "status")

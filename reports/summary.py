@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-STATUSES = ("automatic", "discretionary", "candidate", "not_eligible")
+from cohort.core.statuses import STATUSES
 
 
 def summary_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:

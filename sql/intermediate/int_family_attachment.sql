@@ -35,7 +35,7 @@ identified as (
     left join int_family_ids__current as cf on cf.old_id = fh.family_id
     where fh.programme = 'phase1'
       and fh.as_of <= $as_of
-      and fh.status in ('automatic', 'discretionary')
+      and list_contains($in_programme_statuses, fh.status)
 ),
 
 first_identified as (
