@@ -99,3 +99,8 @@ def feed_rows(programme_name: str) -> list[dict[str, Any]]:
             rows += [{"criterion": c, "indicator": indicator, "extract": x} for x in extracts]
         rows += [{"criterion": c, "indicator": None, "extract": x} for x in doc.get("extracts") or ()]
     return rows
+
+
+def criterion_labels(programme_name: str) -> dict[str, str]:
+    """criterion -> the plain-English name workbooks show (the `.yml` `label`)."""
+    return {c: criterion_doc(programme_name, c).get("label", c) for c in programme(programme_name).criteria}
