@@ -6,6 +6,7 @@
     cohort schedule --drops DIR --db FILE --out DIR [--cron "0 6 2 * *"] [--dask-address tcp://HOST:8786]
     cohort generate --households N --out DIR [--seed S] [--as-of YYYY-MM-DD]
     cohort claims submit --window-end YYYY-MM-DD --db FILE [--by NAME]
+    cohort claims withdraw --window-end YYYY-MM-DD --db FILE --by NAME --reason TEXT
     cohort explain FAMILY_ID --db FILE
     cohort review import FILE --db FILE [--reviewer NAME]
     cohort review export --db FILE --out FILE
@@ -75,6 +76,12 @@ def _parser() -> argparse.ArgumentParser:
     submit.add_argument("--window-end", required=True, type=_date, help="the as-of date of the window's run")
     submit.add_argument("--db", required=True, type=Path, help="the DuckDB warehouse file")
     submit.add_argument("--by", default=None, help="who submits (default: the login name)")
+    withdraw = claims_sub.add_parser("withdraw", help="withdraw a mistaken submission (kept in the ledger, marked "
+                                                      "withdrawn); the window can then be submitted again")
+    withdraw.add_argument("--window-end", required=True, type=_date, help="the window whose submission to withdraw")
+    withdraw.add_argument("--db", required=True, type=Path, help="the DuckDB warehouse file")
+    withdraw.add_argument("--by", required=True, help="who withdraws it")
+    withdraw.add_argument("--reason", required=True, help="why, in a few words (kept in the ledger)")
 
     explain = sub.add_parser("explain", help="a family's audit trail: every flag and result traced to source rows")
     explain.add_argument("family_id")
@@ -110,11 +117,13 @@ def _review(args: argparse.Namespace) -> None:
 
 def _claims_or_explain(args: argparse.Namespace) -> None:
     """The ledger and audit commands; their refusals become one plain sentence (exit 2)."""
-    from cohort.programme.claims import ClaimsError, submit
+    from cohort.programme.claims import ClaimsError, submit, withdraw
     from cohort.programme.explain import ExplainError, explain_db
 
     try:
-        if args.command == "claims":
+        if args.command == "claims" and args.claims_command == "withdraw":
+            print(withdraw(args.db, args.window_end, by=args.by, reason=args.reason).text())
+        elif args.command == "claims":
             print(submit(args.db, args.window_end, by=args.by).text())
         else:
             print(explain_db(args.db, args.family_id))
@@ -128,6 +137,9 @@ def _run(input_dir: Path, as_of: date, db: Path, out: Path, programme: str, rule
     from cohort.flows.monthly import run_monthly
     from cohort.reports.summary import summary_text
 
+    if as_of > date.today():
+        raise _UserError(f"the as-of date {as_of.isoformat()} is later than today ({date.today().isoformat()}): "
+                         "a run can only be made for a date that has passed")
     if not input_dir.is_dir():
         raise _UserError(f"the input folder {input_dir} does not exist")
     if partitions is not None and partitions < 1:

@@ -107,9 +107,16 @@ def validate(s: RunSettings) -> dict[str, Any]:
 
 
 def records(s: RunSettings) -> dict[str, Any]:
-    """Union every person-level extract into one `records` table."""
+    """Union every person-level extract into one `records` table; warn when the as-of date
+    is before every record (nothing can be met: most likely a mistyped date)."""
     with connect(s.work_db) as con:
-        return {"records": rules.build_records(con, s.as_of)}
+        out: dict[str, Any] = {"records": rules.build_records(con, s.as_of)}
+        earliest = fetch_one(con.execute("select min(record_date) from records"))[0]
+    if earliest is not None and earliest > s.as_of:
+        out["warnings"] = [f"the as-of date {s.as_of.isoformat()} is before every record in the extracts "
+                           f"(the earliest is dated {earliest.isoformat()}): no criterion can be met"]
+        log.warning("records: %s", out["warnings"][0])
+    return out
 
 
 def match(s: RunSettings, mapper: Mapper = serial_map) -> dict[str, Any]:

@@ -2,8 +2,9 @@
 checked against the generator's results truth, then a second claim window after the first
 was submitted to the ledger.
 
-The drop has 1,000 households (seed 4) with an engagements extract; its truth/results.csv
-is the oracle's reading of rules.md for a first run on an empty warehouse.
+The drop has 1,000 households (seed 4) with an engagements extract, families attached 3, 9
+and 14 months before T (issue 10: a new warehouse judges them as at those dates); its
+truth/results.csv is the oracle's reading of rules.md for a first run on an empty warehouse.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ def _run(drop: Path, db: Path, out: Path, as_of: str) -> int:
 @pytest.fixture(scope="module")
 def first(tmp_path_factory) -> Path:
     work = tmp_path_factory.mktemp("results_e2e")
-    generate(work / "drop", households=1000, seed=4)
+    generate(work / "drop", households=1000, seed=4, attach_months=(3, 9, 14))
     assert _run(work / "drop", work / "w.duckdb", work / "out", AS_OF) == 0
     return work
 
