@@ -264,7 +264,7 @@ def withdraw(db: Path | str, window_end: date, by: str, reason: str, now: dateti
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+    return datetime.now(timezone.utc).replace(tzinfo=None)  # to the microsecond: a submission's key
 
 
 def submit_window(con: duckdb.DuckDBPyConnection, window_end: date, by: str | None = None,
