@@ -42,6 +42,7 @@ import polars as pl
 from cohort.core.warehouse import fetch_one, query
 
 from cohort.core.sqlrunner import run_sql
+from cohort.programme.ledger_v1 import bring_forward
 
 LEDGER_DDL = (
     """
@@ -93,8 +94,7 @@ LEDGER_DDL = (
     anti join claim_withdrawals as w on w.window_end = s.window_end and w.submitted_at = s.submitted_at
     """,
 )
-# The ledger before withdrawals: a window, and a (family, result), could be recorded once, ever.
-_V1_KEYS = {"claim_submissions": ["window_end"], "claims": ["family_id", "result"]}
+
 
 
 class ClaimsError(Exception):
@@ -146,34 +146,9 @@ class Withdrawal:
 def ensure_ledger(con: duckdb.DuckDBPyConnection) -> None:
     """Create the ledger tables if this warehouse has none yet (every run reads them), and
     bring a ledger from before withdrawals to the current keys (its rows unchanged)."""
-    if _primary_key(con, "claim_submissions") == _V1_KEYS["claim_submissions"]:
-        _migrate_v1(con)
+    bring_forward(con, LEDGER_DDL[:2])
     for ddl in LEDGER_DDL:
         con.execute(ddl)
-
-
-def _primary_key(con: duckdb.DuckDBPyConnection, table: str) -> list[str] | None:
-    row = fetch_one(con.execute(
-        "select constraint_column_names from duckdb_constraints()"
-        " where table_name = $t and constraint_type = 'PRIMARY KEY' and schema_name = 'main'", {"t": table}))
-    return list(row[0]) if row else None
-
-
-def _migrate_v1(con: duckdb.DuckDBPyConnection) -> None:
-    """Rebuild the two tables with the keys that allow a withdrawn window to be submitted again."""
-    con.begin()
-    try:
-        for table in _V1_KEYS:
-            con.execute(f"alter table {table} rename to {table}_v1")
-        for ddl in LEDGER_DDL[:2]:
-            con.execute(ddl)
-        for table in _V1_KEYS:
-            con.execute(f"insert into {table} by name select * from {table}_v1")
-            con.execute(f"drop table {table}_v1")
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
 
 
 def claimed(con: duckdb.DuckDBPyConnection, before: date | None = None) -> pl.DataFrame:
