@@ -6,7 +6,7 @@ refuse dates after today; a ledger from before withdrawals is brought forward un
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
