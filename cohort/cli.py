@@ -6,6 +6,7 @@
     cohort schedule --drops DIR --db FILE --out DIR [--cron "0 6 2 * *"] [--dask-address tcp://HOST:8786]
     cohort generate --households N --out DIR [--seed S] [--as-of DATE]
     cohort claims submit --window-end DATE --db FILE [--by NAME]
+    cohort claims withdraw --window-end DATE --db FILE --by NAME --reason TEXT
     cohort explain FAMILY_ID --db FILE
     cohort review import FILE --db FILE [--reviewer NAME]
     cohort review export --db FILE --out FILE
@@ -128,6 +129,13 @@ def _parser() -> argparse.ArgumentParser:
                         help=f"the as-of date of the window's run ({DATE_FORMS})")
     submit.add_argument("--db", required=True, type=Path, metavar="FILE", help="the DuckDB warehouse file")
     submit.add_argument("--by", default=None, metavar="NAME", help="who submits (default: the login name)")
+    withdraw = command("withdraw", "withdraw a mistaken submission (kept in the ledger, marked withdrawn); "
+                       "the window can then be submitted again", claims_sub)
+    withdraw.add_argument("--window-end", required=True, type=_date, metavar="DATE",
+                          help=f"the window whose submission to withdraw ({DATE_FORMS})")
+    withdraw.add_argument("--db", required=True, type=Path, metavar="FILE", help="the DuckDB warehouse file")
+    withdraw.add_argument("--by", required=True, metavar="NAME", help="who withdraws it")
+    withdraw.add_argument("--reason", required=True, metavar="TEXT", help="why, in a few words (kept in the ledger)")
 
     explain = command("explain", "a family's audit trail: every flag and result traced to source rows")
     explain.add_argument("family_id", metavar="FAMILY_ID", help="the family's id, e.g. F1234567890")
@@ -161,10 +169,12 @@ def _review(args: argparse.Namespace) -> None:
 
 def _claims_or_explain(args: argparse.Namespace) -> None:
     """The ledger and audit commands; their refusals become one plain sentence (exit 2)."""
-    from cohort.programme.claims import submit
+    from cohort.programme.claims import submit, withdraw
     from cohort.programme.explain import explain_db
 
-    if args.command == "claims":
+    if args.command == "claims" and args.claims_command == "withdraw":
+        print(withdraw(args.db, args.window_end, by=args.by, reason=args.reason).text())
+    elif args.command == "claims":
         print(submit(args.db, args.window_end, by=args.by).text())
     else:
         print(explain_db(args.db, args.family_id))
@@ -173,6 +183,9 @@ def _claims_or_explain(args: argparse.Namespace) -> None:
 def _run(input_dir: Path, as_of: date, db: Path, out: Path, programme: str, rules: Path | None,
          dask_address: str | None = None, partitions: int | None = None,
          allow_empty: tuple[str, ...] = ()) -> dict:
+    if as_of > date.today():
+        raise _UserError(f"the as-of date {as_of.isoformat()} is later than today ({date.today().isoformat()}): "
+                         "a run can only be made for a date that has passed")
     started = time.perf_counter()
     console.say(f"cohort {__version__}: {programme} run as of {as_of:%d/%m/%Y}, extracts in {input_dir}")
     if not input_dir.is_dir():

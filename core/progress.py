@@ -52,3 +52,5 @@ def done(stage: str, seconds: float, counts: dict[str, Any] | None = None, text:
     detail = text or brief(counts)
     LOGGER.info("%s: done in %.1fs%s", stage, seconds, f" ({detail})" if detail else "",
                 extra={"cohort_progress": Event("done", stage, text, counts, seconds)})
+    for warning in counts.get("warnings") or []:  # a stage's own plain-sentence warnings
+        LOGGER.warning("%s: %s", stage, warning)

@@ -80,15 +80,5 @@ def district_for_postcode(postcode: str | None) -> str:
     return OUTWARD_TO_DISTRICT.get(code or "", OUT_OF_AREA)
 
 
-# The 0/1 criterion columns of families.csv, per programme (data contract section 3).
-PROGRAMME_CRITERIA: dict[str, tuple[str, ...]] = {
-    "phase1": ("crime_asb", "education", "work", "local_discretion"),
-    "phase2": (
-        "crime_asb",
-        "school_attendance",
-        "children_need_help",
-        "worklessness",
-        "domestic_abuse",
-        "health",
-    ),
-}
+# The 0/1 criterion columns of families.csv, per programme: registered in core/programmes.py.
+from cohort.core.programmes import PROGRAMME_CRITERIA  # noqa: E402,F401

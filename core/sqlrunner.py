@@ -4,6 +4,12 @@ A SQL file names its inputs as tables and its values as DuckDB parameters (`$as_
 `run_sql` registers any polars frames the caller passes under the names the SQL uses,
 binds only the parameters the file actually references (DuckDB refuses unused ones),
 and returns the result as a polars frame. No value is ever pasted into SQL text.
+
+Two things every file gets without the caller passing them:
+- the status words (`$status_automatic`, `$listed_statuses`, ...: `cohort.core.statuses`);
+- a criterion file, `rules/<programme>/<criterion>.sql`, holds only its items; `load_sql`
+  returns it inside the one shape every criterion shares (`rules/criterion_shape.sql`:
+  families, evidence and the met flag).
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from typing import Any, Mapping
 import duckdb
 import polars as pl
 
+from cohort.core.statuses import status_params
 from cohort.core.warehouse import fetch_one, query
 
 # The SQL files are package data of `cohort.sql` (the `sql/` folder of a checkout).
@@ -23,6 +30,8 @@ SQL_DIR = Path(str(resources.files("cohort.sql")))
 
 _PARAM_RE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _COMMENT_RE = re.compile(r"--[^\n]*")
+_CRITERION_RE = re.compile(r"^rules/[a-z0-9_]+/(?P<criterion>[a-z][a-z0-9_]*)\.sql$")
+CRITERION_SHAPE = "rules/criterion_shape.sql"
 
 
 def sql_path(relpath: str | Path) -> Path:
@@ -31,7 +40,27 @@ def sql_path(relpath: str | Path) -> Path:
 
 
 def load_sql(relpath: str | Path) -> str:
-    return sql_path(relpath).read_text(encoding="utf-8")
+    """A SQL file's text; a criterion file comes inside the criterion shape."""
+    path = sql_path(relpath)
+    text = path.read_text(encoding="utf-8")
+    try:
+        rel = path.relative_to(SQL_DIR).as_posix()
+    except ValueError:
+        return text
+    match = _CRITERION_RE.match(rel)
+    return criterion_sql(text, match["criterion"]) if match else text
+
+
+def criterion_sql(items_sql: str, criterion: str) -> str:
+    """A criterion's items inside the shared shape. The name comes from the file name (a
+    lowercase identifier, checked by _CRITERION_RE), never from data."""
+    shape = load_sql(CRITERION_SHAPE).strip().rstrip(";")
+    items = items_sql.strip().rstrip(";")
+    return (
+        f"with criterion_items as (\n{items}\n),\n"
+        f"criterion_name as (\n    select '{criterion}' as criterion\n)\n"
+        f"select * from (\n{shape}\n) as criterion_shape"
+    )
 
 
 def referenced_params(sql: str) -> set[str]:
@@ -40,7 +69,7 @@ def referenced_params(sql: str) -> set[str]:
 
 def bind(sql: str, params: Mapping[str, Any] | None) -> dict[str, Any]:
     wanted = referenced_params(sql)
-    params = dict(params or {})
+    params = {**status_params(), **(params or {})}
     missing = wanted - params.keys()
     if missing:
         raise KeyError(f"SQL needs parameter(s) not supplied: {', '.join(sorted(missing))}")

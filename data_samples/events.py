@@ -88,12 +88,17 @@ def _cat(parts: list[dict[str, np.ndarray]]) -> Rows:
 
 
 class EventGenerator:
-    def __init__(self, world: World, seed: int, mess: MessRates, window_months: int = 12):
+    def __init__(self, world: World, seed: int, mess: MessRates, window_months: int = 12,
+                 attach_months: tuple[int, ...] = ()):
         self.w = world
         self.mess = mess
         self.rng = np.random.default_rng([seed, 20140331])
         # Results intents draw from their own stream, so the rows drawn before them stay as they were.
         self.results_rng = np.random.default_rng([seed, 31415])
+        # Attachments a whole number of months before T (`attach_months`, e.g. 3, 9, 14), drawn
+        # from a stream of their own; empty: the default days, 1 to 21 months before T.
+        self.attach_months = tuple(attach_months)
+        self.attach_rng = np.random.default_rng([seed, 27182])
         self.t = to_days(world.as_of)
         self.ws = to_days(months_before(world.as_of, window_months))  # window is (ws, t]
         self.hh = world.p_household
@@ -543,6 +548,10 @@ class EventGenerator:
         rng, t = self.results_rng, self.t
         troubled = self.h_tier >= 1
         self.h_attach = np.where(troubled, t - rng.integers(30, 640, self.n_h), NULL)
+        if self.attach_months:
+            days = np.array([to_days(months_before(self.w.as_of, m)) for m in self.attach_months])
+            pick = self.attach_rng.integers(0, len(days), self.n_h)
+            self.h_attach = np.where(troubled, days[pick], NULL)
 
         burst = troubled & (rng.random(self.n_h) < 0.35)
         idx = np.nonzero(self.in_members(burst) & (self.age_t >= 12))[0]
@@ -575,6 +584,12 @@ class EventGenerator:
         employment = rows["dwp_employment"].cols
         extra = {"pid": who[ok], "event": np.full(ok.sum(), "employment_start"), "event_date": start[ok]}
         rows["dwp_employment"] = Rows({k: np.concatenate([employment[k], extra[k]]) for k in employment})
+        if self.attach_months:
+            # The work succeeded: the claim ends the day before the job starts, so the family
+            # met "work" on the attachment date and may not at T (issue 10's new-county case).
+            # Claimant i's open spell is row i of dwp_benefits (see dwp()).
+            claim = np.nonzero(can)[0][ok]
+            rows["dwp_benefits"].cols["spell_end"][claim] = start[ok] - 1
 
     def all(self) -> dict[str, Rows]:
         """Every extract's clean rows (housing_asb has no pid: it is per tenancy)."""

@@ -36,11 +36,24 @@ from cohort.data_samples import mess as m
 from cohort.data_samples import names
 from cohort.data_samples.events import NULL, PERSON_SOURCES, EventGenerator, Rows
 from cohort.data_samples.mess import MessRates
-from cohort.data_samples.oracle import PersonEvents, Record, Tenancy, evaluate, family_results
+from cohort.data_samples.oracle import (
+    PROGRAMME_STATUSES,
+    PersonEvents,
+    Record,
+    Tenancy,
+    engagement_truth,
+    evaluate,
+    family_results,
+)
 from cohort.data_samples.world import ADDRESS_VARIANTS, NO_DATE, World, build_world, to_days
 
 PERSON_COLUMNS = ("record_id", "forename", "surname", "dob", "gender", "address", "postcode")
 ENGAGED_SHARE = 0.75  # of the families in the programme at T, given an engagements row
+# With attachments a whole number of months before T (`attach_months`): the share of the
+# families in the programme on their attachment date that are engaged, and of those in the
+# programme at T but not on that date (engaged early: listed as not admitted).
+ENGAGED_ON_ATTACHMENT_SHARE = 0.75
+ENGAGED_EARLY_SHARE = 0.1
 EXTRA_COLUMNS: dict[str, tuple[str, ...]] = {
     "police": ("pnc_id", "event_date", "event_type"),
     "youth_offending": ("pnc_id", "offence_date", "outcome_date", "outcome"),
@@ -129,6 +142,8 @@ class Drop:
     counts: dict = field(default_factory=dict)
     engagements: pl.DataFrame | None = None  # family_id, attached_on, key_worker
     results: list[dict] = field(default_factory=list)  # dwelling, result, achieved_on, payment_gbp
+    # engaged dwelling -> (family_id as published, attached_on, its phase 1 criteria and status that day)
+    attachments: dict[int, tuple[str, date, dict]] = field(default_factory=dict)
 
 
 def person_id(pid: int) -> str:
@@ -517,13 +532,43 @@ def _engagements(families: list[dict], ids: dict[int, str], world: World, h_atta
     return frame, attached
 
 
+def _engagements_as_at(families: list[dict], ids: dict[int, str], world: World, h_attach: np.ndarray,
+                       as_of: date, seed: int, person_family: dict[int, int], inputs: "_OracleInputs",
+                       rs: RuleSet) -> tuple[pl.DataFrame, dict[int, date]]:
+    """Engagement rows when attachments are months before T: each troubled family is judged
+    by the oracle as at its attachment day; ENGAGED_ON_ATTACHMENT_SHARE of those in the
+    programme that day are engaged, and ENGAGED_EARLY_SHARE of those in it at T only."""
+    household_of = {int(d): h for h, d in enumerate(world.h_dwelling.tolist()) if d >= 0}
+    day_of = {f["dwelling"]: int(h_attach[household_of[f["dwelling"]]]) for f in families
+              if f["dwelling"] in household_of and h_attach[household_of[f["dwelling"]]] != NULL}
+    candidates = dict(zip(day_of, _dates(np.array(list(day_of.values()), dtype=np.int64))))
+    then = engagement_truth(as_of, person_family, inputs.tenancies, inputs.people, inputs.interventions,
+                            candidates, rs)
+    at_t = {f["dwelling"]: f["status"] in PROGRAMME_STATUSES for f in families}
+    rng = np.random.default_rng([seed, 556])
+    chosen = []
+    for dw, u in zip(sorted(then), rng.random(len(then))):
+        in_then = then[dw]["status"] in PROGRAMME_STATUSES
+        if u < (ENGAGED_ON_ATTACHMENT_SHARE if in_then else ENGAGED_EARLY_SHARE if at_t[dw] else 0):
+            chosen.append(dw)
+    workers = rng.integers(1, 60, len(chosen))
+    frame = pl.DataFrame(
+        {"family_id": [ids[dw] for dw in chosen], "attached_on": [candidates[dw] for dw in chosen],
+         "key_worker": [f"KW{w:03d}" for w in workers]},
+        schema={"family_id": pl.String, "attached_on": pl.Date, "key_worker": pl.String},
+    ).sort("family_id")
+    return frame, {dw: candidates[dw] for dw in chosen}
+
+
 def build(households: int, seed: int = 1, as_of: date = date(2014, 3, 31), mess: MessRates | None = None,
-          ruleset: RuleSet | None = None) -> Drop:
-    """Generate a drop in memory (no files): world, extract frames, truth."""
+          ruleset: RuleSet | None = None, attach_months: tuple[int, ...] = ()) -> Drop:
+    """Generate a drop in memory (no files): world, extract frames, truth. `attach_months`
+    (e.g. (3, 9, 14)): engage families on days that many months before T, as judged then
+    (`_engagements_as_at`); empty: the default engagements (`_engagements`)."""
     rates = mess or MessRates()
     rs = ruleset or load_ruleset()
     world = build_world(households, seed, as_of, rates)
-    events = EventGenerator(world, seed, rates, rs.identification.crime_window_months)
+    events = EventGenerator(world, seed, rates, rs.identification.crime_window_months, attach_months)
     rows = events.all()
     rng = np.random.default_rng([seed, 4242])
     r = random.Random(seed * 7_919 + 3)
@@ -542,11 +587,18 @@ def build(households: int, seed: int = 1, as_of: date = date(2014, 3, 31), mess:
                                                               "pid": pl.Int64})
         for name in PERSON_SOURCES
     ])
-    engagements, attached = _engagements(families, expected_family_ids(records, person_family), world,
-                                         events.h_attach, as_of, seed)
+    published = expected_family_ids(records, person_family)
+    if attach_months:
+        engagements, attached = _engagements_as_at(families, published, world, events.h_attach, as_of, seed,
+                                                   person_family, inputs, rs)
+    else:
+        engagements, attached = _engagements(families, published, world, events.h_attach, as_of, seed)
     results = family_results(as_of, person_family, families, inputs.tenancies, inputs.people,
                              inputs.interventions, attached, rs)
-    drop = Drop(world, rows, written, records, person_family, families, engagements=engagements, results=results)
+    then = engagement_truth(as_of, person_family, inputs.tenancies, inputs.people, inputs.interventions,
+                            attached, rs)
+    drop = Drop(world, rows, written, records, person_family, families, engagements=engagements, results=results,
+                attachments={dw: (published[dw], attached[dw], row) for dw, row in then.items()})
     drop.counts = {
         "households": households,
         "persons": int(records["pid"].n_unique()),
@@ -556,13 +608,15 @@ def build(households: int, seed: int = 1, as_of: date = date(2014, 3, 31), mess:
         "status": dict(sorted(Counter(f["status"] for f in families).items())),
         "p2_status": dict(sorted(Counter(f["p2_status"] for f in families).items())),
         "engagements": engagements.height,
+        "engagements_admitted": sum(row["status"] in PROGRAMME_STATUSES for *_, row in drop.attachments.values()),
         "results": dict(sorted(Counter(r["result"] for r in results).items())),
     }
     return drop
 
 
 def generate(out_dir: str | Path, households: int, seed: int = 1, as_of: date = date(2014, 3, 31),
-             xlsx: tuple[str, ...] = (), mess: MessRates | None = None, ruleset: RuleSet | None = None) -> dict:
+             xlsx: tuple[str, ...] = (), mess: MessRates | None = None, ruleset: RuleSet | None = None,
+             attach_months: tuple[int, ...] = ()) -> dict:
     """Write `out_dir/extracts/`, `out_dir/truth/` and `out_dir/manifest.json`; return the counts."""
     if households < 1:
         raise ValueError("households must be at least 1")
@@ -570,7 +624,7 @@ def generate(out_dir: str | Path, households: int, seed: int = 1, as_of: date = 
     if unknown:
         raise ValueError(f"unknown extract(s) for --xlsx: {', '.join(sorted(unknown))}")
     rates = mess or MessRates()
-    drop = build(households, seed, as_of, rates, ruleset)
+    drop = build(households, seed, as_of, rates, ruleset, attach_months)
     out = Path(out_dir)
     extracts = out / "extracts"
     truth = out / "truth"
@@ -594,6 +648,7 @@ def generate(out_dir: str | Path, households: int, seed: int = 1, as_of: date = 
         "seed": seed,
         "as_of": as_of.isoformat(),
         "xlsx": sorted(xlsx),
+        "attach_months": list(attach_months),
         "mess": rates.to_dict(),
         "counts": drop.counts,
     }
@@ -635,6 +690,14 @@ def _write_truth(drop: Drop, truth: Path) -> None:
           "payment_gbp": float(r["payment_gbp"])} for r in drop.results],
         schema={"true_family_id": pl.String, "result": pl.String, "achieved_on": pl.Date, "payment_gbp": pl.Float64},
     ).sort("true_family_id", "result").write_csv(truth / "results.csv", date_format="%Y-%m-%d", float_precision=2)
+    pl.DataFrame(
+        [{"true_family_id": family_id(dw), "family_id": published, "attached_on": day,
+          "status_on_attachment": row["status"], "education_on_attachment": int(row["education"]),
+          "admitted": int(row["status"] in PROGRAMME_STATUSES)}
+         for dw, (published, day, row) in drop.attachments.items()],
+        schema={"true_family_id": pl.String, "family_id": pl.String, "attached_on": pl.Date,
+                "status_on_attachment": pl.String, "education_on_attachment": pl.Int64, "admitted": pl.Int64},
+    ).sort("true_family_id").write_csv(truth / "engagements.csv", date_format="%Y-%m-%d")
 
 
 def _write_xlsx(frame: pl.DataFrame, path: Path) -> None:
@@ -675,9 +738,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--xlsx", default="", help="comma-separated extracts to write as .xlsx instead of .csv")
     parser.add_argument("--mess-scale", type=float, default=1.0, help="multiply every row-level mess rate (0: clean)")
+    parser.add_argument("--attach-months", default="",
+                        help="comma-separated months before T to attach engaged families on (e.g. 3,9,14)")
     args = parser.parse_args(argv)
     xlsx = tuple(x.strip() for x in args.xlsx.split(",") if x.strip())
-    counts = generate(args.out, args.households, args.seed, args.as_of, xlsx, MessRates().scaled(args.mess_scale))
+    months = tuple(int(m) for m in args.attach_months.split(",") if m.strip())
+    counts = generate(args.out, args.households, args.seed, args.as_of, xlsx, MessRates().scaled(args.mess_scale),
+                      attach_months=months)
     print(json.dumps(counts, indent=2))
     return 0
 

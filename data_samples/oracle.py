@@ -15,10 +15,13 @@ Readings fixed here where rules.md leaves room (documented in data_samples/READM
 - phase 2's adult offence needs the person to be 18+ on the event date;
 - phase 2 reuses phase 1's tests with the phase 2 window.
 
-Phase 1 results (`family_results`) are read for a first run on an empty warehouse and ledger:
-the families in the programme are those automatic or discretionary at T (first identified
-at T, so criterion 2 "at identification" is criterion 2 at T), attached on their engagement
-date or else on T. The readings the pipeline's SQL states in sql/results/*.yml apply.
+Phase 1 results (`family_results`) are read for a first run on an empty warehouse and ledger.
+An engaged family is judged as at its attachment date (rules.md "Phase 1 results"):
+`evaluate_family` on its members at T with `as_of` = attached_on, every helper looking only
+at rows dated on or before that day; it is in the programme when automatic or discretionary
+then, and criterion 2 "at identification" is criterion 2 that day. A family with no
+engagement is in the programme when automatic or discretionary at T (first identified at T)
+and attached on T. The readings the pipeline's SQL states in sql/results/*.yml apply.
 """
 
 from __future__ import annotations
@@ -569,7 +572,9 @@ def family_results(
     rs: RuleSet,
 ) -> list[dict]:
     """Phase 1 results on an empty warehouse: one dict (dwelling, result, achieved_on,
-    payment_gbp) per result achieved by a family automatic or discretionary at T."""
+    payment_gbp) per result achieved by a family in the programme: automatic or
+    discretionary on its attachment date when `attached` has one (dwelling -> attached_on),
+    else at T."""
     members: dict[int, set[int]] = {}
     for p, dw in dwelling_of.items():
         members.setdefault(dw, set()).add(p)
@@ -580,18 +585,21 @@ def family_results(
     adult_age = rs.identification.adult_age
     out = []
     for fam in families:
-        if fam["status"] not in PROGRAMME_STATUSES:
-            continue
         dw = fam["dwelling"]
         attached_on = attached.get(dw, as_of)
-        if attached_on > as_of:
+        if attached_on > as_of or (dw not in attached and fam["status"] not in PROGRAMME_STATUSES):
             continue
         ids = sorted(members[dw])
         ps = [people[m] for m in ids]
-        adults = [p for p in ps if age_on(p.dob, as_of) >= adult_age]
         listed = list({id(t): t for m in ids for t in tenancies_of.get(m, ())}.values())
+        # Judged as at the attachment date when engaged, else at T (attached on T).
+        judged = (evaluate_family(set(ids), people, listed, interventions, attached_on, rs)
+                  if dw in attached else fam)
+        if judged["status"] not in PROGRAMME_STATUSES:
+            continue
+        adults = [p for p in ps if age_on(p.dob, as_of) >= adult_age]
         achieved: dict[str, date] = {}
-        if crime_asb_education(ps, listed, interventions, as_of, attached_on, bool(fam["education"]), rs):
+        if crime_asb_education(ps, listed, interventions, as_of, attached_on, bool(judged["education"]), rs):
             achieved["crime_asb_education"] = as_of
         ce = continuous_employment(adults, as_of, attached_on, rs)
         if ce is not None:
@@ -601,4 +609,31 @@ def family_results(
             achieved["progress_to_work"] = ptw
         for result, gbp in pay(achieved, attached_on, rs).items():
             out.append({"dwelling": dw, "result": result, "achieved_on": achieved[result], "payment_gbp": gbp})
+    return out
+
+
+def engagement_truth(
+    as_of: date,
+    dwelling_of: dict[int, int],
+    tenancies: list[Tenancy],
+    people: dict[int, PersonEvents],
+    interventions: dict[str, list[tuple[str, date]]],
+    attached: dict[int, date],
+    rs: RuleSet,
+) -> dict[int, dict[str, int | str]]:
+    """Each engaged family (dwelling -> attached_on): its phase 1 criteria and status as at
+    the attachment date, on its members at T (None for a date after T: not yet attached)."""
+    members: dict[int, set[int]] = {}
+    for p, dw in dwelling_of.items():
+        members.setdefault(dw, set()).add(p)
+    tenancies_of: dict[int, list[Tenancy]] = {}
+    for t in tenancies:
+        for p in t.persons:
+            tenancies_of.setdefault(p, []).append(t)
+    out = {}
+    for dw, day in attached.items():
+        if dw not in members or day > as_of:
+            continue
+        listed = list({id(t): t for m in sorted(members[dw]) for t in tenancies_of.get(m, ())}.values())
+        out[dw] = evaluate_family(members[dw], people, listed, interventions, day, rs)
     return out

@@ -23,6 +23,7 @@ from cohort.review import loop as review_loop
 from cohort.programme import results as payment_results
 from cohort.core import runlog
 from cohort.core.ruleset import RuleSet
+from cohort.core.statuses import LISTED_STATUSES
 from cohort.core.sqlrunner import run_sql
 from cohort.core.warehouse import append_table, connect, fetch_one, query, read_table, table_exists, write_table
 from cohort.matching import ids
@@ -114,9 +115,16 @@ def validate(s: RunSettings) -> dict[str, Any]:
 
 
 def records(s: RunSettings) -> dict[str, Any]:
-    """Union every person-level extract into one `records` table."""
+    """Union every person-level extract into one `records` table; warn when the as-of date
+    is before every record (nothing can be met: most likely a mistyped date)."""
     with connect(s.work_db) as con:
-        return {"records": rules.build_records(con, s.as_of)}
+        out: dict[str, Any] = {"records": rules.build_records(con, s.as_of)}
+        earliest = fetch_one(con.execute("select min(record_date) from records"))[0]
+    if earliest is not None and earliest > s.as_of:
+        out["warnings"] = [f"the as-of date {s.as_of.isoformat()} is before every record in the extracts "
+                           f"(the earliest is dated {earliest.isoformat()}): no criterion can be met"]
+        log.warning("records: %s", out["warnings"][0])
+    return out
 
 
 def match(s: RunSettings, mapper: Mapper = serial_map) -> dict[str, Any]:
@@ -238,7 +246,7 @@ def export(s: RunSettings) -> dict[str, Any]:
     ] if claim else []
     (s.staging / "settings.json").write_text(s.to_json() + "\n", encoding="utf-8")
     by_district = (
-        families.filter(pl.col("status") != "not_eligible")
+        families.filter(pl.col("status").is_in(LISTED_STATUSES))
         .group_by("district", "status")
         .len()
         .sort("district", "status")

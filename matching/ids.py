@@ -261,8 +261,16 @@ def stabilise_families(con: duckdb.DuckDBPyConnection, as_of: date) -> dict[str,
     return counts
 
 
+ENGAGEMENT_REDIRECTS_DDL = (
+    "create or replace table engagement_redirects (row_number bigint, published_id varchar, family_id varchar)"
+)
+
+
 def resolve_engagements(con: duckdb.DuckDBPyConnection, as_of: date) -> int:
-    """Point engagement rows naming a retired family id at the family's current id."""
+    """Point engagement rows naming a retired family id at the family's current id, keeping
+    the id each such row named in `engagement_redirects` (row_number, published_id, family_id)
+    so the results can say the row was followed to a successor."""
+    con.execute(ENGAGEMENT_REDIRECTS_DDL)
     exists = fetch_one(con.execute(
         "select count(*) from information_schema.tables where table_name = 'stg_engagements'"
     ))[0]
@@ -276,6 +284,10 @@ def resolve_engagements(con: duckdb.DuckDBPyConnection, as_of: date) -> int:
         return 0
     con.register("_moved", moved)
     try:
+        con.execute(
+            "insert into engagement_redirects select e.row_number, e.family_id, m.family_id "
+            "from stg_engagements as e inner join _moved as m on e.family_id = m._published"
+        )
         con.execute(
             "update stg_engagements as e set family_id = m.family_id from _moved as m "
             "where e.family_id = m._published"

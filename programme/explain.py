@@ -14,6 +14,7 @@ from pathlib import Path
 
 import duckdb
 
+from cohort.programme.engagements import STATE_LABELS
 from cohort.programme.results import REASON_LABELS, audit_trail
 from cohort.core.integrity import snapshot
 from cohort.core.warehouse import fetch_one, query, table_exists
@@ -43,6 +44,40 @@ def _item_line(r: dict) -> str:
         if r["match_reason"]:
             who += f" ({r['match_reason']})"
     return f"      {r['source']} {r['record_id']} {when}: {r['value']}{who}"
+
+
+def _attachment_lines(con: duckdb.DuckDBPyConnection, family_id: str) -> list[str]:
+    """The family's engagements rows, each with its state and reason, and its criteria on the
+    attachment date with their evidence (rules.md: an engaged family is judged that day)."""
+    if not table_exists(con, "int_engagements__judged"):
+        return []
+    rows = _rows(con, "select * from int_engagements__judged where family_id = $f order by row_number",
+                 {"f": family_id})
+    if not rows:
+        return []
+    lines = ["  engagements:"] + [
+        f"    row {r['row_number']} ({r['published_family_id']}, attached on {r['attached_on'].isoformat()}, "
+        f"key worker {r['key_worker'] or 'not given'}): {STATE_LABELS[r['state']]}: {r['reason']}"
+        for r in rows]
+    judged_on = rows[0]["judged_on"]
+    if judged_on is None:
+        return lines
+    lines.append(f"On the attachment date {judged_on.isoformat()} (judged on today's members): status "
+                 f"{rows[0]['status_on_attachment']}")
+    items = _rows(con, """
+        select f.criterion, f.met, f.e.source as source, f.e.record_id as record_id,
+               f.e.person_id as person_id, f.e.event_date as event_date, f.e.value as value,
+               pl.match_confidence, pl.match_reason
+        from (select criterion, met, unnest(case when len(evidence) = 0 then [null] else evidence end) as e
+              from attachment_flags where family_id = $f and as_of = $d) as f
+        left join person_links as pl on pl.source = f.e.source and pl.record_id = f.e.record_id
+        order by f.criterion, event_date, source, record_id
+    """, {"f": family_id, "d": judged_on})
+    for criterion in dict.fromkeys(r["criterion"] for r in items):
+        mine = [r for r in items if r["criterion"] == criterion]
+        lines.append(f"  {criterion}: {'met' if mine[0]['met'] else 'not met'}")
+        lines += [_item_line(r) for r in mine if r["source"] is not None]
+    return lines
 
 
 def explain(con: duckdb.DuckDBPyConnection, family_id: str) -> str:
@@ -89,7 +124,9 @@ def explain(con: duckdb.DuckDBPyConnection, family_id: str) -> str:
             + (f"£{a['results_payment_gbp']:,.2f}" if a["results_payment_gbp"] is not None else "not configured")
         )
     else:
-        lines.append("  programme: not in the Phase 1 programme (never automatic or discretionary when identified)")
+        lines.append("  programme: not in the Phase 1 programme (never automatic or discretionary when identified,"
+                     " nor on an engagement's attachment date)")
+    lines += _attachment_lines(con, family_id)
 
     lines.append("Identification")
     flags = _rows(con, "select criterion, met from flags where family_id = $f order by criterion", {"f": family_id})

@@ -30,7 +30,8 @@ import polars as pl
 
 from cohort.core.warehouse import fetch_one, query
 
-from cohort.programme.claims import ensure_ledger
+from cohort.programme.claims import ensure_ledger, standing_submission
+from cohort.programme.engagements import judge_engagements, no_engagements, not_admitted, state_counts
 from cohort.core.reference import DISTRICT_TARGETS, DISTRICTS
 from cohort.core.ruleset import RuleSet
 from cohort.core.sqlrunner import bind, load_sql, materialise, run_sql
@@ -44,7 +45,6 @@ PROGRAMME = "phase1"
 RESULTS: tuple[str, ...] = ("crime_asb_education", "continuous_employment", "progress_to_work")
 
 INTERMEDIATES: tuple[str, ...] = (
-    "int_family_ids__current",
     "int_family_attachment",
     "int_member_events__employment",
     "int_family_events__asb_offending",
@@ -66,7 +66,7 @@ class PaymentReason(StrEnum):
 REASON_LABELS: dict[str, str] = {
     PaymentReason.PAYABLE: "payable in full",
     PaymentReason.BALANCE_ONLY: "pays the balance of R left after earlier claims",
-    PaymentReason.ALREADY_CLAIMED: "already claimed in an earlier window",
+    PaymentReason.ALREADY_CLAIMED: "already claimed in a submitted window",
     PaymentReason.EMPLOYMENT_PAID: "not payable: continuous employment has been paid",
     PaymentReason.CAP_REACHED: "not payable: the family's results payment R is used up",
     PaymentReason.NO_FEE_SHARE: "not payable: no fee share configured for the attachment year",
@@ -209,6 +209,11 @@ def evaluate_results(
     )
     if programme == PROGRAMME:
         record_identification(con, as_of)
+    materialise(con, "int_family_ids__current", "intermediate/int_family_ids__current.sql", params)
+    if programme == PROGRAMME:
+        judge_engagements(con, programme, ruleset, as_of)
+    else:
+        no_engagements(con, ruleset, as_of)
     for name in INTERMEDIATES:
         materialise(con, name, f"intermediate/{name}.sql", params)
     if programme != PROGRAMME:
@@ -226,10 +231,7 @@ def evaluate_results(
 
 def _summary(con: duckdb.DuckDBPyConnection, as_of: date) -> dict[str, Any]:
     families = fetch_one(con.execute("select count(*) from int_family_attachment"))[0]
-    unmatched = fetch_one(con.execute(
-        "select count(distinct e.family_id) from stg_engagements as e"
-        " anti join families_base as fb on fb.family_id = e.family_id"
-    ))[0]
+    engagements = state_counts(con)
     by_result = con.execute(
         "select result, count(*), sum(payment_gbp) from results group by result order by result"
     ).fetchall()
@@ -238,7 +240,9 @@ def _summary(con: duckdb.DuckDBPyConnection, as_of: date) -> dict[str, Any]:
         "programme_families": families,
         "results": sum(r[1] for r in by_result),
         "payable_gbp": round(total, 2),
-        "engagements_not_matched": unmatched,
+        # every engagements row in exactly one state (programme.engagements.EngagementState)
+        "engagements": engagements,
+        "engagements_not_matched": engagements["unknown_family"],
         "by_result": {r[0]: {"results": r[1], "payable_gbp": float(r[2] or 0)} for r in by_result},
     }
     log.info("results for the window ending %s: %d results, £%.2f payable, %d programme families",
@@ -291,13 +295,18 @@ def audit_trail(con: duckdb.DuckDBPyConnection, family_ids: list[str] | None = N
                       nulls_last=False, maintain_order=True)
 
 
-def claim_workbook_frames(con: duckdb.DuckDBPyConnection, as_of: date) -> dict[str, pl.DataFrame]:
+def claim_workbook_frames(con: duckdb.DuckDBPyConnection, as_of: date) -> dict[str, Any]:
     """What the claim workbook shows (reports.claims): its rows, the audit trail of the
-    families on them, and the families turned around to date against each target."""
+    families on them, the families turned around to date against each target, the
+    engagements rows that earn no results and why (`not_admitted`), and the window's
+    standing submission when it has one (`submitted`: submitted_by, submitted_at, families,
+    results, total_gbp; else None)."""
     lines = query(con, "select * from claim_lines order by district, family_id, result")
     families = sorted(set(lines["family_id"]))
     return {
         "lines": lines,
         "audit": audit_trail(con, families),
         "progress": progress(con, as_of),
+        "not_admitted": not_admitted(con),
+        "submitted": standing_submission(con, as_of),
     }

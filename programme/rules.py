@@ -1,9 +1,14 @@
 """Run the programme rules in DuckDB: records, intermediates, one SQL file per criterion, marts.
 
 The rules themselves are SQL (`sql/rules/<programme>/<criterion>.sql`, wording and cases in
-the sibling `.yml`); this module only decides the order, binds the rule-set parameters and
-collects every rule's output into one `flags` table, so adding a criterion is adding a
-file and a name below.
+the sibling `.yml`); each returns only its items and `cohort.core.sqlrunner` puts it in the
+shape every criterion shares. This module decides the order, binds the rule-set parameters
+and collects every rule's output into one `flags` table. The programmes and their criteria
+are registered in `cohort.core.programmes`: adding a criterion is its SQL file, its `.yml`
+and one line there.
+
+Every family is judged as of a date read from `int_families__as_of`: T in a monthly run
+(`evaluate`); `cohort.programme.as_at` fills it with other dates and runs the same `judge`.
 """
 
 from __future__ import annotations
@@ -15,22 +20,32 @@ from typing import Any, Mapping
 import duckdb
 import polars as pl
 
-from cohort.core.reference import PROGRAMME_CRITERIA
+from cohort.core.programmes import PROGRAMME_CRITERIA, criteria_rows, feed_rows, programme as get_programme
 from cohort.core.ruleset import RuleSet
 from cohort.core.sqlrunner import bind, load_sql, materialise
+from cohort.core.warehouse import fetch_one, write_table
+from cohort.schemas.registry import EXTRACTS
 
 log = logging.getLogger(__name__)
 
-# Built in this order, each into a table of its own name, before any rule runs.
-INTERMEDIATES: tuple[str, ...] = (
-    "int_household_members__aged",
+# The families judged and the date each is judged on (every family at T in a monthly run).
+SCOPE = "int_families__as_of"
+# The last terms before a date: run once per date judged (its only input is $as_of).
+TERMS = "int_school_terms__recent"
+# Intermediates that do not depend on the date judged: built once per run.
+LINKED: tuple[str, ...] = (
     "int_person_links__members",
-    "int_school_terms__recent",
     "int_member_events__linked",
+)
+# Intermediates that read the date each family is judged on, in build order.
+DATED: tuple[str, ...] = (
+    "int_household_members__aged",
     "int_family_events__crime_asb",
     "int_family_events__education",
     "int_family_events__out_of_work",
 )
+# Built in this order, each into a table of its own name, before any rule runs.
+INTERMEDIATES: tuple[str, ...] = (SCOPE, TERMS, *LINKED, *DATED)
 
 # The criteria of each programme, in families.csv column order.
 PROGRAMMES = PROGRAMME_CRITERIA
@@ -60,9 +75,40 @@ def build_records(con: duckdb.DuckDBPyConnection, as_of: date) -> int:
 
 
 def build_intermediates(con: duckdb.DuckDBPyConnection, params: Mapping[str, Any]) -> None:
-    """Materialise the int_* tables the rules and marts read."""
+    """Materialise the int_* tables the rules and marts read, every family as of $as_of."""
     for name in INTERMEDIATES:
         materialise(con, name, f"intermediate/{name}.sql", params)
+
+
+def build_dated(con: duckdb.DuckDBPyConnection, params: Mapping[str, Any]) -> None:
+    """Rebuild the intermediates that depend on the date judged, for the families and dates
+    already in `int_families__as_of` (the linked ones are reused as they are)."""
+    dates = [r[0] for r in con.execute(f"select distinct as_of from {SCOPE} order by 1").fetchall()]
+    if not dates:
+        raise ValueError(f"{SCOPE} is empty: there is no family to judge")
+    materialise(con, TERMS, f"intermediate/{TERMS}.sql", {**params, "as_of": dates[0]})
+    sql = load_sql(f"intermediate/{TERMS}.sql").strip().rstrip(";")
+    for day in dates[1:]:  # three rows per date: the batch's only loop
+        con.execute(f"insert into {TERMS} {sql}", bind(sql, {**params, "as_of": day}))
+    for name in DATED:
+        materialise(con, name, f"intermediate/{name}.sql", params)
+
+
+def write_registry_tables(con: duckdb.DuckDBPyConnection, programme: str) -> None:
+    """`programme_criteria` (the programme's criteria in column order, headline or not) and
+    `extract_feeds` (which extracts each reads, and whether the extract is optional), the
+    data the families marts pivot and report missing extracts from."""
+    criteria = pl.DataFrame(criteria_rows(programme), schema={
+        "programme": pl.Utf8, "criterion": pl.Utf8, "position": pl.Int32, "headline": pl.Boolean})
+    feeds = pl.DataFrame(feed_rows(programme), schema={
+        "criterion": pl.Utf8, "indicator": pl.Utf8, "extract": pl.Utf8})
+    unknown = sorted(set(feeds["extract"]) - set(EXTRACTS))
+    if unknown:
+        raise ValueError(f"a {programme} criterion's .yml names unknown extract(s): {', '.join(unknown)}")
+    feeds = feeds.with_columns(
+        pl.col("extract").replace_strict({n: not e.required for n, e in EXTRACTS.items()}).alias("optional"))
+    write_table(con, "programme_criteria", criteria)
+    write_table(con, "extract_feeds", feeds)
 
 
 def run_rules(
@@ -76,7 +122,18 @@ def run_rules(
             f"insert into flags by name select $programme as programme, r.* from ({sql}) as r",
             {**bind(sql, params), "programme": programme},
         )
-    return con.execute("select count(*) from flags").fetchall()[0][0]
+    return fetch_one(con.execute("select count(*) from flags"))[0]
+
+
+def judge(con: duckdb.DuckDBPyConnection, programme: str, params: Mapping[str, Any]) -> None:
+    """The rules and marts for the families in `int_families__as_of`, each as of its date:
+    `flags`, `family_evidence`, `family_status`, `families`."""
+    p = get_programme(programme)
+    run_rules(con, programme, params)
+    materialise(con, "family_evidence", "marts/family_evidence.sql", params)
+    counts = {**params, "automatic_min": p.automatic_min, "candidate_min": p.candidate_min}
+    materialise(con, "family_status", "marts/family_status.sql", counts)
+    materialise(con, "families", "marts/families.sql", params)
 
 
 def evaluate(
@@ -87,13 +144,11 @@ def evaluate(
     Materialises the intermediates, `flags`, `family_evidence`, `families` and
     `family_members` in the connection; every family in `families_base` gets a row.
     """
-    if programme not in PROGRAMMES:
-        raise ValueError(f"unknown programme {programme!r}; expected one of {sorted(PROGRAMMES)}")
+    get_programme(programme)  # an unknown programme is refused before anything is built
     params = ruleset.sql_params(as_of)
+    write_registry_tables(con, programme)
     build_intermediates(con, params)
-    run_rules(con, programme, params)
-    materialise(con, "family_evidence", "marts/family_evidence.sql", params)
-    materialise(con, "families", f"marts/families_{programme}.sql", params)
+    judge(con, programme, params)
     materialise(con, "family_members", "marts/family_members.sql", params)
     families = con.table("families").pl()
     counts = dict(families.group_by("status").len().iter_rows())

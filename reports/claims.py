@@ -35,6 +35,12 @@ SHEET_TOTALS, SHEET_PROGRESS, SHEET_COUNTY, SHEET_AUDIT, SHEET_OUT = (
     "Totals", "Turned around", "County", "Audit trail", "Out of area",
 )
 KENT = "Kent total"
+SHEET_NOT_ADMITTED = "Engagements not admitted"
+NOT_ADMITTED_HEADERS: dict[str, str] = {
+    "family_id": "Family ID (as given)", "attached_on": "Attached on", "key_worker": "Key worker",
+    "state": "State", "reason": "Why", "criteria_met_on_attachment": "Criteria met on the attachment date",
+    "current_family_id": "Family ID now",
+}
 
 LINE_HEADERS: dict[str, str] = {
     "district": "District",
@@ -108,8 +114,14 @@ def write_claim_workbook(
     progress: pl.DataFrame,
     as_of: date,
     run_id: str,
+    not_admitted: pl.DataFrame | None = None,
+    submitted: dict | None = None,
 ) -> Path:
-    """Write the claim workbook of the window ending `as_of`; returns its path."""
+    """Write the claim workbook of the window ending `as_of`; returns its path.
+
+    `not_admitted`: engagements rows that earn no results, and why (sheet "Engagements not
+    admitted"); `submitted`: the window's standing submission (submitted_by, submitted_at),
+    noted on the first sheet."""
     shown = _readable(lines)
     wb = Workbook(write_only=True)
     wb.properties.title = f"Troubled Families results claim, window ending {as_of.isoformat()}"
@@ -120,6 +132,9 @@ def write_claim_workbook(
         f"Run {run_id}. Check each row against the Audit trail sheet before submitting; record the "
         f"submission with: cohort claims submit --window-end {as_of.isoformat()} --db <warehouse>"
     )
+    if submitted:
+        note = (f"Run {run_id}. This window was submitted by {submitted['submitted_by']} at "
+                f"{submitted['submitted_at']:%Y-%m-%d %H:%M} UTC: its results show as already claimed.")
 
     append_table(
         wb.create_sheet(SHEET_TOTALS), totals(lines), headers=TOTAL_HEADERS,
@@ -147,6 +162,9 @@ def write_claim_workbook(
         title = SHEET_OUT if district == OUT_OF_AREA else safe_sheet_title(district)
         append_table(wb.create_sheet(title), rows.drop("district"), headers=LINE_HEADERS, wrap=WRAP_COLUMNS,
                      preamble=preamble, freeze_first_column=True)
+    if not_admitted is not None:  # a plain sheet: reports/claims styles it in its own change
+        append_table(wb.create_sheet(SHEET_NOT_ADMITTED), not_admitted, headers=NOT_ADMITTED_HEADERS,
+                     wrap=("reason",), preamble=["Engagements rows that earn no results, and why"])
     append_table(
         wb.create_sheet(SHEET_AUDIT),
         audit.with_columns(pl.col("item").replace(RESULT_LABELS)),

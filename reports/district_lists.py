@@ -44,11 +44,10 @@ from cohort.reports.xlsx_style import (
     save_workbook,
     set_column_widths,
 )
+from cohort.core.statuses import LISTED_STATUSES, STATUSES
 
 log = logging.getLogger(__name__)
 
-LISTED_STATUSES: tuple[str, ...] = ("automatic", "discretionary", "candidate")
-STATUSES: tuple[str, ...] = (*LISTED_STATUSES, "not_eligible")
 ROLE_ORDER: tuple[str, ...] = ("lead_tenant", "joint_tenant", "adult", "child")
 
 CRITERION_LABELS: dict[str, str] = {

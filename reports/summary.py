@@ -7,12 +7,15 @@ from __future__ import annotations
 
 from typing import Any
 
-STATUSES = ("automatic", "discretionary", "candidate", "not_eligible")
+from cohort.core.statuses import STATUSES
 
 
 def summary_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
     """Flat (section, item, value) rows, the shape a Prefect table artifact shows well."""
     rows: list[dict[str, Any]] = []
+    for stage, counts in summary.items():
+        for warning in counts.get("warnings", []) if isinstance(counts, dict) else []:
+            rows.append({"section": "WARNING", "item": stage, "value": warning})
     ing = summary.get("validate", {})
     for extract, n in sorted(ing.get("rows_read", {}).items()):
         rows.append({"section": "rows read", "item": extract, "value": n})
@@ -44,8 +47,8 @@ def summary_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
         for result, r in sorted(res.get("by_result", {}).items()):
             rows.append({"section": "results (claim window to the as-of date)", "item": result,
                          "value": f"{r['results']} (payable £{r['payable_gbp']:,.0f})"})
-        rows.append({"section": "results (claim window to the as-of date)", "item": "engagements not matched",
-                     "value": res.get("engagements_not_matched", 0)})
+        for state, n in res.get("engagements", {}).items():
+            rows.append({"section": "engagements rows", "item": state.replace("_", " "), "value": n})
     export = summary.get("export", {})
     rows.append({"section": "review queue", "item": "person questions",
                  "value": export.get("review_person_questions", 0)})

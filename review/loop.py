@@ -72,14 +72,13 @@ from cohort.reports.review import (
     read_match_review,
     write_match_review,
 )
+from cohort.core.statuses import LISTED_STATUSES as LISTED, STATUS_RANK
 
 log = logging.getLogger(__name__)
 
 PERSON, HOUSEHOLD = "person", "household"
 MATCH, NOT_A_MATCH, UNSURE = DECISIONS
 BINDING = (MATCH, NOT_A_MATCH)
-LISTED = ("automatic", "discretionary", "candidate")
-STATUS_RANK = {"automatic": 0, "discretionary": 1, "candidate": 2, "not_eligible": 3}
 FINGERPRINT_FIELDS = ("forename", "surname", "dob", "gender", "address", "postcode", "upn", "nino", "pnc_id",
                       "uprn")
 SHOWN_FIELDS = ("source", "record_id", "forename", "surname", "dob", "address", "postcode")

@@ -74,12 +74,14 @@ def test_a_window_is_submitted_once() -> None:
     assert len(_ledger(run.con)) == 1
 
 
-def test_re_running_a_submitted_window_shows_what_was_submitted() -> None:
+def test_re_running_a_submitted_window_shows_its_results_as_claimed() -> None:
+    """Issue 10: run again, a submitted window shows already_claimed = 1 (it pays nothing
+    more); the claim workbook says who submitted it and when."""
     w = _family()
     run = w.results(T1)
     submit_window(run.con, T1, by="Auditor", now=NOW)
     again = w.results(T1)
-    assert again.payments() == {"crime_asb_education": (Decimal("700.00"), 0, PaymentReason.PAYABLE)}
+    assert again.payments() == {"crime_asb_education": (Decimal("0.00"), 1, PaymentReason.ALREADY_CLAIMED)}
 
 
 def test_windows_are_submitted_in_order() -> None:

@@ -2,8 +2,9 @@
 checked against the generator's results truth, then a second claim window after the first
 was submitted to the ledger.
 
-The drop has 1,000 households (seed 4) with an engagements extract; its truth/results.csv
-is the oracle's reading of rules.md for a first run on an empty warehouse.
+The drop has 1,000 households (seed 4) with an engagements extract, families attached 3, 9
+and 14 months before T (issue 10: a new warehouse judges them as at those dates); its
+truth/results.csv is the oracle's reading of rules.md for a first run on an empty warehouse.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ def _run(drop: Path, db: Path, out: Path, as_of: str) -> int:
 @pytest.fixture(scope="module")
 def first(tmp_path_factory) -> Path:
     work = tmp_path_factory.mktemp("results_e2e")
-    generate(work / "drop", households=1000, seed=4)
+    generate(work / "drop", households=1000, seed=4, attach_months=(3, 9, 14))
     assert _run(work / "drop", work / "w.duckdb", work / "out", AS_OF) == 0
     return work
 
@@ -106,3 +107,31 @@ def test_a_later_window_after_submitting_pays_no_result_twice(first: Path, capsy
         .join(r, on="family_id")
     )
     assert (totals["paid"] <= totals["r"] + 0.005).all()
+
+
+def test_every_engagement_judged_on_its_attachment_date_as_the_truth_says(first: Path) -> None:
+    """Issue 10 on a new warehouse: each engagement's state and status on attached_on agree
+    with the oracle's; the drop holds the cases the reading is about, so this can fail."""
+    truth = pl.read_csv(first / "drop" / "truth" / "engagements.csv", infer_schema=False)
+    families = pl.read_csv(first / "drop" / "truth" / "families.csv", infer_schema=False)
+    with duckdb.connect(str(first / "w.duckdb"), read_only=True) as con:
+        judged = query(con, "select published_family_id as family_id, state, status_on_attachment"
+                            " from int_engagements__judged")
+    both = truth.join(judged, on="family_id", how="left").join(
+        families.select("true_family_id", pl.col("status").alias("status_at_t"),
+                        pl.col("education").alias("education_at_t")), on="true_family_id")
+    assert both.height == truth.height == judged.height
+    agree = both.filter(pl.col("status_on_attachment") == pl.col("status_on_attachment_right"))
+    assert agree.height >= 0.95 * both.height, both.filter(
+        pl.col("status_on_attachment") != pl.col("status_on_attachment_right"))
+    admitted = both.filter(pl.col("state") == "admitted")
+    assert (admitted["admitted"] == "1").mean() >= 0.95
+    programme = ["automatic", "discretionary"]
+    in_then_not_now = admitted.filter(~pl.col("status_at_t").is_in(programme))
+    in_now_not_then = both.filter(pl.col("state") == "not_in_programme", pl.col("status_at_t").is_in(programme))
+    assert in_then_not_now.height >= 1 and in_now_not_then.height >= 1
+    assert both.filter(pl.col("education_on_attachment") != pl.col("education_at_t")).height >= 2
+    paid = pl.read_csv(first / "out" / "results.csv", infer_schema=False)
+    stands_for = _stands_for(first, "out")
+    paid_true = set(paid.join(stands_for, on="family_id")["true_family_id"])
+    assert set(in_then_not_now["true_family_id"]) & paid_true, "a family that qualified only on attached_on is paid"

@@ -14,6 +14,7 @@ from cohort.data_samples.oracle import (
     Tenancy,
     continuous_employment,
     crime_asb_education,
+    engagement_truth,
     family_results,
     pay,
     progress_to_work,
@@ -115,11 +116,32 @@ def test_payments_within_one_window() -> None:
     assert pay({"progress_to_work": T}, date(2013, 5, 1), RS) == {"progress_to_work": Decimal("200.00")}
 
 
+def _discretionary_on_a(p: PersonEvents) -> PersonEvents:
+    """On JSA on A already (from _worker); an ASBO and domestic abuse in the 12 months before A,
+    outside the 6-month baseline: crime/ASB, work and local discretion on A."""
+    p.police += [(date(2012, 10, 1), "asbo"), (date(2012, 10, 1), "domestic_abuse")]
+    return p
+
+
 def test_family_results_only_for_programme_families_attached_by_t() -> None:
-    people = {1: _worker(date(2013, 12, 2)), 2: _worker(date(2013, 12, 2))}
+    people = {1: _discretionary_on_a(_worker(date(2013, 12, 2))), 2: _worker(date(2013, 12, 2))}
     families = [{"dwelling": 10, "status": "automatic", "education": 0},
                 {"dwelling": 20, "status": "candidate", "education": 0}]
     out = family_results(T, {1: 10, 2: 20}, families, [], people, {}, {10: A}, RS)
     assert out == [{"dwelling": 10, "result": "continuous_employment", "achieved_on": date(2014, 3, 3),
                     "payment_gbp": Decimal("1600.00")}]
     assert family_results(T, {1: 10}, families[:1], [], people, {}, {}, RS) == []  # attached on T: too late
+
+
+def test_an_engaged_family_is_judged_on_its_attachment_date() -> None:
+    """rules.md: in the programme when automatic or discretionary on attached_on, whatever its
+    status at T. Family 10 qualified on A and not at T: paid. Family 30 is automatic at T but
+    had only its benefit on A: not in the programme, no results."""
+    people = {1: _discretionary_on_a(_worker(date(2013, 12, 2))), 3: _worker(date(2013, 12, 2))}
+    families = [{"dwelling": 10, "status": "not_eligible", "education": 0},
+                {"dwelling": 30, "status": "automatic", "education": 0}]
+    out = family_results(T, {1: 10, 3: 30}, families, [], people, {}, {10: A, 30: A}, RS)
+    assert [(r["dwelling"], r["result"]) for r in out] == [(10, "continuous_employment")]
+    then = engagement_truth(T, {1: 10, 3: 30}, [], people, {}, {10: A, 30: A}, RS)
+    assert (then[10]["status"], then[30]["status"]) == ("discretionary", "not_eligible")
+    assert (then[10]["crime_asb"], then[10]["work"], then[30]["work"]) == (1, 1, 1)

@@ -42,7 +42,8 @@ def _book(run, tmp_path: Path, as_of) -> openpyxl.Workbook:
 
 def test_claim_workbook_sheets_rows_and_totals(tmp_path: Path) -> None:
     wb = _book(_world().results(T1), tmp_path, T1)
-    assert wb.sheetnames == ["Totals", "Turned around", "County", *DISTRICTS, "Audit trail"]
+    assert wb.sheetnames == ["Totals", "Turned around", "County", *DISTRICTS, "Engagements not admitted",
+                             "Audit trail"]
     county = _table(wb["County"])
     assert [(r[0], r[1], r[2], r[4]) for r in county] == [
         ("Dartford", "F1", "Crime / ASB / education", 700),

@@ -11,7 +11,7 @@ can be played in order.
 from __future__ import annotations
 
 import dataclasses
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -55,9 +55,28 @@ class ResultsWorld(World):
         self.history: list[dict[str, Any]] = []
         self.con: duckdb.DuckDBPyConnection | None = None
 
-    def engaged(self, attached_on: date, family: str = "F1") -> "ResultsWorld":
+    def engaged(self, attached_on: date, family: str = "F1", qualifying: bool = True) -> "ResultsWorld":
+        """An engagements row. rules.md judges an engaged family as at `attached_on`, so by
+        default the family also gets a member whose rows make it discretionary on that day
+        and touch nothing else the results read (`qualifies_on`); `qualifying=False` for a
+        family that must stand on its own rows."""
         self.engagements.append({"family_id": family, "attached_on": attached_on, "key_worker": "KW",
                                  "row_number": len(self.engagements) + 2})
+        return self.qualifies_on(attached_on, family) if qualifying else self
+
+    def qualifies_on(self, day: date, family: str = "F1") -> "ResultsWorld":
+        """An adult member (Q<family><n>) with an ASB order and a domestic abuse event nine months
+        before `day` (inside the 12-month windows, outside the 6-month baseline) and a JSA
+        spell open on `day` that ends the next day: crime/ASB + work + local discretion,
+        discretionary on `day`, and none of it inside T's windows when `day` is three or more
+        months before T."""
+        q = f"Q{family}{len(self.engagements)}"
+        self.person(q, ADULT, family, "adult")
+        nine_before = date(day.year - (1 if day.month <= 9 else 0), (day.month - 10) % 12 + 1, min(day.day, 28))
+        self.add("police", q, record_id=f"{q}-ASBO", event_date=nine_before, event_type="asbo")
+        self.add("police", q, record_id=f"{q}-DA", event_date=nine_before, event_type="domestic_abuse")
+        self.add("dwp_benefits", q, record_id=f"{q}-JSA", benefit="JSA", spell_start=nine_before,
+                 spell_end=day + timedelta(days=1))
         return self
 
     def identified(self, as_of: date, family: str = "F1", status: str = "automatic",

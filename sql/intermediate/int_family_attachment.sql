@@ -1,20 +1,31 @@
 -- The Phase 1 programme families at $as_of and their attachment (rules.md "Phase 1 results").
--- A family is in the programme when its status was automatic or discretionary when first
--- identified: the earliest phase1 month in family_history, on or before $as_of, with one of
--- those statuses. Only families that exist at $as_of (families_base) can be measured.
---   attached_on      the earliest engagements.attached_on for the family_id (as published),
---                    else the date first identified
+-- Two ways in:
+--   engaged      a family with an engagements row is judged as at its attachment date (its
+--                earliest attached_on on or before $as_of: int_engagements__judged, from the
+--                point-in-time criteria in attachment_status / attachment_flags, on its
+--                membership at $as_of). It is in the programme when it was automatic or
+--                discretionary that day (status_on_attachment); "at identification" then
+--                means that day. Its history in this warehouse does not decide:
+--                first_identified and identified_status keep saying when a run of this
+--                warehouse first found it automatic or discretionary (null if none did).
+--   not engaged  otherwise a family is in the programme when it was automatic or
+--                discretionary when first identified: the earliest phase1 month in
+--                family_history, on or before $as_of, with one of those statuses; it is
+--                attached on that date. History kept under a family id since retired (the
+--                family was merged into another: int_family_ids__current) counts for the
+--                family it became, so a merged family was first identified when the first of
+--                its parts was.
+-- Only families that exist at $as_of (families_base) can be measured. attachment_note says
+-- where a run of this warehouse on the attachment date found another status (its
+-- membership was that day's): rules.md's reading is kept, and the note records why.
 --   baseline         the $baseline_months months before attachment, (baseline_after, attached_on]
 --   outcome          the last $outcome_months months before T, (outcome_after, $as_of]
 --   financial_year   the year 1 April - 31 March the attachment falls in (2012 for 2012/13)
 --   results_payment  R = $total_per_family_gbp x (1 - attachment fee share of that year);
 --                    null when the year has no configured share (nothing payable)
--- education_at_identification is criterion 2 in identification_history at the first
--- identification; null when that month predates the table (education then not relevant).
--- A family attached after $as_of is not yet attached and is left out.
--- History kept under a family id since retired (the family was merged into another:
--- int_family_ids__current) counts for the family it became, so a merged family was
--- first identified when the first of its parts was.
+-- education_at_identification is criterion 2 on the attachment date for an engaged family,
+-- else in identification_history at the first identification (null when that month
+-- predates the table: education then not relevant).
 -- Grain: one row per programme family in families_base.
 
 with
@@ -35,7 +46,7 @@ identified as (
     left join int_family_ids__current as cf on cf.old_id = fh.family_id
     where fh.programme = 'phase1'
       and fh.as_of <= $as_of
-      and fh.status in ('automatic', 'discretionary')
+      and list_contains($in_programme_statuses, fh.status)
 ),
 
 first_identified as (
@@ -59,13 +70,65 @@ criteria_then as (
     group by 1, 2
 ),
 
-engagements as (
+engaged as (
     select
-        e.family_id,
-        min(e.attached_on) as attached_on,
-        arg_min(e.row_number, e.attached_on) as engagement_row
-    from stg_engagements as e
-    group by e.family_id
+        j.family_id,
+        j.judged_on,
+        j.deciding_row,
+        j.status_on_attachment,
+        j.education_on_attachment,
+        j.criteria_met_on_attachment,
+        j.history_status,
+        list_contains($in_programme_statuses, j.status_on_attachment) as admitted
+    from int_engagements__judged as j
+    where j.family_id is not null
+      and (j.row_number = j.deciding_row or j.deciding_row is null)
+),
+
+by_engagement as (
+    select
+        f.family_id,
+        f.district,
+        fi.first_identified,
+        fi.identified_status,
+        e.status_on_attachment,
+        e.education_on_attachment as education_at_identification,
+        e.judged_on as attached_on,
+        'engagements' as attachment_source,
+        format('engagements row {}', e.deciding_row) as attachment_record,
+        case when e.history_status is not null and e.history_status <> e.status_on_attachment
+            then format('the run as of {} found it {} on that day''s membership; rules.md judges '
+                        || 'it on the membership at {}', strftime(e.judged_on, '%Y-%m-%d'),
+                        e.history_status, strftime(cast($as_of as date), '%Y-%m-%d'))
+            end as attachment_note
+    from families as f
+    inner join engaged as e on e.family_id = f.family_id
+    left join first_identified as fi on fi.family_id = f.family_id
+    where e.admitted
+),
+
+by_history as (
+    select
+        f.family_id,
+        f.district,
+        fi.first_identified,
+        fi.identified_status,
+        fi.identified_status as status_on_attachment,
+        ct.education as education_at_identification,
+        fi.first_identified as attached_on,
+        'first_identified' as attachment_source,
+        format('family_history {}', strftime(fi.first_identified, '%Y-%m-%d')) as attachment_record,
+        cast(null as varchar) as attachment_note
+    from families as f
+    inner join first_identified as fi on fi.family_id = f.family_id
+    left join criteria_then as ct
+        on ct.family_id = f.family_id and ct.as_of = fi.first_identified
+    where f.family_id not in (select e.family_id from engaged as e)
+),
+
+attached as (
+    select * from by_engagement
+    union all select * from by_history
 ),
 
 fee_shares as (
@@ -74,37 +137,18 @@ fee_shares as (
         unnest($attachment_fee_shares) as fee_share
 ),
 
-attached as (
-    select
-        f.family_id,
-        f.district,
-        fi.first_identified,
-        fi.identified_status,
-        ct.education as education_at_identification,
-        coalesce(en.attached_on, fi.first_identified) as attached_on,
-        case when en.attached_on is not null then 'engagements' else 'first_identified' end
-            as attachment_source,
-        case
-            when en.attached_on is not null then format('engagements row {}', en.engagement_row)
-            else format('family_history {}', strftime(fi.first_identified, '%Y-%m-%d'))
-        end as attachment_record
-    from families as f
-    inner join first_identified as fi on fi.family_id = f.family_id
-    left join criteria_then as ct
-        on ct.family_id = f.family_id and ct.as_of = fi.first_identified
-    left join engagements as en on en.family_id = f.family_id
-),
-
 final as (
     select
         a.family_id,
         a.district,
         a.first_identified,
         a.identified_status,
+        a.status_on_attachment,
         a.education_at_identification,
         a.attached_on,
         a.attachment_source,
         a.attachment_record,
+        a.attachment_note,
         cast(a.attached_on - to_months($baseline_months) as date) as baseline_after,
         cast($as_of - to_months($outcome_months) as date) as outcome_after,
         year(a.attached_on) - case when month(a.attached_on) < 4 then 1 else 0 end

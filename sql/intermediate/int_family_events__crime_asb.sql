@@ -1,9 +1,10 @@
 -- The crime/ASB events that can meet a family's crime_asb criterion, before any window:
--- the rules (phase1 and phase2 crime_asb) choose the kinds and the months.
+-- the rules (phase1 and phase2 crime_asb) choose the kinds and the months, counted back
+-- from as_of, the date the family is judged on (int_families__as_of).
 --   minor_offence  a proven offence (youth_offending) by a member under $adult_age on offence_date
 --   asb_order      a member's police event of a type in $asb_order_types
---   housing_asb    an intervention in $housing_asb_types on a tenancy open on $as_of that lists
---                  a member (a stg_housing row on it, open on $as_of, linked to a member)
+--   housing_asb    an intervention in $housing_asb_types on a tenancy open on as_of that lists
+--                  a member (a stg_housing row on it, open on as_of, linked to a member)
 --   adult_offence  a member's police adult_offence while aged $adult_age or more
 -- Grain: one row per family x input row.
 
@@ -12,6 +13,7 @@ with
 member_events as (
     select
         me.family_id,
+        fd.as_of,
         me.person_id,
         me.source,
         me.record_id,
@@ -19,11 +21,13 @@ member_events as (
         me.event_date,
         me.age_at_event
     from int_member_events__linked as me
+    inner join int_families__as_of as fd on fd.family_id = me.family_id
 ),
 
 minor_offences as (
     select
         me.family_id,
+        me.as_of,
         'minor_offence' as kind,
         me.source,
         me.record_id,
@@ -38,6 +42,7 @@ minor_offences as (
 asb_orders as (
     select
         me.family_id,
+        me.as_of,
         'asb_order' as kind,
         me.source,
         me.record_id,
@@ -52,6 +57,7 @@ asb_orders as (
 adult_offences as (
     select
         me.family_id,
+        me.as_of,
         'adult_offence' as kind,
         me.source,
         me.record_id,
@@ -67,17 +73,20 @@ adult_offences as (
 open_tenancies as (
     select distinct
         lk.family_id,
+        fd.as_of,
         h.tenancy_ref
     from stg_housing as h
     inner join int_person_links__members as lk
         on lk.source = 'housing' and lk.record_id = h.record_id
-    where h.tenancy_start <= $as_of
-      and (h.tenancy_end is null or h.tenancy_end >= $as_of)
+    inner join int_families__as_of as fd on fd.family_id = lk.family_id
+    where h.tenancy_start <= fd.as_of
+      and (h.tenancy_end is null or h.tenancy_end >= fd.as_of)
 ),
 
 housing_asb as (
     select
         ot.family_id,
+        ot.as_of,
         'housing_asb' as kind,
         'housing_asb' as source,
         a.record_id,

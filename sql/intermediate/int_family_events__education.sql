@@ -1,6 +1,7 @@
--- The education events that meet a family's education / school_attendance criterion at
--- $as_of (rules.md Phase 1 criterion 2): for a member of compulsory school age, across the
--- last $education_terms terms (int_school_terms__recent),
+-- The education events that meet a family's education / school_attendance criterion on
+-- the date it is judged (as_of, int_families__as_of; rules.md Phase 1 criterion 2): for a
+-- member of compulsory school age then, across the last $education_terms terms that ended
+-- on or before that date (int_school_terms__recent, one set per date),
 --   permanent_exclusion  a permanent exclusion dated within those terms
 --   fixed_exclusions     every fixed exclusion within those terms, when there are
 --                        $fixed_exclusions_min or more
@@ -14,6 +15,7 @@ with
 
 terms as (
     select
+        t.as_of,
         t.term_rank,
         t.academic_year_start,
         t.academic_year,
@@ -23,17 +25,20 @@ terms as (
     from int_school_terms__recent as t
 ),
 
-span as (
+spans as (
     select
+        t.as_of,
         min(t.term_start) as first_day,
         max(t.term_end) as last_day
     from terms as t
+    group by t.as_of
 ),
 
 pupils as (
     select
         m.family_id,
-        m.person_id
+        m.person_id,
+        m.as_of
     from int_household_members__aged as m
     where m.is_school_age
 ),
@@ -48,7 +53,7 @@ pupil_exclusions as (
         me.event_date as exclusion_date
     from int_member_events__linked as me
     inner join pupils as p on p.family_id = me.family_id and p.person_id = me.person_id
-    cross join span as s
+    inner join spans as s on s.as_of = p.as_of
     where me.source = 'school_exclusions'
       and me.event_date between s.first_day and s.last_day
 ),
@@ -98,6 +103,7 @@ census_terms as (
         c.provision,
         c.sessions_possible,
         c.sessions_unauthorised,
+        t.as_of,
         t.term_rank,
         t.academic_year,
         t.term,
@@ -124,7 +130,8 @@ pupil_census as (
     from census_terms as ct
     inner join int_person_links__members as lk
         on lk.source = 'school_census' and lk.record_id = ct.record_id
-    inner join pupils as p on p.family_id = lk.family_id and p.person_id = lk.person_id
+    inner join pupils as p
+        on p.family_id = lk.family_id and p.person_id = lk.person_id and p.as_of = ct.as_of
 ),
 
 provisions as (

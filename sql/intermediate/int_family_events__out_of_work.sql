@@ -1,14 +1,16 @@
 -- The benefit spells that meet a family's work / worklessness criterion (rules.md Phase 1
--- criterion 3): a member aged $adult_age or more at $as_of on a benefit in
--- $out_of_work_benefits whose spell is open on $as_of (started on or before it, and no end
--- or an end on or after it). Grain: one row per family x open spell.
+-- criterion 3) on the date it is judged (as_of, int_families__as_of): a member aged
+-- $adult_age or more then, on a benefit in $out_of_work_benefits whose spell is open on
+-- as_of (started on or before it, and no end or an end on or after it: an end after as_of
+-- was not yet known then). Grain: one row per family x open spell.
 
 with
 
 adults as (
     select
         m.family_id,
-        m.person_id
+        m.person_id,
+        m.as_of
     from int_household_members__aged as m
     where m.is_adult
 ),
@@ -38,8 +40,8 @@ final as (
     from spells as s
     inner join adults as a on a.family_id = s.family_id and a.person_id = s.person_id
     where list_contains($out_of_work_benefits, s.benefit)
-      and s.spell_start <= $as_of
-      and (s.spell_end is null or s.spell_end >= $as_of)
+      and s.spell_start <= a.as_of
+      and (s.spell_end is null or s.spell_end >= a.as_of)
 )
 
 select * from final

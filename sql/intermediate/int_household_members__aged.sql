@@ -1,8 +1,10 @@
 -- Family members with the ages the rules test, all from persons.dob (rules.md "Dates and
--- people"): age in whole years at $as_of, age on the 31 August before $as_of (the start
--- of the academic year T falls in, so T = 31 Aug looks back a year), and the child /
+-- people"), on the date the family is judged (as_of, from int_families__as_of: T in a
+-- monthly run): age in whole years at as_of, age on the 31 August before as_of (the start
+-- of the academic year as_of falls in, so 31 Aug looks back a year), and the child /
 -- adult / compulsory-school-age flags. A birthday counts from the day itself; a 29 Feb
 -- birthday counts from 1 March in other years. Unknown dob gives null ages and false flags.
+-- Members are the family's members at T (household_members), whatever the date.
 
 with
 
@@ -23,9 +25,11 @@ people as (
 
 dates as (
     select
-        cast($as_of as date) as as_of,
-        make_date(year($as_of) - case when month($as_of) >= 9 then 0 else 1 end, 8, 31)
+        fd.family_id,
+        fd.as_of,
+        make_date(year(fd.as_of) - case when month(fd.as_of) >= 9 then 0 else 1 end, 8, 31)
             as last_31_aug
+    from int_families__as_of as fd
 ),
 
 aged as (
@@ -33,6 +37,7 @@ aged as (
         m.family_id,
         m.person_id,
         m.role,
+        d.as_of,
         pp.dob,
         year(d.as_of) - year(pp.dob)
             - case when month(d.as_of) * 100 + day(d.as_of) < month(pp.dob) * 100 + day(pp.dob)
@@ -41,8 +46,8 @@ aged as (
             - case when month(d.last_31_aug) * 100 + day(d.last_31_aug)
                 < month(pp.dob) * 100 + day(pp.dob) then 1 else 0 end as age_on_last_31_aug
     from members as m
+    inner join dates as d on d.family_id = m.family_id
     left join people as pp on pp.person_id = m.person_id
-    cross join dates as d
 ),
 
 final as (
@@ -58,7 +63,8 @@ final as (
         coalesce(
             a.age_at_as_of >= $school_age_min and a.age_on_last_31_aug <= $school_age_max_31aug,
             false
-        ) as is_school_age
+        ) as is_school_age,
+        a.as_of
     from aged as a
 )
 

@@ -1,7 +1,9 @@
 -- The last $education_terms consecutive school terms: the most recent terms that ended on
 -- or before $as_of (rules.md "School terms"). Terms of academic year `2013/14`: autumn
 -- 1 Sep-31 Dec 2013, spring 1 Jan-31 Mar 2014, summer 1 Apr-31 Aug 2014.
--- term_rank 1 is the most recent; academic_year_start is 2013 for `2013/14`.
+-- term_rank 1 is the most recent; academic_year_start is 2013 for `2013/14`. as_of is the
+-- date the terms are counted back from: a point-in-time evaluation runs this file once per
+-- date it judges on (cohort.programme.as_at) and the rules join on it.
 
 with
 
@@ -48,6 +50,7 @@ ranked as (
 
 final as (
     select
+        cast($as_of as date) as as_of,
         r.term_rank,
         r.academic_year_start,
         r.academic_year,

@@ -47,9 +47,11 @@ attachment as (
             'person_id': cast(null as varchar),
             'event_date': fa.attached_on,
             'value': format(
-                'attached on {} ({}); first identified {} as {}',
-                strftime(fa.attached_on, '%Y-%m-%d'), fa.attachment_source,
-                strftime(fa.first_identified, '%Y-%m-%d'), fa.identified_status
+                'attached on {} ({}), {} that day; first identified {}{}',
+                strftime(fa.attached_on, '%Y-%m-%d'), fa.attachment_source, fa.status_on_attachment,
+                coalesce(strftime(fa.first_identified, '%Y-%m-%d') || ' as ' || fa.identified_status,
+                         'by no run of this warehouse'),
+                coalesce(' (' || fa.attachment_note || ')', '')
             )
         } as e
     from int_family_attachment as fa

@@ -1,6 +1,6 @@
 -- Families turned around to date by district, for the claim workbook of the window ending
 -- $as_of: a crime_asb_education or continuous_employment result claimed in an earlier
--- window (the claims ledger, with the district recorded at the claim), or achieved in
+-- window (the claims ledger's standing claims, with the district recorded at the claim), or achieved in
 -- this window by a family with no such earlier claim (the `results` mart).
 
 with
@@ -10,7 +10,7 @@ earlier as (
     select
         coalesce(cf.family_id, c.family_id) as family_id,
         arg_max(c.district, c.window_end) as district
-    from claims as c
+    from claims_current as c
     left join int_family_ids__current as cf on cf.old_id = c.family_id
     where c.window_end < $as_of
       and c.result in ('crime_asb_education', 'continuous_employment')

@@ -1,7 +1,8 @@
 -- Families that changed since the previous run, for the "Changes since last run" sheet of
 -- each district list (issue 4). The previous run is the latest earlier as-of date of the
 -- same programme in family_history; on a first run there is none and nothing is listed.
--- Only families listed (automatic, discretionary or candidate) in either run are shown.
+-- Only families listed ($listed_statuses: automatic, discretionary or candidate) in either
+-- run are shown.
 --   new             a family id not in the previous run (and not split off another family)
 --   left            a family of the previous run that no longer exists and was not merged
 --   status_changed  the same family, in the same district, with another status
@@ -188,8 +189,8 @@ final as (
     from changes as ch
     cross join previous_run as pr
     where pr.previous_as_of is not null
-      and (ch.previous_status in ('automatic', 'discretionary', 'candidate')
-           or ch.status in ('automatic', 'discretionary', 'candidate'))
+      and (list_contains($listed_statuses, ch.previous_status)
+           or list_contains($listed_statuses, ch.status))
     order by ch.district, ch.change, ch.family_id, ch.related_family_id
 )
 

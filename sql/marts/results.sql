@@ -1,9 +1,11 @@
 -- results.csv for the claim window ending $as_of (data contract section 3; rules.md
--- "Money"): the window's achieved results (results_history) after the claims ledger
--- (claims of earlier windows, window_end < $as_of, so a re-run of a submitted window shows
--- what was submitted). Within a family, results are paid in the order
+-- "Money"): the window's achieved results (results_history) after the claims ledger: the
+-- standing claims (claims_current: not withdrawn) of this window and earlier ones, so a
+-- re-run of a submitted window shows its results as already claimed (the claim workbook
+-- says who submitted it and when). Within a family, results are paid in the order
 -- crime_asb_education, continuous_employment, progress_to_work, and never beyond R in all:
---   already_claimed  claimed in an earlier window: already_claimed = 1, pays 0
+--   already_claimed  claimed in a standing submission of this or an earlier window:
+--                    already_claimed = 1, pays 0
 --   employment_paid  progress_to_work once continuous_employment has been claimed or is
 --                    achieved in this window: pays 0
 --   no_fee_share     the attachment's financial year has no configured fee share: pays 0
@@ -48,9 +50,9 @@ earlier_claims as (
         coalesce(cf.family_id, c.family_id) as family_id,
         c.result,
         c.payment_gbp
-    from claims as c
+    from claims_current as c
     left join int_family_ids__current as cf on cf.old_id = c.family_id
-    where c.window_end < $as_of
+    where c.window_end <= $as_of
 ),
 
 paid_before as (

@@ -1,22 +1,12 @@
 -- Phase 1 criterion 1, crime/ASB: a member under 18 with a proven offence, a member's
 -- ASB order/injunction/contract, or a housing ASB intervention on a tenancy the family
--- lives in, dated in the last $crime_window_months months, (T - N months, T].
--- Wording, source and cases: crime_asb.yml. Grain: one row per family in families_base.
+-- lives in, dated in the last $crime_window_months months, (D - N months, D], where D is the
+-- date the family is judged on (T in a monthly run).
+-- Wording, source and cases: crime_asb.yml. Items only: criterion_shape.sql adds the rest.
 
 with
 
-families as (
-    select
-        fb.family_id
-    from families_base as fb
-),
-
-window_bounds as (
-    select
-        cast($as_of - to_months($crime_window_months) as date) as opens_after
-),
-
-items as (
+final as (
     select
         e.family_id,
         e.source,
@@ -25,37 +15,9 @@ items as (
         e.event_date,
         e.value
     from int_family_events__crime_asb as e
-    cross join window_bounds as w
     where e.kind in ('minor_offence', 'asb_order', 'housing_asb')
-      and e.event_date > w.opens_after
-      and e.event_date <= $as_of
-),
-
-evidence as (
-    select
-        i.family_id,
-        list(
-            {
-                'source': i.source,
-                'record_id': i.record_id,
-                'person_id': i.person_id,
-                'event_date': i.event_date,
-                'value': i.value
-            }
-            order by i.event_date, i.source, i.record_id
-        ) as evidence
-    from items as i
-    group by i.family_id
-),
-
-final as (
-    select
-        f.family_id,
-        'crime_asb' as criterion,
-        ev.family_id is not null as met,
-        coalesce(ev.evidence, []) as evidence
-    from families as f
-    left join evidence as ev on ev.family_id = f.family_id
+      and e.event_date > cast(e.as_of - to_months($crime_window_months) as date)
+      and e.event_date <= e.as_of
 )
 
 select * from final

@@ -2,18 +2,13 @@
 -- $education_terms consecutive terms, was permanently excluded, had $fixed_exclusions_min or
 -- more fixed exclusions, was in a PRU / alternative provision / not on roll in the most
 -- recent term, or had unauthorised absence >= $absence_threshold of possible sessions.
--- The conditions are worked out in int_family_events__education.
--- Wording, source and cases: education.yml. Grain: one row per family in families_base.
+-- The conditions are worked out in int_family_events__education, on the date each family
+-- is judged on.
+-- Wording, source and cases: education.yml. Items only: criterion_shape.sql adds the rest.
 
 with
 
-families as (
-    select
-        fb.family_id
-    from families_base as fb
-),
-
-items as (
+final as (
     select
         e.family_id,
         e.source,
@@ -22,33 +17,6 @@ items as (
         e.event_date,
         e.value
     from int_family_events__education as e
-),
-
-evidence as (
-    select
-        i.family_id,
-        list(
-            {
-                'source': i.source,
-                'record_id': i.record_id,
-                'person_id': i.person_id,
-                'event_date': i.event_date,
-                'value': i.value
-            }
-            order by i.event_date, i.source, i.record_id, i.value
-        ) as evidence
-    from items as i
-    group by i.family_id
-),
-
-final as (
-    select
-        f.family_id,
-        'education' as criterion,
-        ev.family_id is not null as met,
-        coalesce(ev.evidence, []) as evidence
-    from families as f
-    left join evidence as ev on ev.family_id = f.family_id
 )
 
 select * from final

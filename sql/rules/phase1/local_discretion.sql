@@ -1,27 +1,26 @@
 -- Phase 1 local discretion: any indicator switched on in $discretion_indicators.
 --   domestic_abuse         a member's police domestic_abuse event in the window
 --   substance_misuse       a member's health drug_misuse / alcohol_misuse issue in the window
---   child_protection_plan  a child member (under $adult_age at T) with a child_protection_plan
---                          episode open on T or at some time in the window
+--   child_protection_plan  a child member (under $adult_age on D) with a child_protection_plan
+--                          episode open on D or at some time in the window
 --   adult_offending        a member's police adult_offence, aged $adult_age or more, in the window
 --   police_callouts        $police_callouts_min or more police call_out / arrest rows of members
 --                          in the window (a row is one person involved in one event)
 --   health_problems        any health issue of a member in the window
--- The window is the last $discretion_window_months months, (T - N months, T]. Indicators
--- fed by an absent optional extract (health, social_care) find nothing, so they are 0.
--- Wording, source and cases: local_discretion.yml. Grain: one row per family in families_base.
+-- The window is the last $discretion_window_months months, (D - N months, D], where D is the
+-- date the family is judged on (T in a monthly run). Indicators fed by an absent optional
+-- extract (health, social_care) find nothing, so they are 0 (the families mart says which:
+-- local_discretion.yml `indicators`).
+-- Wording, source and cases: local_discretion.yml. Items only: criterion_shape.sql adds the rest.
 
 with
 
-families as (
-    select
-        fb.family_id
-    from families_base as fb
-),
-
 window_bounds as (
     select
-        cast($as_of - to_months($discretion_window_months) as date) as opens_after
+        fd.family_id,
+        fd.as_of,
+        cast(fd.as_of - to_months($discretion_window_months) as date) as opens_after
+    from int_families__as_of as fd
 ),
 
 windowed_events as (
@@ -34,9 +33,9 @@ windowed_events as (
         me.event_date,
         me.age_at_event
     from int_member_events__linked as me
-    cross join window_bounds as w
+    inner join window_bounds as w on w.family_id = me.family_id
     where me.event_date > w.opens_after
-      and me.event_date <= $as_of
+      and me.event_date <= w.as_of
 ),
 
 domestic_abuse as (
@@ -79,12 +78,12 @@ child_protection_plan as (
     from int_member_events__linked as me
     inner join int_household_members__aged as m
         on m.family_id = me.family_id and m.person_id = me.person_id
-    cross join window_bounds as w
+    inner join window_bounds as w on w.family_id = me.family_id
     where list_contains($discretion_indicators, 'child_protection_plan')
       and me.source = 'social_care'
       and me.event_type = 'child_protection_plan'
       and m.is_child
-      and me.event_date <= $as_of
+      and me.event_date <= w.as_of
       and (me.end_date is null or me.end_date > w.opens_after)
 ),
 
@@ -144,40 +143,13 @@ health_problems as (
       and we.source = 'health'
 ),
 
-items as (
+final as (
     select * from domestic_abuse
     union all select * from substance_misuse
     union all select * from child_protection_plan
     union all select * from adult_offending
     union all select * from police_callouts
     union all select * from health_problems
-),
-
-evidence as (
-    select
-        i.family_id,
-        list(
-            {
-                'source': i.source,
-                'record_id': i.record_id,
-                'person_id': i.person_id,
-                'event_date': i.event_date,
-                'value': i.value
-            }
-            order by i.event_date, i.source, i.record_id, i.value
-        ) as evidence
-    from items as i
-    group by i.family_id
-),
-
-final as (
-    select
-        f.family_id,
-        'local_discretion' as criterion,
-        ev.family_id is not null as met,
-        coalesce(ev.evidence, []) as evidence
-    from families as f
-    left join evidence as ev on ev.family_id = f.family_id
 )
 
 select * from final

@@ -1,0 +1,47 @@
+-- The shape every criterion returns (architecture.md "Rules and marts"), added around each
+-- rules/<programme>/<criterion>.sql by cohort.core.sqlrunner, so a rule file states only its
+-- items. It reads two names the runner defines:
+--   criterion_items  the rule file's rows: family_id, source, record_id, person_id,
+--                    event_date, value (one per input row that meets the criterion)
+--   criterion_name   the criterion (the rule file's name)
+-- One row per family judged (int_families__as_of: every family at T in a monthly run, or
+-- the families judged as at other dates), met when the rule found at least one item, with
+-- the items as evidence, oldest first.
+
+with
+
+families as (
+    select
+        fd.family_id
+    from int_families__as_of as fd
+),
+
+evidence as (
+    select
+        i.family_id,
+        list(
+            {
+                'source': i.source,
+                'record_id': i.record_id,
+                'person_id': i.person_id,
+                'event_date': i.event_date,
+                'value': i.value
+            }
+            order by i.event_date, i.source, i.record_id, i.value
+        ) as evidence
+    from criterion_items as i
+    group by i.family_id
+),
+
+final as (
+    select
+        f.family_id,
+        cn.criterion,
+        ev.family_id is not null as met,
+        coalesce(ev.evidence, []) as evidence
+    from families as f
+    cross join criterion_name as cn
+    left join evidence as ev on ev.family_id = f.family_id
+)
+
+select * from final
