@@ -79,7 +79,7 @@ AUDIT_COLUMNS: list[Column] = [
     Column("family_id", "Family ID", 13),
     Column("item_kind", "Kind", 11),
     Column("item", "Criterion / result", 22),
-    Column("outcome", "Met / achieved", 9),
+    Column("outcome", "Met / achieved", 9, "bool"),
     Column("source", "Extract", 17),
     Column("record_id", "Record ID", 14),
     Column("person_id", "Person ID", 13),

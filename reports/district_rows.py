@@ -263,8 +263,9 @@ def build_rows(families: pl.DataFrame, members: pl.DataFrame, evidence: pl.DataF
     check_families(families, criteria)
     members = conform(members, MEMBER_INPUT, "members")
     evidence = conform(evidence, EVIDENCE_INPUT, "evidence")
-    addresses = conform(addresses if addresses is not None else pl.DataFrame(), ADDRESS_INPUT, "addresses",
-                        optional=("address", "postcode"))
+    if addresses is None:  # no address data (a hand-built frame): the columns show blank
+        addresses = pl.DataFrame(schema=ADDRESS_INPUT)
+    addresses = conform(addresses, ADDRESS_INPUT, "addresses")
     listed = listed_families(families, criteria)
     people = member_rows(members, listed, as_of)
     items = evidence_rows(evidence, listed, people, criteria, as_of)

@@ -48,13 +48,14 @@ KIND_FORMATS: dict[str, dict[str, Any]] = {
     "number": {"num_format": "0.000", "align": "right"},
     "money": {"num_format": MONEY_FORMAT},
     "percent": {"num_format": PERCENT_FORMAT},
+    "bool": {"align": "center"},
 }
 
 
 @dataclass(frozen=True)
 class Column:
     """One column of a sheet: the frame column it shows, its header, width and kind
-    (text, wrap: wrapped text that sets the row height, date, int, number, money, percent)."""
+    (text, wrap: wrapped text that sets the row height, date, int, number, money, percent, bool)."""
 
     key: str
     header: str
@@ -190,6 +191,8 @@ def write_table(book: Book, ws: Any, first_row: int, frame: pl.DataFrame, column
 def _writer(ws: Any, kind: str):
     if kind == "date":
         return ws.write_datetime
+    if kind == "bool":
+        return ws.write_boolean
     if kind in ("int", "number", "money", "percent"):
         return ws.write_number
     return ws.write_string
