@@ -13,6 +13,7 @@ WIDTH = 760
 BAR = 18
 GAP = 6
 LABEL_W = 220
+LABEL_CHARS = 32  # what fits in LABEL_W at 12 px
 FONT = 'font-family="system-ui, sans-serif" font-size="12"'
 BLUE, GREY, RED, GREEN, AMBER = "#1f4e78", "#d9d9d9", "#c00000", "#2e7d32", "#b26a00"
 PALETTE = (BLUE, "#5b9bd5", "#a5a5a5", AMBER, GREEN, RED)
@@ -34,6 +35,13 @@ def _svg(height: float, body: list[str], title: str, width: int = WIDTH) -> str:
 def _text(x: float, y: float, text: str, anchor: str = "start", fill: str = "#222", weight: str = "") -> str:
     bold = ' font-weight="bold"' if weight else ""
     return f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" fill="{fill}"{bold}>{escape(text)}</text>'
+
+
+def _label(x: float, y: float, text: str) -> str:
+    """A row label right-aligned before the bars, cut to fit (the whole text as its tooltip)."""
+    shown = text if len(text) <= LABEL_CHARS else text[:LABEL_CHARS - 1] + "…"
+    return (f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="end" fill="#222"><title>{escape(text)}</title>'
+            f"{escape(shown)}</text>")
 
 
 def _rect(x: float, y: float, w: float, h: float, fill: str, tip: str = "") -> str:
@@ -64,7 +72,7 @@ def bar_chart(bars: list[Bar], title: str, *, scale_to_target: bool = False) -> 
         y = top + i * (BAR + GAP)
         full = (b.target or largest) if scale_to_target else largest
         scale = plot_w / full if full else 0
-        body.append(_text(LABEL_W - 8, y + BAR - 5, b.label, "end"))
+        body.append(_label(LABEL_W - 8, y + BAR - 5, b.label))
         if scale_to_target and b.target:
             body.append(_rect(LABEL_W, y, plot_w, BAR, GREY, f"target {number(b.target)}"))
         body.append(_rect(LABEL_W, y, min(b.value * scale, plot_w), BAR, b.colour, f"{b.label}: {number(b.value)}"))
@@ -89,7 +97,7 @@ def diverging_chart(bars: list[Bar], title: str) -> str:
         y = 6 + i * (BAR + GAP)
         w = abs(b.value) * scale
         x = zero if b.value >= 0 else zero - w
-        body.append(_text(LABEL_W - 8, y + BAR - 5, b.label, "end"))
+        body.append(_label(LABEL_W - 8, y + BAR - 5, b.label))
         body.append(_rect(x, y, w, BAR, GREEN if b.value >= 0 else RED, f"{b.label}: {number(b.value)}"))
         lx = x + w + 4 if b.value >= 0 else x - 4
         body.append(_text(lx, y + BAR - 5, f"{b.value:+.2f}", "start" if b.value >= 0 else "end"))
