@@ -122,7 +122,7 @@ def _write_book(path: Path, front: Front, criteria: tuple[str, ...], *, families
     warnings = [missing_extract_warning(x) for x in sorted(front.missing_extracts)]
     book.table_sheet(SHEET_FAMILIES, families, family_columns(criteria), preamble=warnings, freeze_columns=1,
                      empty_note="No families are listed for this district this month.")
-    book.table_sheet(SHEET_MEMBERS, members, MEMBER_COLUMNS, empty_note="none")
+    book.table_sheet(SHEET_MEMBERS, members, MEMBER_COLUMNS, empty_note="none", landscape=False)  # narrow
     book.table_sheet(SHEET_EVIDENCE, evidence, EVIDENCE_COLUMNS, empty_note="none")
     book.table_sheet(SHEET_CHANGES, front.changes, CHANGE_COLUMNS,
                      notes=[_changes_note(front.previous_as_of, front.changes.height)], empty_note=None)

@@ -52,6 +52,6 @@ def write_out_of_area(path: Path, rows: DistrictRows, *, programme: str, as_of: 
             "districts: in no district's list. Pass each to the authority it now lives in.")
     book.table_sheet("Families", _with_place(own["families"]), out_of_area_columns(criteria), notes=[note],
                      freeze_columns=1, empty_note="No listed family lives outside Kent's districts this month.")
-    book.table_sheet("Members", own["members"], MEMBER_COLUMNS)
+    book.table_sheet("Members", own["members"], MEMBER_COLUMNS, landscape=False)
     book.table_sheet("Evidence", own["evidence"], EVIDENCE_COLUMNS)
     return book.close()

@@ -233,10 +233,11 @@ def test_header_frozen_and_repeated_on_every_printed_page(books, sheet, freeze):
     assert ws.print_title_rows == f"${header}:${header}"
 
 
-@pytest.mark.parametrize("sheet", ["Families", "Members", "Evidence", "Changes since last run"])
-def test_print_setup_landscape_fit_to_width_with_footer(books, sheet):
+@pytest.mark.parametrize("sheet, orientation", [("Families", "landscape"), ("Members", "portrait"),
+                                                 ("Evidence", "landscape"), ("Changes since last run", "landscape")])
+def test_print_setup_fit_to_width_with_footer(books, sheet, orientation):
     ws = books["Thanet"][sheet]
-    assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == 9
+    assert ws.page_setup.orientation == orientation and ws.page_setup.paperSize == 9
     assert ws.sheet_properties.pageSetUpPr.fitToPage
     assert (ws.page_setup.fitToWidth or 1, ws.page_setup.fitToHeight) == (1, 0)  # absent means 1
     footer = ws.oddFooter
