@@ -345,7 +345,9 @@ def _dispatch(args: argparse.Namespace) -> None:
         if console.verbosity >= NORMAL:
             print(
                 "\nDemo finished. Open these:\n"
+                f"  {(work / 'outputs' / 'report.html').resolve()}  (the run report: open in a browser)\n"
                 f"  {(work / 'outputs' / 'district_lists').resolve()}/<District>.xlsx  (identification lists)\n"
+                f"  {(work / 'outputs' / 'out_of_area.xlsx').resolve()}  (listed families living outside Kent)\n"
                 f"  {(work / 'outputs' / 'match_review.xlsx').resolve()}  (uncertain matches to decide)\n"
                 f"  {(work / 'outputs' / 'claims').resolve()}/<window end>.xlsx  (payment-by-results claims)\n"
                 f"  {(work / 'outputs' / 'families.csv').resolve()}\n"

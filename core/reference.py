@@ -32,6 +32,27 @@ OUTWARD_TO_DISTRICT: dict[str, str] = {
     code: district for district, codes in DISTRICT_OUTWARD.items() for code in codes
 }
 
+# Authorities around Kent by outward code, for the county's out-of-area list: where a
+# family that moved out of the programme's area now lives. Only codes wholly (or almost
+# wholly) in one authority are listed; any other code is "not known".
+NEIGHBOUR_OUTWARD: dict[str, tuple[str, ...]] = {
+    "Medway": ("ME1", "ME2", "ME3", "ME4", "ME5", "ME7", "ME8"),
+    "London Borough of Bexley": ("DA5", "DA6", "DA7", "DA8", "DA14", "DA15", "DA16", "DA17", "DA18"),
+    "London Borough of Bromley": ("BR1", "BR2", "BR3", "BR4", "BR5", "BR6", "BR7"),
+    "East Sussex": ("TN5", "TN6", "TN7", "TN19", "TN20", "TN21", "TN22", "TN31", "TN32", "TN33", "TN34",
+                    "TN35", "TN36", "TN37", "TN38", "TN39", "TN40"),
+    "Surrey": ("RH7", "RH8"),
+}
+
+OUTWARD_TO_NEIGHBOUR: dict[str, str] = {
+    code: authority for authority, codes in NEIGHBOUR_OUTWARD.items() for code in codes
+}
+
+
+def neighbouring_authority(postcode: str | None) -> str | None:
+    """The authority next to Kent a postcode is in ("ME4 4AA" -> "Medway"), None when not known."""
+    return OUTWARD_TO_NEIGHBOUR.get(outward_code(postcode) or "")
+
 # (year 1, year 2) from seed 002 table 1.
 DISTRICT_COHORTS: dict[str, tuple[int, int]] = {
     "Ashford": (82, 83),

@@ -29,10 +29,11 @@ from typing import Any  # noqa: E402
 
 from prefect import flow, task  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
-from prefect.artifacts import create_markdown_artifact, create_table_artifact  # noqa: E402
+from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact  # noqa: E402
 
 from cohort.core import progress  # noqa: E402
 from cohort.core.ruleset import RuleSet, load_ruleset  # noqa: E402
+from cohort.reports.run_report import REPORT_NAME, write_run_report  # noqa: E402
 from cohort.reports.summary import summary_markdown, summary_rows  # noqa: E402
 from cohort.core import runlog  # noqa: E402
 from cohort.core.commit import Workspace, writer  # noqa: E402
@@ -196,6 +197,8 @@ def _monthly_run(input_dir: Path, as_of: date, db: Path, out: Path, programme: s
         _save_summary(settings.staging, summary)
         record = entry(outcome="succeeded", summary=summary) | folder
         with connect(settings.work_db) as con:
+            write_run_report(con, settings.staging / REPORT_NAME, summary=summary, as_of=as_of, programme=programme,
+                             run_id=settings.run_id, link_threshold=ruleset.matching.link_threshold)
             runlog.append_warehouse(con, record)
         workspace.commit(record)
     except BaseException as exc:
@@ -207,6 +210,10 @@ def _monthly_run(input_dir: Path, as_of: date, db: Path, out: Path, programme: s
         key="cohort-run-summary",
         table=summary_rows(summary),
         description=f"cohort run {settings.run_id}",
+    )
+    create_link_artifact(
+        key="cohort-run-report", link=(Path(out).resolve() / REPORT_NAME).as_uri(), link_text=REPORT_NAME,
+        description=f"cohort run {settings.run_id}: the run report (open in a browser; works offline)",
     )
     create_markdown_artifact(
         key="cohort-run-summary-text", markdown=summary_markdown(summary),

@@ -22,6 +22,7 @@ from cohort.programme import rules
 from cohort.review import loop as review_loop
 from cohort.programme import results as payment_results
 from cohort.core import runlog
+from cohort.core.reference import PROGRAMME_CRITERIA
 from cohort.core.ruleset import RuleSet
 from cohort.core.statuses import LISTED_STATUSES
 from cohort.core.sqlrunner import run_sql
@@ -32,6 +33,8 @@ from cohort.matching.partition import Mapper, serial_map
 from cohort.matching.pipeline import link_persons
 from cohort.reports.claims import write_claim_workbook
 from cohort.reports.district_lists import write_district_lists
+from cohort.reports.district_rows import build_rows
+from cohort.reports.out_of_area import FILE_NAME as OUT_OF_AREA_FILE, write_out_of_area
 from cohort.schemas.ingest import RawDrop, read_drop, validate_drop
 from cohort.schemas.registry import EXTRACTS
 
@@ -212,6 +215,7 @@ def export(s: RunSettings) -> dict[str, Any]:
         families = read_table(con, "families")
         members = read_table(con, "family_members")
         evidence = read_table(con, "family_evidence")
+        addresses = query(con, "select family_id, address, postcode from families_base")
         missing = (
             query(con, "select extract from extract_status where not present and list_contains($evidence, extract) order by 1", {"evidence": list(OPTIONAL_EVIDENCE)})["extract"]
             .to_list()
@@ -228,6 +232,7 @@ def export(s: RunSettings) -> dict[str, Any]:
             {"p": s.programme, "prev": previous_as_of}).fetchall()) if previous_as_of else {}
         review = review_loop.write_review(con, s.staging / "match_review.xlsx", as_of=s.as_of, run_id=s.run_id,
                                           matching=s.ruleset.matching)
+    rows = build_rows(families, members, evidence, addresses, PROGRAMME_CRITERIA[s.programme], s.as_of)
     paths = write_district_lists(
         s.staging / "district_lists",
         families=families,
@@ -239,7 +244,9 @@ def export(s: RunSettings) -> dict[str, Any]:
         run_id=s.run_id,
         changes=changes,
         previous_as_of=previous_as_of,
+        rows=rows,
     )
+    write_out_of_area(s.staging / OUT_OF_AREA_FILE, rows, programme=s.programme, as_of=s.as_of, run_id=s.run_id)
     claim_books = [
         write_claim_workbook(s.staging / "claims" / f"{s.as_of.isoformat()}.xlsx", **claim,
                              as_of=s.as_of, run_id=s.run_id)
@@ -253,7 +260,7 @@ def export(s: RunSettings) -> dict[str, Any]:
     )
     return {
         "files": sorted([p.name for p in written] + [f"district_lists/{p.name}" for p in paths]
-                        + [f"claims/{p.name}" for p in claim_books] + ["match_review.xlsx"]),
+                        + [f"claims/{p.name}" for p in claim_books] + ["match_review.xlsx", OUT_OF_AREA_FILE]),
         **review,
         "families_by_district": by_district.to_dicts(),
         "changes": _change_counts(changes, previous_as_of, previous_status),

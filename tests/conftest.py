@@ -30,3 +30,15 @@ def small_drop(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("drop300")
     generate(root, households=300, seed=7)
     return root
+
+
+@pytest.fixture(scope="session")
+def first_run(small_drop, tmp_path_factory) -> Path:
+    """One `cohort run` of the small drop as of 2014-03-31: its folder holds w.duckdb and out/."""
+    from cohort.cli import main
+
+    work = tmp_path_factory.mktemp("run1")
+    rc = main(["run", "--input", str(small_drop / "extracts"), "--as-of", "2014-03-31",
+               "--db", str(work / "w.duckdb"), "--out", str(work / "out")])
+    assert rc == 0
+    return work

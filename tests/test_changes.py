@@ -128,7 +128,7 @@ def test_each_district_book_shows_only_its_own_changes(tmp_path):
         assert shown == expected_by_district[district], district
     thanet = [r for r in openpyxl.load_workbook(tmp_path / "Thanet.xlsx")[SHEET_CHANGES].iter_rows(values_only=True)]
     moved_out = next(r for r in thanet if r[0] == "Fmoved")
-    assert moved_out[1] == "moved out" and "Dover" not in moved_out[2], "another district is not named"
+    assert moved_out[1] == "Moved out" and "Dover" not in moved_out[2], "another district is not named"
 
 
 def test_first_run_sheet_says_there_is_nothing_to_compare(tmp_path):

@@ -19,6 +19,9 @@ from cohort.core.warehouse import fetch_one
 from cohort.cli import main
 from cohort.flows.stages import STAGES
 from cohort.core.reference import DISTRICTS
+from cohort.reports.labels import is_code_word
+from cohort.reports.run_report import without_timings
+from xlsx_read import table_rows
 from cohort.data_samples.evaluate import household_accuracy, identified_accuracy, person_accuracy
 
 AS_OF = "2014-03-31"
@@ -39,14 +42,6 @@ def _summary_without_seconds(out: Path) -> dict:
     summary = json.loads((out / "run_summary.json").read_text())
     assert set(summary.pop("seconds")) == {name for name, _ in STAGES}, "every stage's seconds"
     return summary
-
-
-@pytest.fixture(scope="module")
-def first_run(small_drop, tmp_path_factory):
-    work = tmp_path_factory.mktemp("run1")
-    rc = _run(small_drop / "extracts", work / "w.duckdb", work / "out")
-    assert rc == 0
-    return work
 
 
 def test_outputs_follow_the_contract(first_run):
@@ -107,13 +102,25 @@ def test_same_month_twice_gives_identical_outputs(first_run, small_drop, tmp_pat
     for name in ("person_links.csv", "families.csv", "results.csv", "rejected_rows.csv", "settings.json"):
         assert _digest(tmp_path / "out" / name) == _digest(first_run / "out" / name), name
     assert _summary_without_seconds(tmp_path / "out") == _summary_without_seconds(first_run / "out")
+    books = [f"district_lists/{d}.xlsx" for d in DISTRICTS] + ["out_of_area.xlsx", "claims/2014-03-31.xlsx"]
+    for name in books:
+        assert _digest(tmp_path / "out" / name) == _digest(first_run / "out" / name), name
+    report = [without_timings((folder / "out" / "report.html").read_text(encoding="utf-8"))
+              for folder in (tmp_path, first_run)]
+    assert report[0] == report[1] and "<svg" in report[0]
+
+
+def test_district_lists_carry_addresses_and_no_code_words(first_run):
+    listed = 0
     for district in DISTRICTS:
-        a = openpyxl.load_workbook(tmp_path / "out" / "district_lists" / f"{district}.xlsx")
-        b = openpyxl.load_workbook(first_run / "out" / "district_lists" / f"{district}.xlsx")
-        for ws in a.worksheets:
-            assert [list(r) for r in ws.iter_rows(values_only=True)] == [
-                list(r) for r in b[ws.title].iter_rows(values_only=True)
-            ]
+        wb = openpyxl.load_workbook(first_run / "out" / "district_lists" / f"{district}.xlsx")
+        for row in table_rows(wb["Families"]):
+            listed += 1
+            assert row["Address"] and re.fullmatch(r"[A-Z]{1,2}[0-9][0-9A-Z]? [0-9][A-Z]{2}", row["Postcode"]), row
+        for ws in wb.worksheets:
+            codes = [v for r in ws.iter_rows(values_only=True) for v in r if isinstance(v, str) and is_code_word(v)]
+            assert codes == [], (district, ws.title)
+    assert listed > 0
 
 
 def test_failed_run_changes_nothing(first_run, small_drop, tmp_path, capsys):

@@ -3,10 +3,12 @@ against targets, and the audit trail with match confidence."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
+import polars as pl
 import pytest
 
 from cohort.programme.claims import submit_window
@@ -80,3 +82,60 @@ def test_turned_around_counts_earlier_claims_once(tmp_path: Path) -> None:
     assert run.payments("F1") == {"crime_asb_education": (Decimal("0.00"), 1, "already_claimed")}
     progress = {r[0]: r[1:] for r in _table(_book(run, tmp_path, T2)["Turned around"])}
     assert progress["Dartford"][1:4] == (1, 0, 1)
+
+
+def _written(run, tmp_path: Path, as_of, **extra) -> Path:
+    return write_claim_workbook(tmp_path / f"{as_of}.xlsx", **{**claim_workbook_frames(run.con, as_of), **extra},
+                                as_of=as_of, run_id="test")
+
+
+def test_money_and_shares_are_formatted_and_payment_is_one_column(tmp_path: Path) -> None:
+    wb = openpyxl.load_workbook(_written(_world().results(T1), tmp_path, T1))
+    ws = wb["County"]
+    header_at = next(r for r in range(1, 10) if ws.cell(r, 1).value == "District")
+    headers = [c.value for c in ws[header_at]]
+    assert [h for h in headers if "Payment" in h or "payment" in h] == ["Payment", "Why this payment",
+                                                                       "Results payment R"]
+    payment = ws.cell(header_at + 1, headers.index("Payment") + 1)
+    assert payment.value == 700 and "£" in payment.number_format and "0.00" in payment.number_format
+    assert ws.cell(header_at + 1, headers.index("Why this payment") + 1).value == "payable in full"
+    progress = wb["Turned around"]
+    share = next(row[5] for row in progress.iter_rows() if row[0].value == "Dartford")
+    assert share.number_format == "0.0%"
+    for sheet in ("Totals", "County", "Dartford", "Audit trail"):
+        setup = wb[sheet].page_setup
+        assert setup.orientation == "landscape" and wb[sheet].sheet_properties.pageSetUpPr.fitToPage, sheet
+        assert wb[sheet].print_title_rows and wb[sheet].oddFooter.right.text == "OFFICIAL-SENSITIVE", sheet
+        assert len(wb[sheet].tables) == 1, sheet
+
+
+def test_engagements_not_admitted_sheet(tmp_path: Path) -> None:
+    run = _world().results(T1)
+    empty = openpyxl.load_workbook(_written(run, tmp_path / "a", T1))["Engagements not admitted"]
+    texts = [v for row in empty.iter_rows(values_only=True) for v in row if v]
+    assert "none" in texts
+    rows = pl.DataFrame({
+        "family_id": ["F9", "F8"], "attached_on": [d("2013-05-01"), d("2013-01-01")], "key_worker": ["A Worker", None],
+        "state": ["not_identified", "unknown_family"], "reason": ["not identified before attachment",
+                                                                  "family_id not in any run"],
+        "criteria_met_on_attachment": [1, None], "current_family_id": [None, None],
+    })
+    ws = openpyxl.load_workbook(_written(run, tmp_path / "b", T1, not_admitted=rows))["Engagements not admitted"]
+    table = [r for r in ws.iter_rows(values_only=True) if r and r[0] in ("F8", "F9")]
+    assert [(r[0], r[3]) for r in table] == [("F8", "Unknown family"), ("F9", "Not identified")]
+    assert table[1][4] == "not identified before attachment" and table[1][2] == "A Worker"
+
+
+def test_front_sheet_says_when_the_window_was_submitted(tmp_path: Path) -> None:
+    run = _world().results(T1)
+    when = datetime(2014, 4, 2, 9, 30)
+    ws = openpyxl.load_workbook(_written(run, tmp_path, T1, submitted={"submitted_by": "A Officer",
+                                                                       "submitted_at": when}))["Totals"]
+    assert ws["A1"].value.startswith("ALREADY SUBMITTED: this window was submitted by A Officer on 02/04/2014 09:30")
+    fresh = openpyxl.load_workbook(_written(run, tmp_path / "fresh", T1))["Totals"]
+    assert "SUBMITTED" not in str(fresh["A1"].value)
+
+
+def test_same_window_twice_gives_the_same_bytes(tmp_path: Path) -> None:
+    run = _world().results(T1)
+    assert _written(run, tmp_path / "a", T1).read_bytes() == _written(run, tmp_path / "b", T1).read_bytes()

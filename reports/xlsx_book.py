@@ -1,0 +1,204 @@
+"""Workbooks we hand out, written with xlsxwriter: fast, and the same bytes for the same data.
+
+openpyxl stays for reading workbooks back (review import, xlsx extracts, the tests);
+writing moved here because styling every cell through openpyxl made the workbooks a
+quarter of a county run (docs/decisions.md, decision 40).
+
+What every sheet gets, so every list behaves alike in Excel and LibreOffice:
+- an Excel Table (filter and sort keep a row together), header frozen;
+- a format per column, set once: dates dd/mm/yyyy, money £, shares %, wrapped text;
+- row heights that fit the wrapped text;
+- print setup: landscape A4, fit to the page width, header rows repeated on every page,
+  a footer naming the district (or the workbook), the as-of date and OFFICIAL-SENSITIVE.
+
+Text is made safe first (`xlsx_style.clean_frame`: no control characters, Excel's cell
+limit) and written as text, so a value beginning with "=" is never a formula.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import xlsxwriter
+
+from cohort.reports.xlsx_style import clean_frame, safe_sheet_title
+
+DATE_FORMAT = "dd/mm/yyyy"
+MONEY_FORMAT = "£#,##0.00"
+PERCENT_FORMAT = "0.0%"
+LINE_HEIGHT = 15.0  # points per line of 11-point text
+MAX_LINES = 27
+# Characters of ordinary text per unit of column width (a unit is one "0" of the default
+# font; letters average narrower). Kept low enough that a row is never cut short.
+CHARS_PER_WIDTH = 1.1  # Excel's row height limit is 409 points
+MARKING = "OFFICIAL-SENSITIVE"
+TABLE_STYLE = "Table Style Light 9"
+
+KIND_FORMATS: dict[str, dict[str, Any]] = {
+    "text": {},
+    "wrap": {"text_wrap": True},
+    "date": {"num_format": DATE_FORMAT, "align": "left"},
+    "int": {"num_format": "0", "align": "center"},
+    "number": {"num_format": "0.000", "align": "right"},
+    "money": {"num_format": MONEY_FORMAT},
+    "percent": {"num_format": PERCENT_FORMAT},
+    "bool": {"align": "center"},
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a sheet: the frame column it shows, its header, width and kind
+    (text, wrap: wrapped text that sets the row height, date, int, number, money, percent, bool)."""
+
+    key: str
+    header: str
+    width: float = 12
+    kind: str = "text"
+
+
+def _footer_text(text: str) -> str:
+    return text.replace("&", "&&")
+
+
+class Book:
+    """One workbook being written; `close()` saves it. Sheets are added in reading order."""
+
+    def __init__(self, path: Path, *, title: str, when: date, footer: str) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.when = when
+        self.footer = footer
+        self.wb = xlsxwriter.Workbook(str(path), {
+            "strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False,
+            "default_date_format": DATE_FORMAT, "in_memory": True,
+        })
+        created = datetime(when.year, when.month, when.day)
+        self.wb.set_properties({"title": title, "author": "cohort", "company": "", "created": created})
+        self._formats: dict[tuple, Any] = {}
+        self._tables: set[str] = set()
+
+    def fmt(self, kind: str = "text", **extra: Any):
+        """A cell format, made once per workbook (xlsxwriter's formats are workbook objects)."""
+        key = (kind, tuple(sorted(extra.items())))
+        if key not in self._formats:
+            self._formats[key] = self.wb.add_format({"valign": "top", **KIND_FORMATS[kind], **extra})
+        return self._formats[key]
+
+    def sheet(self, name: str, *, landscape: bool = True):
+        ws = self.wb.add_worksheet(safe_sheet_title(name))
+        ws.set_paper(9)  # A4
+        if landscape:
+            ws.set_landscape()
+        ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.7)
+        ws.set_footer(f"&L{_footer_text(self.footer)}&C{self.when:%d/%m/%Y}  ·  page &P of &N&R{MARKING}")
+        return ws
+
+    def _table_name(self, name: str) -> str:
+        base = re.sub(r"\W", "_", name).strip("_") or "Table"
+        base = f"T_{base}" if not base[0].isalpha() else base
+        candidate, n = base, 1
+        while candidate.lower() in self._tables:
+            n += 1
+            candidate = f"{base}_{n}"
+        self._tables.add(candidate.lower())
+        return candidate
+
+    def table_sheet(self, name: str, frame: pl.DataFrame, columns: Sequence[Column], *,
+                    preamble: Sequence[str] = (), notes: Sequence[str] = (), freeze_columns: int = 0,
+                    empty_note: str | None = "none", landscape: bool = True) -> Any:
+        """A sheet holding `frame` as an Excel Table under the `preamble` lines (warnings, in red),
+        the `notes`, and `empty_note` when there are no rows (the table keeps one blank row); returns it."""
+        ws = self.sheet(name, landscape=landscape)
+        lines = [(line, self.fmt("text", bold=True, font_color="#C00000")) for line in preamble]
+        lines += [(line, self.fmt("text")) for line in notes]
+        if frame.height == 0 and empty_note:
+            lines.append((empty_note, self.fmt("text", bold=True)))
+        row = 0
+        for line, style in lines:
+            ws.write_string(row, 0, line, style)
+            row += 1
+        if row:
+            row += 1
+        write_table(self, ws, row, frame, columns, name=name)
+        ws.freeze_panes(row + 1, freeze_columns)
+        ws.repeat_rows(row)
+        ws.fit_to_pages(1, 0)
+        return ws
+
+    def close(self) -> Path:
+        self.wb.close()
+        return self.path
+
+
+def _line_counts(frame: pl.DataFrame, columns: Sequence[Column]) -> pl.Series | None:
+    """Lines each row needs: for every wrapped column, its text's lines at the column's width."""
+    exprs = []
+    for c in columns:
+        if c.kind != "wrap" or c.key not in frame.columns:
+            continue
+        per_line = max(int(c.width * CHARS_PER_WIDTH), 4)
+        exprs.append(
+            pl.col(c.key).cast(pl.String).fill_null("").str.split("\n")
+            .list.eval(((pl.element().str.len_chars() + per_line - 1) // per_line).clip(lower_bound=1))
+            .list.sum()
+        )
+    if not exprs or frame.height == 0:
+        return None
+    return frame.select(pl.max_horizontal(exprs).clip(upper_bound=MAX_LINES).alias("lines"))["lines"]
+
+
+def write_table(book: Book, ws: Any, first_row: int, frame: pl.DataFrame, columns: Sequence[Column], *,
+                name: str) -> str:
+    """`frame`'s `columns` as an Excel Table with its header at `first_row`; returns its range.
+
+    A table with no rows keeps one blank row (Excel needs a row under the header)."""
+    text = ("text", "wrap")
+    frame = clean_frame(frame.select([pl.col(c.key).cast(pl.String) if c.kind in text else pl.col(c.key)
+                                      for c in columns]))
+    formats = [book.fmt(c.kind) for c in columns]
+    for i, c in enumerate(columns):
+        ws.set_column(i, i, c.width)
+    header = book.fmt("wrap", bold=True)
+    header_lines = max(-(-len(c.header) // max(int(c.width * CHARS_PER_WIDTH) - 1, 4)) for c in columns)
+    if header_lines > 1:
+        ws.set_row(first_row, LINE_HEIGHT * min(header_lines, MAX_LINES))
+    last_row = first_row + max(frame.height, 1)
+    ws.add_table(first_row, 0, last_row, len(columns) - 1, {
+        "name": book._table_name(name), "style": TABLE_STYLE,
+        "columns": [{"header": c.header, "header_format": header} for c in columns],
+    })
+    if frame.height == 0:
+        return _range(first_row, last_row, len(columns))
+    lines = _line_counts(frame, columns)
+    writers = [_writer(ws, c.kind) for c in columns]
+    for offset, values in enumerate(frame.iter_rows()):
+        r = first_row + 1 + offset
+        if lines is not None and lines[offset] > 1:
+            ws.set_row(r, LINE_HEIGHT * lines[offset])
+        for i, value in enumerate(values):
+            if value is not None:
+                writers[i](r, i, value, formats[i])
+    return _range(first_row, last_row, len(columns))
+
+
+def _writer(ws: Any, kind: str):
+    if kind == "date":
+        return ws.write_datetime
+    if kind == "bool":
+        return ws.write_boolean
+    if kind in ("int", "number", "money", "percent"):
+        return ws.write_number
+    return ws.write_string
+
+
+def _range(first_row: int, last_row: int, ncols: int) -> str:
+    from xlsxwriter.utility import xl_range
+
+    return xl_range(first_row, 0, last_row, ncols - 1)
