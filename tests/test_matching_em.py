@@ -37,7 +37,7 @@ def simulate(n_match: int, n_non: int, seed: int) -> pl.DataFrame:
     rng = np.random.default_rng(seed)
     columns = {}
     for comp in COMPARISONS:
-        keys = [k for k, _ in comp.levels]
+        keys = list(comp.keys)
         if comp.name in TRUE_M:
             drawn = np.concatenate([rng.choice(len(keys), n_match, p=TRUE_M[comp.name]),
                                     rng.choice(len(keys), n_non, p=TRUE_U[comp.name])])
@@ -49,7 +49,7 @@ def simulate(n_match: int, n_non: int, seed: int) -> pl.DataFrame:
 
 def true_u() -> dict[str, np.ndarray]:
     """The true u's (a level that never occurs gets a tiny one), defaults elsewhere."""
-    return {c.name: np.maximum(np.array(TRUE_U.get(c.name, [DEFAULT_MU[c.name][k][1] for k, _ in c.levels])), 1e-6)
+    return {c.name: np.maximum(np.array(TRUE_U.get(c.name, [DEFAULT_MU[c.name][k][1] for k in c.keys])), 1e-6)
             for c in COMPARISONS}
 
 
@@ -61,7 +61,7 @@ def test_em_recovers_a_known_model():
     compared = simulate(n_match, n_non, seed=1)
     fit = em.expectation_maximisation(em.level_patterns(compared), NO_CONDITIONALS, true_u(), population)
     for name, m in TRUE_M.items():
-        keys = [k for k, _ in BY_NAME[name].levels]
+        keys = list(BY_NAME[name].keys)
         for i, key in enumerate(keys):
             if m[i] >= 0.02:
                 assert fit.m[name][i] == pytest.approx(m[i], abs=0.02), f"{name} {key}"
@@ -115,7 +115,7 @@ def test_random_pairs_are_distinct_seeded_and_oriented():
 def test_too_few_profiles_use_the_shipped_model(caplog):
     profiles = pl.DataFrame({"pid": [0, 1]})
     compared = simulate(1, 0, seed=0)
-    with caplog.at_level(logging.INFO, logger="matching"):
+    with caplog.at_level(logging.INFO, logger="cohort.matching"):
         out = em.estimate(profiles, compared)
     assert out.weights.mu == DEFAULT_MU and out.iterations == 0
     assert not out.table["m_estimated"].any()
@@ -131,7 +131,7 @@ def drop_records(small_drop):
 
 
 def test_a_run_estimates_its_model_and_returns_it(drop_records, caplog):
-    with caplog.at_level(logging.DEBUG, logger="matching"):
+    with caplog.at_level(logging.DEBUG, logger="cohort.matching"):
         result = link_persons(drop_records)
     table = result.weights
     assert list(table.schema) == list(em.TABLE_SCHEMA)

@@ -329,7 +329,7 @@ def test_logs_carry_counts_only(caplog):
     rows = [dict(r) for _, rs, _ in GOLDEN[:3] for r in rs]
     for i, r in enumerate(rows):
         r["record_id"] = f"{r['record_id']}-{i}"
-    with caplog.at_level(logging.DEBUG, logger="matching"):
+    with caplog.at_level(logging.DEBUG, logger="cohort.matching"):
         link_persons(records(*rows))
     text = " ".join(r.getMessage() for r in caplog.records).upper()
     assert "candidate pairs" in text.lower()
