@@ -150,7 +150,7 @@ NICKNAMES: dict[str, tuple[str, ...]] = {
     "Amelia": ("Millie",),
     "Isabella": ("Bella", "Izzy"),
     "Hannah": ("Han",),
-    "Emily": ("Em", "Emmy"),
+    "Emily": ("Em", "Emmy", "Millie"),
     "Sophie": ("Soph",),
     "Margery": ("Marge",),
     "Anna": ("Ania",),
@@ -476,17 +476,17 @@ DIMINUTIVES: dict[str, tuple[str, ...]] = {
 TWIN_NAMES_CLOSE: tuple[tuple[str, str, str, str], ...] = (
     # (first, sex, second, sex)
     ("Matthew", "M", "Matthias", "M"), ("Harrison", "M", "Harriet", "F"), ("Freddie", "M", "Frankie", "M"),
-    ("Isabella", "F", "Isobel", "F"), ("Harry", "M", "Hannah", "F"), ("Jessica", "F", "Jasmine", "F"),
+    ("Daisy", "F", "Maisie", "F"), ("Harry", "M", "Hannah", "F"), ("Jessica", "F", "Jasmine", "F"),
     ("Ruby", "F", "Rosie", "F"), ("Mason", "M", "Marcus", "M"), ("Amelia", "F", "Amber", "F"),
     ("Jacob", "M", "Joshua", "M"), ("Oliwia", "F", "Olivier", "M"), ("Oluwaseun", "M", "Oluwatosin", "M"),
 )
 TWIN_NAMES_NICKNAMED: tuple[tuple[str, str, str, str], ...] = (
     ("Thomas", "M", "Timothy", "M"), ("Samuel", "M", "Daniel", "M"), ("Benjamin", "M", "Kenneth", "M"),
     ("James", "M", "Timothy", "M"), ("Jennifer", "F", "Jessica", "F"), ("Samantha", "F", "Pamela", "F"),
-    ("Aleksandra", "F", "Alicja", "F"), ("Anna", "F", "Joanna", "F"), ("Jakub", "M", "Tomasz", "M"),
+    ("Aleksandra", "F", "Alicja", "F"), ("Jakub", "M", "Tomasz", "M"),
     ("Katarzyna", "F", "Magdalena", "F"), ("Oluwaseyi", "M", "Oluwafemi", "M"),
 )
 TWIN_NAMES_ALIKE: tuple[tuple[str, str, str, str], ...] = (
     ("Jack", "M", "Jake", "M"), ("Ella", "F", "Emma", "F"), ("Amy", "F", "Ava", "F"), ("Leo", "M", "Leon", "M"),
-    ("Alexander", "M", "Alexandra", "F"), ("Daniel", "M", "Danielle", "F"),
+    ("Alexander", "M", "Alexandra", "F"), ("Daniel", "M", "Danielle", "F"), ("Anna", "F", "Joanna", "F"),
 )

@@ -174,7 +174,8 @@ class _Builder:
         year = 1970 + int(dob // 365.2425)  # birth year, near enough to pick a name era
         english = role == ROLE_CHILD and r.random() < names.ENGLISH_CHILD
         fore = self.forename(female, year, avoid, english)
-        middle = self.forename(female, year, {fore}, english) if r.random() < (0.55 if role == ROLE_CHILD else 0.4) else ""
+        has_middle = r.random() < (0.55 if role == ROLE_CHILD else 0.4)
+        middle = self.forename(female, year, {fore} | (avoid or set()), english) if has_middle else ""
         if self.origin == "polish":
             surname = names.feminine_surname(surname) if female else names.masculine_surname(surname)
         c = self.cols
@@ -300,7 +301,7 @@ class _Builder:
             if age < 0:
                 break
             k = self.add(h, coin(), age, kid_surname, ROLE_CHILD, avoid=taken)
-            taken.add(c["forename"][k])
+            taken.update(n for n in (c["forename"][k], c["middle"][k]) if n)
             kids.append(k)
             age -= r.randrange(1, 4)
         if mother_age - oldest > 36 and r.random() < 0.25:

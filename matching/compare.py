@@ -30,12 +30,20 @@ JW_LOW = 0.85
 STREET_JW = 0.90
 
 
+def _shared_group(a: str, b: str) -> pl.Expr:
+    return _l(a).list.set_intersection(_r(b)).list.len() > 0
+
+
 def _names_swapped() -> pl.Expr:
     """Forename keyed as surname and surname as forename ("SMITH JOHN" / "JOHN SMITH"),
-    allowing a typo in each."""
+    allowing a typo or a nickname in each ("WELTON JESS" / "JESSICA WELTON"). Only where
+    the names are not close as keyed (where compare_pairs computes fn_sn_jw)."""
+    left_forename_is_right_surname = (pl.col("fn_sn_jw") >= JW_HIGH) | _shared_group("fn_groups", "sn_groups")
+    left_surname_is_right_forename = (pl.col("sn_fn_jw") >= JW_HIGH) | _shared_group("sn_groups", "fn_groups")
     return (
-        (_l("fn_first") != _r("fn_first")) & (_l("sn_compact") != _r("sn_compact"))
-        & (pl.col("fn_sn_jw") >= JW_HIGH) & (pl.col("sn_fn_jw") >= JW_HIGH)
+        pl.col("fn_sn_jw").is_not_null()
+        & (_l("fn_first") != _r("fn_first")) & (_l("sn_compact") != _r("sn_compact"))
+        & left_forename_is_right_surname & left_surname_is_right_forename
     ).fill_null(False)
 
 
@@ -52,6 +60,30 @@ def _at_least(similarity: str, value: float) -> Callable[[], pl.Expr]:
     return lambda: pl.col(similarity) >= value
 
 
+def _forename_jw(value: float) -> Callable[[], pl.Expr]:
+    """Jaro-Winkler at least `value`, and within SLIP_EDITS edits: forenames further apart
+    are two names however alike they look (Isobel and Isabella; Oluwafemi and Oluwatobi),
+    which is the twins guard's evidence of two people."""
+    return lambda: (pl.col("fn_jw") >= value) & (pl.col("fn_osa") <= SLIP_EDITS)
+
+
+def _nickname() -> pl.Expr:
+    """The two names may stand for one formal name (both in one group of nicknames.csv)."""
+    return _shared_group("fn_groups", "fn_groups")
+
+
+SLIP_EDITS = 2  # keying slips (edits) one name may be from the other and still be it
+
+
+def _keying_slip() -> pl.Expr:
+    """Within SLIP_EDITS edits ("Rric" for "Eric", "Sraat" for "Sarah"), at least three
+    letters each, and not two names both in use: a keying slip makes a name nobody is
+    called, while two known names this close (Leo, Leon) are two names. Siblings are
+    almost never named within two edits of each other, so this is no twins' evidence."""
+    long_enough = pl.min_horizontal(_l("fn_first").str.len_chars(), _r("fn_first").str.len_chars()) >= 3
+    return (pl.col("fn_osa") <= SLIP_EDITS) & long_enough & ~(_l("fn_known") & _r("fn_known"))
+
+
 def _initial_only() -> pl.Expr:
     one_letter = (_l("fn_first").str.len_chars() == 1) | (_r("fn_first").str.len_chars() == 1)
     return one_letter & (_l("fn_initial") == _r("fn_initial"))
@@ -63,16 +95,17 @@ _SN_QUOTE = ("sn_jw", "surname Jaro-Winkler")
 FORENAME = Comparison("forename", (
     Level("exact", "same forename", m=0.78, u=0.01, when=_equal("fn_first"), roles=(AGREES,),
           tf=True, u_at_home=0.01),
-    Level("nickname", "forename a nickname of the other", m=0.07, u=0.002,
-          when=_any_equal("fn_canon", "fn_canon2"), roles=(AGREES,)),
+    Level("nickname", "forename a nickname of the other", m=0.07, u=0.002, when=_nickname, roles=(AGREES,)),
     Level("swapped", "first and middle names swapped", m=0.05, u=0.001,
           when=lambda: (_l("fn_first") == _r("fn_middle_first")) | (_l("fn_middle_first") == _r("fn_first"))),
     Level("name_swap", "forename and surname swapped", m=0.005, u=2e-6, when=_names_swapped,
           roles=(BOTH_NAMES,)),
-    Level("jw_high", f"forename Jaro-Winkler >= {JW_HIGH}", m=0.04, u=0.003, when=_at_least("fn_jw", JW_HIGH),
+    Level("jw_high", f"forename Jaro-Winkler >= {JW_HIGH}", m=0.04, u=0.003, when=_forename_jw(JW_HIGH),
           roles=(AGREES,), quote=_FN_QUOTE),
-    Level("jw_low", f"forename Jaro-Winkler >= {JW_LOW}", m=0.02, u=0.01, when=_at_least("fn_jw", JW_LOW),
+    Level("jw_low", f"forename Jaro-Winkler >= {JW_LOW}", m=0.02, u=0.01, when=_forename_jw(JW_LOW),
           roles=(CLOSE,), quote=_FN_QUOTE),
+    Level("keyed", "forename two keying slips or fewer from the other", m=0.02, u=0.002, when=_keying_slip,
+          roles=(CLOSE,)),
     Level("initial", "forename initial only", m=0.01, u=0.005, when=_initial_only),
     Level("different", "different forename", m=0.015, u=0.97, roles=(CONFLICT,)),
 ), null_when=lambda: ~_both("fn_first"))
@@ -100,7 +133,7 @@ DOB = Comparison("dob", (
     Level("transposed", "date of birth day/month swapped", m=0.02, u=5e-5, roles=(AGREES,),
           when=lambda: (_l("dob_y") == _r("dob_y")) & (_l("dob_d") == _r("dob_m")) & (_l("dob_m") == _r("dob_d"))),
     Level("typo", "date of birth one digit off", m=0.06, u=8e-4, when=lambda: pl.col("dob_osa") <= 1,
-          roles=(AGREES,)),
+          roles=(CLOSE,)),
     Level("same_year", "date of birth same year only", m=0.01, u=0.012, when=_equal("dob_y"), roles=(CONFLICT,)),
     Level("different", "different date of birth", m=0.01, u=0.988, roles=(CONFLICT,)),
 ), null_when=lambda: ~_both("dob"))
@@ -222,6 +255,7 @@ _PC_MAY_AGREE = _PC_NEAR | _l("pc").is_null() | _r("pc").is_null()
 # String similarities: (column, left field, right field, scorer, where to compute it).
 SIMILARITIES = (
     ("fn_jw", "fn_first", "fn_first", JaroWinkler.normalized_similarity, None),
+    ("fn_osa", "fn_first", "fn_first", OSA.distance, _l("fn_first") != _r("fn_first")),
     ("sn_jw", "sn_compact", "sn_compact", JaroWinkler.normalized_similarity, None),
     # A street only counts with postcodes that agree or are blank (see _address).
     ("street_jw", "street", "street", JaroWinkler.normalized_similarity, _PC_MAY_AGREE),

@@ -27,7 +27,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 import polars as pl
 
-from cohort.matching.compare import BY_NAME, COMPARISONS
+from cohort.matching.compare import BY_NAME, COMPARISONS, role_is
+from cohort.matching.levels import AGREES
 from cohort.matching.pairs import MIN_POPULATION, PROFILES_PER_PERSON, compare_pairs
 from cohort.matching.score import DEFAULT_PRIOR, Weights, add_probability
 
@@ -100,9 +101,16 @@ def _shares(counts: np.ndarray, defaults: np.ndarray) -> tuple[np.ndarray, np.nd
 
 def estimate_u(profiles: pl.DataFrame, base: Weights, n_pairs: int = U_PAIRS,
                seed: int = SEED) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """Per comparison: (u per level, measured?, random pairs at each level)."""
+    """Per comparison: (u per level, measured?, random pairs at each level).
+
+    u is P(level | two different people): a random pair that names one person (forename,
+    surname and date of birth all agree: two profiles of one person drawn together, which
+    in a small population is not rare) is left out, or it would count a shared NINO as
+    something strangers have."""
     n_pairs = min(n_pairs, U_PAIRS_PER_PROFILE * profiles.height)
     sample = compare_pairs(random_pairs(profiles.height, n_pairs, seed), profiles)
+    one_person = role_is("forename", AGREES) & role_is("surname", AGREES) & role_is("dob", AGREES)
+    sample = sample.filter(~one_person)
     u, measured, counts = {}, {}, {}
     for comp in COMPARISONS:
         k = len(comp.levels)

@@ -15,7 +15,8 @@ from cohort.matching import cluster as clustering
 from cohort.matching.pairs import compare_pairs
 from cohort.matching.standardise import ID_AUTHORITY
 
-CLUSTER_COLUMNS = ("pid_l", "pid_r", "probability", "match_weight", "guard", "identity_override", "dob_override")
+CLUSTER_COLUMNS = ("pid_l", "pid_r", "probability", "match_weight", "guard", "identity_override", "dob_override",
+                   "twins_override")
 
 
 @dataclass(frozen=True)
@@ -58,8 +59,10 @@ def cluster_profiles(profiles: pl.DataFrame, pairs: pl.DataFrame, i: int, part: 
             *(pl.when(pl.col(f"{c}_firm")).then(pl.col(c)).alias(c) for c in ID_AUTHORITY),
             pl.concat_list(
                 pl.col("fn_middle").str.split(" ").fill_null([]),
-                pl.concat_list("fn_first", "fn_canon", "fn_canon2").list.drop_nulls(),
+                pl.concat_list("fn_first").list.drop_nulls(),
+                pl.col("fn_groups").fill_null([]),
             ).list.unique(maintain_order=True).alias("names"),
+            pl.concat_list(pl.when(~pl.col("fn_known")).then(pl.col("fn_first"))).list.drop_nulls().alias("rare"),
         )
     )
 
@@ -81,12 +84,14 @@ def cluster_partition(work: ClusterWork) -> tuple[np.ndarray, np.ndarray, np.nda
     pairs = work.pairs.with_columns(pl.Series(c, local(work.pairs[c])) for c in ("pid_l", "pid_r"))
     dobs = prof["dob"].to_list()
     ambiguous = clustering.ambiguous_profiles(pairs, dobs)
-    clear = pairs.select("pid_l", "pid_r", "probability", "guard", "identity_override", "dob_override")
+    clear = pairs.select("pid_l", "pid_r", "probability", "guard", "identity_override", "dob_override",
+                         "twins_override")
     if len(ambiguous):
         clear = clear.filter(~pl.col("pid_l").is_in(ambiguous) & ~pl.col("pid_r").is_in(ambiguous))
     labels = clustering.cluster(
         len(pids), clear, work.threshold,
         dobs=dobs, ids={c: prof[c].to_list() for c in ID_AUTHORITY}, names=prof["names"].to_list(),
+        rare=prof["rare"].to_list(),
         must_link=local(work.must).reshape(-1, 2).tolist(),
         cannot_link=local(work.cannot).reshape(-1, 2).tolist(),
     )

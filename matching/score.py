@@ -29,6 +29,10 @@ from cohort.matching.standardise import CHILD_IDS, PERSON_IDS
 
 DEFAULT_PRIOR = 1e-5   # P(same person) for two profiles at random, when the population is unknown
 GUARD_CAP = 0.001      # the most a guarded pair can score
+# A pair that agrees on the forename (or has the names swapped) and scores this much is
+# not kept apart by a twins-guarded pair elsewhere in the two clusters (cluster.py): its
+# own evidence outweighs it. ("1.0" as the review spreadsheet shows it.)
+TWINS_OVERRIDE = 0.9999
 
 GUARDS: dict[str, str] = {
     "twins": "guard: same date of birth and home, different forename (twins)",
@@ -180,12 +184,14 @@ def _guard_expr(age_known: bool = False) -> pl.Expr:
     # Twins: one birthday (give or take a keying error), one home, two forenames. A shared
     # identifier says it is one person writing a middle name as the first.
     twins = (
-        role_is("dob", AGREES) & same_home & role_is("forename", CONFLICT) & ~_any_id(AGREES)
+        (role_is("dob", AGREES) | role_is("dob", CLOSE)) & same_home & role_is("forename", CONFLICT)
+        & ~_any_id(AGREES)
     )
     dob_conflict = role_is("dob", CONFLICT) & ~_dob_forgiven()
     # An identifier from the issuing agency is sometimes another person's: forgiven when
-    # name and date of birth agree anyway. Not for a first/middle swap: twins are often
-    # named so ("Jack Thomas" and "Thomas").
+    # name and date of birth agree anyway (a date one digit off is not agreement: two
+    # people of one common name, born a year apart, each with their own NINO). Not for a
+    # first/middle swap: twins are often named so ("Jack Thomas" and "Thomas").
     all_else_agrees = _names_agree() & role_is("dob", AGREES)
     child_id_only = pl.all_horizontal([~role_is(c, CONFLICT) for c in PERSON_IDS if c not in CHILD_IDS])
     same_child_at_home = (
@@ -229,11 +235,15 @@ def score_pairs(compared: pl.DataFrame, weights: Weights | None = None) -> pl.Da
     Categorical: millions of pairs share a few thousand combinations of levels.
     `identity_override` marks pairs whose identifier conflict was forgiven, and
     `dob_override` pairs whose clearly different dates of birth were, so that clustering
-    forgives the same for that one merge.
+    forgives the same for that one merge; `twins_override` pairs whose own evidence of one
+    person outweighs a twins-guarded pair elsewhere (TWINS_OVERRIDE).
     """
+    unguarded = pl.col("guard").is_null()
+    same_forename = role_is("forename", AGREES) | role_is("forename", BOTH_NAMES)
     out = add_probability(compared, weights).with_columns(
-        (_any_id(CONFLICT) & pl.col("guard").is_null()).alias("identity_override"),
-        (role_is("dob", CONFLICT) & pl.col("guard").is_null()).alias("dob_override"),
+        (_any_id(CONFLICT) & unguarded).alias("identity_override"),
+        (role_is("dob", CONFLICT) & unguarded).alias("dob_override"),
+        (same_forename & unguarded & (pl.col("probability") >= TWINS_OVERRIDE)).alias("twins_override"),
     )
     quoted = [sim for sim, _, _ in QUOTED.values() if sim in out.columns]
     keys = [*(c.name for c in COMPARISONS), *quoted, "guard"]

@@ -12,19 +12,13 @@ from datetime import date
 import polars as pl
 import pytest
 
+from support.matching import PAIR_BASE, records, scored_pair
+
 from cohort.matching import score
 from cohort.matching.compare import BY_NAME, COMPARISONS, DEFAULT_MU, PAIR_FIELDS, QUOTED, TF, levels_frame
 from cohort.matching.levels import AGREES, BOTH_NAMES, CLOSE, CONFLICT, Comparison, Level
-from cohort.matching.pairs import add_term_frequencies, compare_pairs
+from cohort.matching.pairs import add_term_frequencies
 from cohort.matching.standardise import corroborate_ids, standardise
-
-BASE = {
-    "source": "health", "record_id": "a", "record_date": date(2014, 1, 1),
-    "forename": "John", "surname": "Smith", "dob": date(1980, 3, 12), "gender": "M",
-    "address": "12 High Street, Ramsgate", "postcode": "CT11 9AA",
-    "upn": None, "nino": None, "pnc_id": None, "uprn": None, "tenancy_ref": None,
-}
-SCHEMA = {k: (pl.Date if k in ("record_date", "dob") else pl.Utf8) for k in BASE}
 
 DWP, SCHOOL, POLICE = {"source": "dwp_benefits"}, {"source": "school_census"}, {"source": "police"}
 
@@ -50,6 +44,7 @@ EXAMPLES = [
     ("forename", "name_swap", {"forename": "Smith", "surname": "John"}, {}, "forename and surname swapped"),
     ("forename", "jw_high", {"forename": "Jonathan"}, {"forename": "Jonathon"}, "a spelling variant"),
     ("forename", "jw_low", {"forename": "John"}, {"forename": "Johm"}, "a typo in a short name"),
+    ("forename", "keyed", {"forename": "Rric"}, {"forename": "Eric"}, "a keying slip on the first letter"),
     ("forename", "initial", {"forename": "J"}, {}, "an initial"),
     ("forename", "different", {"forename": "Oliver"}, {}, "another name"),
     ("surname", "exact", {}, {}, "same surname"),
@@ -77,15 +72,6 @@ EXAMPLES = [
 ]
 
 
-def scored_pair(a: dict, b: dict) -> dict:
-    rows = [{**BASE, **a, "record_id": "a"}, {**BASE, **b, "record_id": "b"}]
-    std = corroborate_ids(standardise(pl.DataFrame(rows, schema=SCHEMA)), min_records=1)
-    profiles = add_term_frequencies(std.with_row_index("pid"))
-    pairs = pl.DataFrame({"pid_l": [0], "pid_r": [1]}, schema={"pid_l": pl.UInt32, "pid_r": pl.UInt32})
-    out = score.score_pairs(compare_pairs(pairs, profiles), score.Weights(prior=1e-4))
-    return out.row(0, named=True)
-
-
 def test_every_level_has_an_example():
     declared = {(c.name, lv.key) for c in COMPARISONS for lv in c.levels}
     assert {(c, k) for c, k, *_ in EXAMPLES} == declared
@@ -109,7 +95,7 @@ def test_derived_tables_agree_with_the_levels():
     assert frame.height == sum(len(c.levels) for c in COMPARISONS)
     assert {c: set(levels) for c, levels in DEFAULT_MU.items()} == {c.name: set(c.keys) for c in COMPARISONS}
     # Every field a level reads is one the standardiser writes (or corroborate adds).
-    std = corroborate_ids(standardise(pl.DataFrame([BASE], schema=SCHEMA)))
+    std = corroborate_ids(standardise(records(PAIR_BASE)))
     assert set(PAIR_FIELDS) <= set(std.columns)
     # Every comparison weighed by frequency gets its frequency column.
     tf = add_term_frequencies(std)
