@@ -73,21 +73,70 @@ def add_term_frequencies(profiles: pl.DataFrame) -> pl.DataFrame:
 
 
 
-def _sim(wide: pl.DataFrame, field_l: str, field_r: str, scorer, where: pl.Expr | None = None) -> pl.Series:
-    """Score of `field_l` on the left against `field_r` on the right for every pair (null
-    when either is null, or where `where` does not hold).
+class _Sides:
+    """The profiles' fields by pid, and a pair's rows into them: both sides of a pair are
+    gathered by position (no join), and a field's values are coded once per profile, so
+    that a similarity is computed once per distinct pair of values (many pairs repeat one
+    street or one name) by sorting integer codes, not hashing strings."""
 
-    Computed once per distinct pair of values: many pairs repeat one street or one name.
-    """
-    a, b = pl.col(f"{field_l}_l"), pl.col(f"{field_r}_r")
+    def __init__(self, profiles: pl.DataFrame):
+        tf = [f"tf_{c}" for c in TF if f"tf_{c}" in profiles.columns]
+        window = [c for c in WINDOW_FIELDS if c in profiles.columns]
+        side = profiles.select("pid", *PAIR_FIELDS, *tf, *window)
+        self.side = side if side["pid"].is_sorted() else side.sort("pid")
+        self.pids = self.side["pid"].to_numpy()
+        self.pos: dict[str, np.ndarray] = {}
+        self._codes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    def at(self, pairs: pl.DataFrame) -> _Sides:
+        """Point at `pairs` (pid_l, pid_r): the rows of their two profiles."""
+        for s in ("l", "r"):
+            wanted = pairs[f"pid_{s}"].to_numpy()
+            at = np.searchsorted(self.pids, wanted)
+            if len(wanted) and (at.max() >= len(self.pids) or not np.array_equal(self.pids[at], wanted)):
+                raise KeyError("compare_pairs: a pair names a profile that is not given")
+            self.pos[s] = at
+        return self
+
+    def wide(self, pairs: pl.DataFrame) -> pl.DataFrame:
+        """The pairs with both profiles' fields beside them (`<field>_l`, `<field>_r`)."""
+        fields = self.side.drop("pid")
+        return pl.concat([
+            pairs,
+            *(fields.select(pl.all().gather(pl.Series(self.pos[s])).name.suffix(f"_{s}")) for s in ("l", "r")),
+        ], how="horizontal")
+
+    def codes(self, field: str) -> tuple[np.ndarray, np.ndarray]:
+        """(distinct values, each profile's value as an index into them, -1 for null)."""
+        if field not in self._codes:
+            col = self.side[field]
+            values = col.drop_nulls().unique().sort()
+            index = pl.DataFrame({field: values}).with_row_index("_code")
+            coded = self.side.select(field).join(index, on=field, how="left", maintain_order="left")["_code"]
+            self._codes[field] = (np.asarray(values.to_list(), dtype=object),
+                                  coded.fill_null(-1).cast(pl.Int64).to_numpy())
+        return self._codes[field]
+
+
+def _sim(sides: _Sides, where: np.ndarray | None, field_l: str, field_r: str, scorer) -> pl.Series:
+    """Score of `field_l` on the left against `field_r` on the right for every pair (null
+    when either is null, or where `where` does not hold), computed once per distinct pair
+    of values."""
+    values_l, codes_l = sides.codes(field_l)
+    values_r, codes_r = sides.codes(field_r)
+    left, right = codes_l[sides.pos["l"]], codes_r[sides.pos["r"]]
+    keep = (left >= 0) & (right >= 0)
     if where is not None:
-        a, b = pl.when(where).then(a), pl.when(where).then(b)
-    pairs = wide.select(a.alias("a"), b.alias("b"))
-    distinct = pairs.drop_nulls().unique()
-    scores = cpdist(distinct["a"].to_list(), distinct["b"].to_list(), scorer=scorer, workers=-1) \
-        if distinct.height else np.empty(0)
-    distinct = distinct.with_columns(pl.Series("v", np.asarray(scores, dtype=np.float64)))
-    return pairs.join(distinct, on=["a", "b"], how="left", maintain_order="left")["v"]
+        keep &= where
+    out = np.full(len(left), np.nan)
+    if keep.any():
+        key = (left[keep].astype(np.uint64) << np.uint64(32)) | right[keep].astype(np.uint64)
+        distinct, inverse = np.unique(key, return_inverse=True)
+        a = values_l[(distinct >> np.uint64(32)).astype(np.int64)]
+        b = values_r[(distinct & np.uint64(0xFFFFFFFF)).astype(np.int64)]
+        scores = np.asarray(cpdist(a.tolist(), b.tolist(), scorer=scorer, workers=-1), dtype=np.float64)
+        out[keep] = scores[inverse.ravel()]
+    return pl.Series(out).fill_nan(None)
 
 
 # The dates of birth a profile's sources allow (standardise.birth_window), when known.
@@ -96,15 +145,7 @@ WINDOW_FIELDS = ("born_by", "born_after")
 
 def attach_profiles(pairs: pl.DataFrame, profiles: pl.DataFrame) -> pl.DataFrame:
     """Put both profiles' fields beside each (pid_l, pid_r) pair."""
-    tf = [f"tf_{c}" for c in TF if f"tf_{c}" in profiles.columns]
-    window = [c for c in WINDOW_FIELDS if c in profiles.columns]
-    side = profiles.select("pid", *PAIR_FIELDS, *tf, *window)
-    return (
-        pairs.join(side.rename({c: f"{c}_l" for c in side.columns}), on="pid_l", how="left")
-        .join(side.rename({c: f"{c}_r" for c in side.columns}), on="pid_r", how="left")
-    )
-
-
+    return _Sides(profiles).at(pairs).wide(pairs)
 
 
 def compare_pairs(pairs: pl.DataFrame, profiles: pl.DataFrame) -> pl.DataFrame:
@@ -117,20 +158,26 @@ def compare_pairs(pairs: pl.DataFrame, profiles: pl.DataFrame) -> pl.DataFrame:
     Pairs are compared in chunks so the wide frame of both sides' fields never holds
     millions of rows at once.
     """
+    sides = _Sides(profiles)
     if pairs.height <= CHUNK:
-        return _compare_chunk(pairs, profiles)
+        return _compare_chunk(pairs, sides)
     return pl.concat(
-        [_compare_chunk(pairs.slice(i, CHUNK), profiles) for i in range(0, pairs.height, CHUNK)]
+        [_compare_chunk(pairs.slice(i, CHUNK), sides) for i in range(0, pairs.height, CHUNK)]
     )
 
 
-def _compare_chunk(pairs: pl.DataFrame, profiles: pl.DataFrame) -> pl.DataFrame:
-    wide = attach_profiles(pairs.select("pid_l", "pid_r"), profiles)
+def _compare_chunk(pairs: pl.DataFrame, sides: _Sides) -> pl.DataFrame:
+    pairs = pairs.select("pid_l", "pid_r")
+    wide = sides.at(pairs).wide(pairs)
+
+    def mask(where: pl.Expr | None) -> np.ndarray | None:
+        return None if where is None else wide.select(where.fill_null(False)).to_series().to_numpy()
+
     wide = wide.with_columns(
-        _sim(wide, fl, fr, scorer, where).alias(name) for name, fl, fr, scorer, where in SIMILARITIES)
-    not_close = (pl.col("fn_jw") < JW_HIGH) & (pl.col("sn_jw") < JW_HIGH)
+        _sim(sides, mask(where), fl, fr, scorer).alias(name) for name, fl, fr, scorer, where in SIMILARITIES)
+    not_close = mask((pl.col("fn_jw") < JW_HIGH) & (pl.col("sn_jw") < JW_HIGH))
     wide = wide.with_columns(
-        _sim(wide, fl, fr, JaroWinkler.normalized_similarity, not_close).alias(name)
+        _sim(sides, not_close, fl, fr, JaroWinkler.normalized_similarity).alias(name)
         for name, fl, fr in CROSS_SIMILARITIES
     )
     tf = [
