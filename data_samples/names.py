@@ -398,7 +398,7 @@ DIMINUTIVES: dict[str, tuple[str, ...]] = {
     "Monika": ("Monia",),
     "Ewa": ("Ewka", "Ewunia", "Eva"),
     "Barbara": ("Basia", "Baśka"),
-    "Elżbieta": ("Ela", "Elka"),
+    "Elżbieta": ("Ela", "Elka", "Elizabeth"),
     "Dorota": ("Dorotka",),
     "Natalia": ("Natka", "Natalie"),
     "Maria": ("Marysia", "Mary"),

@@ -95,12 +95,14 @@ def _cum_zipf(n: int, s: float = 0.9) -> list[float]:
 
 
 def _nickname_groups() -> dict[str, set[str]]:
-    """name -> the formal names it may stand for (itself included)."""
-    groups: dict[str, set[str]] = {}
-    for formal, short in {**names.NICKNAMES, **names.DIMINUTIVES}.items():
+    """name -> every form it shares a group with: the formal names it may stand for and
+    their other short forms (Millie -> Emily, Amelia, Em, Emmy, Millie...)."""
+    stands_for: dict[str, set[str]] = {}
+    lists = {**names.NICKNAMES, **names.DIMINUTIVES}
+    for formal, short in lists.items():
         for n in (formal, *short):
-            groups.setdefault(n, set()).add(formal)
-    return groups
+            stands_for.setdefault(n, set()).add(formal)
+    return {n: {f for formal in formals for f in (formal, *lists[formal])} for n, formals in stands_for.items()}
 
 
 def with_kind(kind: str, new: str) -> str:
@@ -146,6 +148,7 @@ class _Builder:
         return name
 
     def confusable(self, a: str, b: str) -> bool:
+        """Within two edits, or sharing a form (Emily and Amelia both go by Millie)."""
         return OSA.distance(a.upper(), b.upper()) <= 2 or bool(self.groups.get(a, {a}) & self.groups.get(b, {b}))
 
     def draw_origin(self) -> str:
@@ -251,12 +254,13 @@ class _Builder:
             c["forename"][k], c["female"][k] = first, first_sex == "F"
             if self.origin == "polish":
                 c["surname"][k] = (names.feminine_surname if first_sex == "F" else names.masculine_surname)(surname)
-            if c["middle"][k] == first:
-                c["middle"][k] = ""
             twin = self.add(h, second_sex == "F", None, surname, ROLE_CHILD, dob=c["dob"][k], kind="twin")
             c["forename"][twin] = second
-            if c["middle"][twin] in (first, second):
-                c["middle"][twin] = ""
+            # No twin's middle name may be confused with the other twin's names.
+            for one, other in ((k, twin), (twin, k)):
+                if c["middle"][one] and any(self.confusable(c["middle"][one], n)
+                                            for n in (c["forename"][other], c["middle"][other], c["forename"][one]) if n):
+                    c["middle"][one] = ""
         c["kind"][k] = with_kind(c["kind"][k], "twin")
         kids.append(twin)
 

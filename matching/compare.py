@@ -18,7 +18,7 @@ from typing import Callable
 import polars as pl
 from rapidfuzz.distance import OSA, JaroWinkler
 
-from cohort.matching.levels import AGREES, BOTH_NAMES, CLOSE, CONFLICT, Comparison, Level, pair_fields
+from cohort.matching.levels import ALIAS, AGREES, BOTH_NAMES, CLOSE, CONFLICT, Comparison, Level, pair_fields
 from cohort.matching.levels import both as _both
 from cohort.matching.levels import chain as _chain
 from cohort.matching.levels import left as _l
@@ -95,7 +95,7 @@ _SN_QUOTE = ("sn_jw", "surname Jaro-Winkler")
 FORENAME = Comparison("forename", (
     Level("exact", "same forename", m=0.78, u=0.01, when=_equal("fn_first"), roles=(AGREES,),
           tf=True, u_at_home=0.01),
-    Level("nickname", "forename a nickname of the other", m=0.07, u=0.002, when=_nickname, roles=(AGREES,)),
+    Level("nickname", "forename a nickname of the other", m=0.07, u=0.002, when=_nickname, roles=(AGREES, ALIAS)),
     Level("swapped", "first and middle names swapped", m=0.05, u=0.001,
           when=lambda: (_l("fn_first") == _r("fn_middle_first")) | (_l("fn_middle_first") == _r("fn_first"))),
     Level("name_swap", "forename and surname swapped", m=0.005, u=2e-6, when=_names_swapped,

@@ -25,8 +25,10 @@ CLOSE = "close"            # not one value, but close enough not to disagree
 CONFLICT = "conflict"      # the two values say two people (given the rest agrees)
 BOTH_NAMES = "both_names"  # forename and surname keyed the wrong way round: this level
                            # holds the evidence of both names
+ALIAS = "alias"            # agrees only as another form of the value (a nickname): twins
+                           # may be called so, so it does not forgive two issued identifiers
 VERDICTS = (AGREES, CLOSE, CONFLICT)
-ROLES = (*VERDICTS, BOTH_NAMES)
+ROLES = (*VERDICTS, BOTH_NAMES, ALIAS)
 
 
 def left(field: str) -> pl.Expr:

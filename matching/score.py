@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from cohort.matching.compare import BY_NAME, COMPARISONS, DEFAULT_MU, QUOTED, TF, level_index, level_is, role_is
-from cohort.matching.levels import AGREES, BOTH_NAMES, CLOSE, CONFLICT
+from cohort.matching.levels import ALIAS, AGREES, BOTH_NAMES, CLOSE, CONFLICT
 from cohort.matching.standardise import CHILD_IDS, PERSON_IDS
 
 DEFAULT_PRIOR = 1e-5   # P(same person) for two profiles at random, when the population is unknown
@@ -191,8 +191,9 @@ def _guard_expr(age_known: bool = False) -> pl.Expr:
     # An identifier from the issuing agency is sometimes another person's: forgiven when
     # name and date of birth agree anyway (a date one digit off is not agreement: two
     # people of one common name, born a year apart, each with their own NINO). Not for a
-    # first/middle swap: twins are often named so ("Jack Thomas" and "Thomas").
-    all_else_agrees = _names_agree() & role_is("dob", AGREES)
+    # first/middle swap, nor a nickname: twins are often named so ("Jack Thomas" and
+    # "Thomas"; Emily, and Amelia called Millie).
+    all_else_agrees = _names_agree() & ~role_is("forename", ALIAS) & role_is("dob", AGREES)
     child_id_only = pl.all_horizontal([~role_is(c, CONFLICT) for c in PERSON_IDS if c not in CHILD_IDS])
     same_child_at_home = (
         _names_agree() & pl.col("dob").is_null() & same_home & child_id_only
