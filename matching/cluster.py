@@ -256,6 +256,19 @@ def _dirty_components(comp: np.ndarray, enemies: np.ndarray, dobs, ids) -> np.nd
     return np.array(sorted(dirty), dtype=np.int64)
 
 
+def _rows(values, keep: np.ndarray):
+    """`values` as a list; from a polars Series only the rows in `keep` are converted (the
+    rest None): the guarded merge reads no other, and converting lists of names for
+    every profile is most of the cost."""
+    if not isinstance(values, pl.Series):
+        return values
+    out = [None] * len(values)
+    idx = np.nonzero(keep)[0]
+    for i, v in zip(idx.tolist(), values.gather(idx).to_list()):
+        out[i] = v
+    return out
+
+
 def cluster(
     n: int,
     pairs: pl.DataFrame,
@@ -263,8 +276,8 @@ def cluster(
     *,
     dobs: Sequence[str | None] | None = None,
     ids: dict[str, Sequence[str | None]] | None = None,
-    names: Sequence[Sequence[str] | None] | None = None,
-    rare: Sequence[Sequence[str] | None] | None = None,
+    names: Sequence[Sequence[str] | None] | pl.Series | None = None,
+    rare: Sequence[Sequence[str] | None] | pl.Series | None = None,
     must_link: Iterable[tuple[int, int]] = (),
     cannot_link: Iterable[tuple[int, int]] = (),
 ) -> np.ndarray:
@@ -308,7 +321,7 @@ def cluster(
         return comp
 
     in_dirty = np.isin(comp, dirty)
-    uf = Clusterer(dobs, ids, names, rare)
+    uf = Clusterer(dobs, ids, _rows(names, in_dirty), _rows(rare, in_dirty))
     for a, b in must.tolist():
         ra, rb = uf.find(a), uf.find(b)
         if ra != rb:

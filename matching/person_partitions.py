@@ -48,8 +48,10 @@ class ClusterWork:
 def cluster_profiles(profiles: pl.DataFrame, pairs: pl.DataFrame, i: int, part: np.ndarray,
                       review: np.ndarray) -> pl.DataFrame:
     """What clustering needs to know of each profile in partition i that any pair names."""
-    named = np.concatenate([pairs["pid_l"].to_numpy(), pairs["pid_r"].to_numpy(), review.ravel()]).astype(np.int64)
-    named = np.unique(named[part[named] == i])
+    mark = np.zeros(len(part), dtype=bool)
+    for named in (pairs["pid_l"].to_numpy(), pairs["pid_r"].to_numpy(), review.ravel()):
+        mark[named] = True
+    named = np.nonzero(mark & (part == i))[0]
     return (
         profiles.join(pl.DataFrame({"pid": named}, schema={"pid": pl.UInt32}), on="pid", how="semi")
         .sort("pid")
@@ -78,8 +80,11 @@ def cluster_partition(work: ClusterWork) -> tuple[np.ndarray, np.ndarray, np.nda
     if len(pids) == 0:
         return pids, pids.copy(), pids.copy()
 
-    def local(values) -> np.ndarray:  # pids are sorted, so a pid's place is its local number
-        return np.searchsorted(pids, np.asarray(values, dtype=np.int64))
+    lookup = np.full(int(pids.max()) + 1, -1, dtype=np.int64)
+    lookup[pids] = np.arange(len(pids))  # pids are sorted, so a pid's place is its local number
+
+    def local(values) -> np.ndarray:
+        return lookup[np.asarray(values, dtype=np.int64)]
 
     pairs = work.pairs.with_columns(pl.Series(c, local(work.pairs[c])) for c in ("pid_l", "pid_r"))
     dobs = prof["dob"].to_list()
@@ -90,8 +95,7 @@ def cluster_partition(work: ClusterWork) -> tuple[np.ndarray, np.ndarray, np.nda
         clear = clear.filter(~pl.col("pid_l").is_in(ambiguous) & ~pl.col("pid_r").is_in(ambiguous))
     labels = clustering.cluster(
         len(pids), clear, work.threshold,
-        dobs=dobs, ids={c: prof[c].to_list() for c in ID_AUTHORITY}, names=prof["names"].to_list(),
-        rare=prof["rare"].to_list(),
+        dobs=dobs, ids={c: prof[c].to_list() for c in ID_AUTHORITY}, names=prof["names"], rare=prof["rare"],
         must_link=local(work.must).reshape(-1, 2).tolist(),
         cannot_link=local(work.cannot).reshape(-1, 2).tolist(),
     )

@@ -205,6 +205,7 @@ def link_persons(
         threshold = Matching().link_threshold
     std = corroborate_ids(standardise(records))
     rec, profiles = build_profiles(std, _review_records(cannot_link, must_link))
+    del std  # a wide copy of every record: the largest frame, and not needed again
     log.info("matching: %d records collapsed to %d profiles", rec.height, profiles.height)
 
     cand, counts = block.candidate_pairs(profiles, max_block=max_block)
@@ -231,7 +232,10 @@ def link_persons(
         for i, pairs in enumerate(partition.split(shown, part, "pid_l", k))
     ]
     del shown
-    labels, ambiguous = _cluster(profiles.height, work, mapper)
+    n_profiles = profiles.height
+    del profiles
+    labels, ambiguous = _cluster(n_profiles, work, mapper)
+    del work
     links = _links(rec, scored, self_scored, must, labels, ambiguous)
     log.info("matching: %d persons from %d records", links["person_id"].n_unique(), links.height)
     return LinkResult(
@@ -349,19 +353,19 @@ def _pair_output(scored: pl.DataFrame, rec: pl.DataFrame) -> pl.DataFrame:
     """Scored profile pairs shown by one representative record per side (the smallest
     key), most probable first. Profiles are numbered in the order of their smallest
     record key, so ordering by number orders by key, and numbers sort much faster."""
-    rep = (
-        rec.sort("source", "record_id")
-        .unique("pid", keep="first")
-        .select("pid", "source", "record_id")
-    )
+    rep = rec.sort("source", "record_id").unique("pid", keep="first").sort("pid")
+    if not rep["pid"].equals(pl.Series("pid", np.arange(rep.height), dtype=rep["pid"].dtype)):
+        raise ValueError("profiles are not numbered 0..n-1")
     levels = [c.name for c in COMPARISONS]
     shown = ["probability", "reason", "match_weight", "guard", *levels, *(sim for sim, _, _ in QUOTED.values())]
-    return (
+    ordered = (
         scored.select("pid_l", "pid_r", *shown)
         .sort(["probability", "pid_l", "pid_r"], descending=[True, False, False])
-        .join(rep.rename({"pid": "pid_l", "source": "source_l", "record_id": "record_id_l"}), on="pid_l",
-              maintain_order="left")
-        .join(rep.rename({"pid": "pid_r", "source": "source_r", "record_id": "record_id_r"}), on="pid_r",
-              maintain_order="left")
-        .select(*PAIR_KEYS, *shown)
     )
+    # Each side's representative record by position (profile numbers are 0..n-1): no join.
+    return ordered.with_columns(
+        rep["source"].gather(ordered["pid_l"]).alias("source_l"),
+        rep["record_id"].gather(ordered["pid_l"]).alias("record_id_l"),
+        rep["source"].gather(ordered["pid_r"]).alias("source_r"),
+        rep["record_id"].gather(ordered["pid_r"]).alias("record_id_r"),
+    ).select(*PAIR_KEYS, *shown)
