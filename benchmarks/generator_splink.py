@@ -1,190 +1,162 @@
-"""Our person matcher against a Splink model on a generated drop, same records, same truth.
+"""Side by side on one generated drop: our matcher and the Splink anchor model, persons and
+households, accuracy and wall time.
 
-    python benchmarks/generator_splink.py --households 20000
+    python benchmarks/generator_splink.py --households 20000 [--drop DIR] [--splink-python PATH]
 
-The drop is generated, ingested with `schemas.ingest.load_drop` and unioned into the
-`records` frame by the project's own SQL (`cohort.programme.rules.build_records`), once. Both
-systems then link that frame:
+Splink runs in its own virtualenv (it need not agree with the project's DuckDB pin):
 
-- ours: `matching.pipeline.link_persons` with its defaults;
-- Splink (DuckDB): light cleaning in SQL (upper case, punctuation out, postcode with its
-  space), comparisons on forename, surname, date of birth, postcode, address and gender
-  (ours reads gender too) plus exact-match comparisons of the person identifiers (nino,
-  upn, pnc_id); blocking rules mirroring ours (identifiers; postcode, UPRN or address
-  with the forename initial; date of birth with surname or forename; forename with
-  surname; birthday with surname start);
-  parameters estimated as Splink's docs do it (prior from deterministic rules, u by
-  random sampling, m by EM in two sessions), clustered by connected components.
-  UPRN is used for blocking but not compared: it names a dwelling, not a person, so an
-  exact-match UPRN comparison would be a third vote (after postcode and address) for
-  "same address", and family members would link more often (measured at 2,000
-  households: pairwise F1 at 0.9 fell from 0.930 to 0.925 with it).
+    python3.11 -m venv .venv-splink && .venv-splink/bin/pip install -r benchmarks/requirements.txt
 
-Pairwise precision/recall over records against `truth/records.csv`. Wall time is the
-linking only (ours: `link_persons`; Splink: set-up, training, prediction, clustering).
+The drop is generated (or reused with --drop), ingested and unioned into the `records`
+frame by the project's own code, once, and written to parquet. Then, on that frame:
+
+- ours: `link_persons`, then `form_households` on our persons;
+- Splink: `splink_generator_model.py` in the Splink virtualenv (set-up, training,
+  prediction, clustering at each threshold; its own clock), then our `form_households`
+  on Splink's persons, so the household figures differ only by the persons.
+
+Scored against the drop's truth with `data_samples.evaluate.pairwise`: persons pairwise
+over records, households pairwise over true persons (each placed in the family most of
+its records were given), and the guards' pairs (twins, same-name parent/child) that share
+a person. Times: linking, and linking plus household formation; ratios are ours /
+Splink's (below 1: ours is faster, or better where it is an error rate).
 """
 
 from __future__ import annotations
 
 import argparse
+import atexit
+import json
 import logging
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
-from datetime import date
 from pathlib import Path
 
-import duckdb
 import polars as pl
-import splink.comparison_library as cl
-from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import machine  # noqa: E402
-from febrl_splink import SPLINK_THRESHOLDS, Outcome, print_table, splink_clusters, summary  # noqa: E402
-from matching_generator import guard_pairs, merged  # noqa: E402
+from matching_generator import AS_OF, build_records_frame, guard_pairs, merged  # noqa: E402
 
-from cohort.programme.rules import build_records  # noqa: E402
-from cohort.core.warehouse import read_table, write_table  # noqa: E402
-from cohort.data_samples.evaluate import pairwise  # noqa: E402
+from cohort.core.ruleset import Matching  # noqa: E402
+from cohort.data_samples.evaluate import PR, pairwise  # noqa: E402
 from cohort.data_samples.generator import generate  # noqa: E402
-from cohort.matching.pipeline import link_persons  # noqa: E402
-from cohort.schemas.ingest import load_drop  # noqa: E402
+from cohort.matching.households import form_households  # noqa: E402
+from cohort.matching.pipeline import LINK_SCHEMA, link_persons  # noqa: E402
 
-AS_OF = date(2014, 3, 31)
-PERSON_IDS = ("nino", "upn", "pnc_id")
-
-# What a Splink user would do before linking: one spelling per value, no model of ours.
-SPLINK_INPUT_SQL = """
-with compact as (
-    select *, regexp_replace(upper(postcode), '[^A-Z0-9]', '', 'g') as pc
-    from records
-)
-select
-    source || ':' || record_id as unique_id,
-    nullif(trim(regexp_replace(upper(forename), '[^A-Z ]', '', 'g')), '') as forename,
-    nullif(trim(regexp_replace(upper(surname), '[^A-Z ]', '', 'g')), '') as surname,
-    dob,
-    case when length(pc) >= 5 then left(pc, length(pc) - 3) || ' ' || right(pc, 3) end as postcode,
-    nullif(trim(regexp_replace(regexp_replace(upper(address), '[^A-Z0-9 ]', ' ', 'g'), ' +', ' ', 'g')), '')
-        as address,
-    nullif(regexp_replace(upper(nino), '[^A-Z0-9]', '', 'g'), '') as nino,
-    nullif(regexp_replace(upper(upn), '[^A-Z0-9]', '', 'g'), '') as upn,
-    nullif(regexp_replace(upper(pnc_id), '[^A-Z0-9]', '', 'g'), '') as pnc_id,
-    nullif(regexp_replace(upper(uprn), '[^A-Z0-9]', '', 'g'), '') as uprn,
-    case when upper(gender) in ('M', 'F') then upper(gender) end as gender
-from compact
-"""
+ROOT = Path(__file__).resolve().parent.parent
+SPLINK_CHILD = Path(__file__).resolve().parent / "splink_generator_model.py"
+EXTRA_THRESHOLD = 0.99  # Splink's FEBRL4 example clusters here; shown beside ours
 
 
-def build_records_frame(extracts: Path) -> pl.DataFrame:
-    """Ingest the drop and union it into `records` with the project's SQL, in memory."""
-    drop = load_drop(extracts)
-    con = duckdb.connect()
-    try:
-        for name, frame in drop.clean.items():
-            write_table(con, f"stg_{name}", frame)
-        build_records(con, AS_OF)
-        return read_table(con, "records")
-    finally:
-        con.close()
+def scores(truth: pl.DataFrame, links: pl.DataFrame, members: pl.DataFrame,
+           guards: dict[str, pl.DataFrame]) -> dict:
+    """Person and household pairwise scores and the guards' merged pairs of one system."""
+    labelled = truth.join(links.select("source", "record_id", "person_id"), on=["source", "record_id"], how="left")
+    with_family = labelled.join(members.select("person_id", "family_id"), on="person_id", how="left")
+    per_person = with_family.group_by("true_person_id", "true_family_id").agg(
+        pl.col("family_id").drop_nulls().mode().sort().first())
+    return {"persons": pairwise(labelled, "person_id", "true_person_id"),
+            "households": pairwise(per_person, "family_id", "true_family_id"),
+            "merged": {name: merged(p, labelled) for name, p in guards.items()}}
 
 
-def splink_model(records: pl.DataFrame):
-    """Set up, train and predict with Splink on the records frame."""
-    con = duckdb.connect()
-    con.register("records", records)
-    prepared = con.sql(SPLINK_INPUT_SQL).arrow().read_all()
-    db_api = DuckDBAPI(connection=con)
-    df = db_api.register(prepared, table_name="splink_records")
-    blocking_rules = [
-        *(block_on(c) for c in PERSON_IDS),
-        block_on("postcode", "substr(forename, 1, 1)"),
-        block_on("uprn", "substr(forename, 1, 1)"),
-        block_on("address", "substr(forename, 1, 1)"),
-        block_on("dob", "substr(surname, 1, 2)"),
-        block_on("dob", "forename"),
-        block_on("forename", "substr(surname, 1, 2)", "year(dob)"),
-        block_on("forename", "surname"),
-        block_on("month(dob)", "day(dob)", "substr(surname, 1, 2)"),
-    ]
-    settings = SettingsCreator(
-        unique_id_column_name="unique_id",
-        link_type="dedupe_only",
-        blocking_rules_to_generate_predictions=blocking_rules,
-        comparisons=[
-            cl.NameComparison("forename").configure(term_frequency_adjustments=True),
-            cl.NameComparison("surname").configure(term_frequency_adjustments=True),
-            cl.DateOfBirthComparison("dob", input_is_string=False),
-            cl.PostcodeComparison("postcode"),
-            cl.JaroWinklerAtThresholds("address", [0.95, 0.88]),
-            cl.ExactMatch("gender"),
-            *(cl.ExactMatch(c) for c in PERSON_IDS),
-        ],
+def splink_links(clusters: pl.DataFrame, records: pl.DataFrame) -> pl.DataFrame:
+    """Splink's clusters as our `person_links` shape, for form_households."""
+    keyed = records.select("source", "record_id").with_columns(
+        (pl.col("source") + ":" + pl.col("record_id")).alias("unique_id"))
+    return (
+        keyed.join(clusters.with_columns(pl.col("cluster_id").cast(pl.Utf8)), on="unique_id", how="left")
+        .select("source", "record_id", pl.coalesce("cluster_id", "unique_id").alias("person_id"),
+                pl.lit(1.0).alias("match_confidence"), pl.lit("splink").alias("match_reason"))
+        .cast(LINK_SCHEMA)
     )
-    linker = Linker(df, settings, log_level=logging.WARNING)
-    linker.training.estimate_probability_two_random_records_match(
-        [*(block_on(c) for c in PERSON_IDS), block_on("forename", "surname", "dob")],
-        recall=0.7,
-    )
-    # Splink's docs suggest 1e7 or more; at 2,000 households 1e7 changed F1 by < 0.001.
-    linker.training.estimate_u_using_random_sampling(max_pairs=5e6, seed=1)
-    linker.training.estimate_parameters_using_expectation_maximisation(block_on("forename", "surname"))
-    linker.training.estimate_parameters_using_expectation_maximisation(block_on("dob"))
-    predictions = linker.inference.predict(threshold_match_probability=0.2)
-    return linker, predictions
+
+
+def run_splink(python: Path, records_path: Path, out: Path, thresholds: list[float]) -> dict:
+    cmd = [str(python), str(SPLINK_CHILD), str(records_path), str(out), *map(str, thresholds)]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode != 0:
+        print(done.stdout[-3000:], done.stderr[-3000:])
+        raise SystemExit(f"the Splink model failed (run with {python})")
+    return json.loads((out / "timing.json").read_text())
+
+
+def line(system: str, s: dict, link_s: float, total_s: float) -> str:
+    p, h = s["persons"], s["households"]
+    merged_text = ", ".join(f"{k} {v}" for k, v in s["merged"].items())
+    return (f"{system:<14} persons P {p.precision:.4f} R {p.recall:.4f} F1 {p.f1:.4f} | households P "
+            f"{h.precision:.4f} R {h.recall:.4f} F1 {h.f1:.4f} | link {link_s:7.1f}s, with households "
+            f"{total_s:7.1f}s | merged: {merged_text}")
+
+
+def ratio(a: float, b: float) -> str:
+    return f"{a / b:.2f}" if b else "n/a"
+
+
+def error_ratio(ours: PR, theirs: PR) -> str:
+    return ratio(1 - ours.f1, 1 - theirs.f1)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--households", type=int, default=20000)
     ap.add_argument("--seed", type=int, default=11)
+    ap.add_argument("--drop", type=Path, default=None, help="a drop generated earlier (reused as is)")
+    ap.add_argument("--splink-python", type=Path,
+                    default=Path(os.environ.get("SPLINK_PYTHON", ROOT / ".venv-splink" / "bin" / "python")))
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
     print(machine())
     print(f"load average (1 min) at start: {os.getloadavg()[0]:.2f}")
     work = Path(tempfile.mkdtemp(prefix="cohort-splink-"))
-    t = time.perf_counter()
-    generate(work / "drop", households=args.households, seed=args.seed, as_of=AS_OF)
-    records = build_records_frame(work / "drop" / "extracts")
-    truth = pl.read_csv(work / "drop" / "truth" / "records.csv", infer_schema=False)
-    guards = guard_pairs(work / "drop" / "truth")
-    shutil.rmtree(work)
-    print(f"households {args.households} (seed {args.seed}): {records.height} records, "
-          f"{truth['true_person_id'].n_unique()} true persons; drop + records built in "
-          f"{time.perf_counter() - t:.1f}s (not counted below)")
+    atexit.register(shutil.rmtree, work, ignore_errors=True)
+    drop = args.drop
+    if drop is None:
+        drop = work / "drop"
+        generate(drop, households=args.households, seed=args.seed, as_of=AS_OF)
+    records, housing = build_records_frame(drop / "extracts")
+    records.write_parquet(work / "records.parquet")
+    truth = pl.read_csv(drop / "truth" / "records.csv", infer_schema=False)
+    guards = guard_pairs(drop / "truth")
+    print(f"drop {drop if args.drop else f'{args.households} households (seed {args.seed})'}: "
+          f"{records.height} records, {truth['true_person_id'].n_unique()} true persons")
 
+    threshold = Matching().link_threshold
     t = time.perf_counter()
-    result = link_persons(records)
-    ours_seconds = time.perf_counter() - t
-    labelled = truth.join(result.links.select("source", "record_id", "person_id"),
-                          on=["source", "record_id"], how="left")
-    outcomes = [Outcome("ours", pairwise(labelled, "person_id", "true_person_id"), ours_seconds)]
-    merges = {"ours": {name: merged(p, labelled) for name, p in guards.items()}}
-    print(f"ours: {int(result.blocking_counts['candidate_pairs'].sum())} candidate pairs, summed over the "
-          "blocking rules (before removing pairs found by several)")
-
+    ours = link_persons(records, threshold=threshold)
+    ours_link = time.perf_counter() - t
     t = time.perf_counter()
-    linker, predictions = splink_model(records)
-    keyed = truth.with_columns((pl.col("source") + ":" + pl.col("record_id")).alias("unique_id"))
-    for threshold in SPLINK_THRESHOLDS:
-        clusters = splink_clusters(linker, predictions, threshold, "unique_id")
-        seconds = time.perf_counter() - t if threshold == SPLINK_THRESHOLDS[0] else None
-        joined = keyed.join(clusters, on="unique_id", how="left")
-        outcomes.append(Outcome(f"splink @{threshold}", pairwise(joined, "cluster_id", "true_person_id"), seconds))
-        merges[f"splink @{threshold}"] = {name: merged(p, joined, "cluster_id") for name, p in guards.items()}
-    n_pred = predictions.as_duckdbpyrelation().count("*").fetchone()[0]
-    print(f"splink: {n_pred} scored pairs with probability >= 0.2")
+    ours_hh = form_households(records, ours.links, housing, AS_OF)
+    ours_total = ours_link + time.perf_counter() - t
+    ours_s = scores(truth, ours.links, ours_hh.members, guards)
 
-    print_table(f"Generated drop, {args.households} households ({records.height} records; pairwise over records)",
-                outcomes)
-    print(f"\nload average (1 min) at end: {os.getloadavg()[0]:.2f}; above the core count, the timings shared the CPUs")
-    print("\npairs of true persons sharing a predicted person (target 0):")
-    for system, counts in merges.items():
-        print(f"  {system:<14} " + ", ".join(f"{name} {n} of {guards[name].height}" for name, n in counts.items()))
-    summary(f"generator-{args.households}", outcomes)
+    timing = run_splink(args.splink_python, work / "records.parquet", work / "splink", [threshold, EXTRA_THRESHOLD])
+    print(f"Splink {timing['splink']} with DuckDB {timing['duckdb']} (its own virtualenv)")
+    rows = [line("ours", ours_s, ours_link, ours_total)]
+    splink_at = {}
+    for th in (threshold, EXTRA_THRESHOLD):
+        links = splink_links(pl.read_parquet(work / "splink" / f"clusters_{th}.parquet"), records)
+        t = time.perf_counter()
+        hh = form_households(records, links, housing, AS_OF)
+        hh_s = time.perf_counter() - t
+        splink_at[th] = (scores(truth, links, hh.members, guards), timing["seconds"], timing["seconds"] + hh_s)
+        rows.append(line(f"splink @{th}", *splink_at[th]))
+    print("\n" + "\n".join(rows))
+    theirs, s_link, s_total = splink_at[threshold]
+    print(f"\nratios ours / Splink @{threshold}: person F1 {ratio(ours_s['persons'].f1, theirs['persons'].f1)} "
+          f"(errors 1-F1 {error_ratio(ours_s['persons'], theirs['persons'])}), household F1 "
+          f"{ratio(ours_s['households'].f1, theirs['households'].f1)} (errors "
+          f"{error_ratio(ours_s['households'], theirs['households'])}), link time {ratio(ours_link, s_link)}, "
+          f"link + households time {ratio(ours_total, s_total)}")
+    print(f"load average (1 min) at end: {os.getloadavg()[0]:.2f}; above the core count, the timings shared the CPUs")
+    print(f"SUMMARY generator-{records.height} ours persons F1 {ours_s['persons'].f1:.4f} households F1 "
+          f"{ours_s['households'].f1:.4f} link {ours_link:.1f}s; splink@{threshold} persons F1 "
+          f"{theirs['persons'].f1:.4f} households F1 {theirs['households'].f1:.4f} link {s_link:.1f}s")
 
 
 if __name__ == "__main__":

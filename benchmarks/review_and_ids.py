@@ -41,11 +41,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import machine  # noqa: E402
 from cohort.cli import main as cohort  # noqa: E402
-from cohort.core.ruleset import load_ruleset  # noqa: E402
+from cohort.core.ruleset import Matching, load_ruleset  # noqa: E402
 from cohort.data_samples.evaluate import person_accuracy  # noqa: E402
 from cohort.data_samples.generator import generate  # noqa: E402
 from cohort.data_samples.next_month import generate_next_month  # noqa: E402
-from cohort.matching.pipeline import DEFAULT_THRESHOLD  # noqa: E402
 from cohort.reports.review import REVIEW_COLUMNS  # noqa: E402
 
 BANDS = [(0.5, 0.99), (0.3, 0.99), (0.5, 0.95), (0.7, 0.98), (0.2, 0.999), (0.8, 0.95)]
@@ -306,7 +305,7 @@ def main() -> None:
     queue_measures(db, work / "out2", drop2 / "truth", nxt["person_level_rows"],
                    "month 2 (month 1's answers applied)", sweep=False)
     round_trip(db, drop2, work / "out2", work)
-    print(f"\nlink threshold {DEFAULT_THRESHOLD}; work folder {work}")
+    print(f"\nlink threshold {Matching().link_threshold}; work folder {work}")
 
 
 if __name__ == "__main__":

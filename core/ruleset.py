@@ -18,6 +18,7 @@ import tomllib
 from importlib import resources
 from dataclasses import MISSING, asdict, field, fields
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -101,6 +102,16 @@ class Results:
     asb_event_types: Words = ("asb_incident", "asbo", "asb_injunction", "asb_contract")
 
 
+@lru_cache(maxsize=None)
+def _default_section(section: str) -> dict[str, Any]:
+    return tomllib.loads(DEFAULT_PATH.read_text(encoding="utf-8")).get(section, {})
+
+
+def _shipped(section: str, key: str) -> Any:
+    """A field's default is the shipped TOML's value, so it is written in one place."""
+    return field(default_factory=lambda: _default_section(section)[key])
+
+
 @dataclass
 class Matching:
     """What match_review.xlsx asks a data officer (cohort/review.py): person pairs scored in
@@ -108,12 +119,12 @@ class Matching:
     were kept apart (a guard, or a conflict with other records), and pairs linked only
     through other records although they score below review_reject."""
 
-    review_accept: Probability = 0.95
-    review_reject: Probability = 0.5
+    review_accept: Probability = _shipped("matching", "review_accept")
+    review_reject: Probability = _shipped("matching", "review_reject")
     # Two records are linked when their match probability reaches this (and no guard or
     # conflict keeps them apart); it lies inside the review band, so the pairs either
     # side of it are the ones asked about.
-    link_threshold: Probability = 0.9
+    link_threshold: Probability = _shipped("matching", "link_threshold")
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.review_reject < self.review_accept < 1.0:

@@ -209,6 +209,7 @@ class _People:
     surname: np.ndarray
     maiden: np.ndarray
     has_nickname: np.ndarray
+    has_diminutive: np.ndarray
     postcode: np.ndarray
     uprn: np.ndarray
     variants: np.ndarray
@@ -218,6 +219,7 @@ class _People:
         obj = lambda xs: np.array(xs, dtype=object)  # noqa: E731
         return cls(obj(w.p_forename), obj(w.p_middle), obj(w.p_surname), obj(w.p_maiden),
                    np.array([f in names.NICKNAMES for f in w.p_forename], dtype=bool),
+                   np.array([f in names.DIMINUTIVES for f in w.p_forename], dtype=bool),
                    obj(w.d_postcode), obj(w.d_uprn), obj(w.d_variants).reshape(-1, ADDRESS_VARIANTS))
 
 
@@ -241,14 +243,17 @@ def _render(world: World, people: _People, name: str, rows: Rows, ids: dict[str,
     fore = people.forename[pid]
     middle = people.middle[pid]
     has_middle = middle != ""
-    nick = people.has_nickname[pid] & (u() < rates.nickname)
-    swap = has_middle & ~nick & (u() < rates.middle_swap)
-    with_middle = has_middle & ~nick & ~swap & (u() < style.middle)
+    dimin = people.has_diminutive[pid] & (u() < rates.diminutive)
+    nick = people.has_nickname[pid] & ~dimin & (u() < rates.nickname)
+    swap = has_middle & ~nick & ~dimin & (u() < rates.middle_swap)
+    with_middle = has_middle & ~nick & ~dimin & ~swap & (u() < style.middle)
     forename = fore.copy()
     forename[with_middle] = fore[with_middle] + " " + middle[with_middle]
     m.apply_each(forename, nick, m.nickname, r)
+    m.apply_each(forename, dimin, m.diminutive, r)
     m.apply_each(forename, swap, m.swap_middle, r, middle)
     m.apply_each(forename, u() < rates.forename_typo, m.typo, r)
+    m.apply_each(forename, u() < rates.forename_keyed, m.keyed_typo, r)
     m.apply_each(forename, u() < rates.name_format, m.name_format, r)
 
     surname = people.surname[pid]
@@ -259,6 +264,7 @@ def _render(world: World, people: _People, name: str, rows: Rows, ids: dict[str,
     m.apply_each(surname, double & (u() < rates.double_barrel_part), m.double_barrel_part, r)
     m.apply_each(surname, u() < rates.surname_typo, m.typo, r)
     m.apply_each(surname, u() < rates.name_format, m.name_format, r)
+    _swap_and_fold(forename, surname, rates, u)
 
     dob = world.p_dob[pid].copy()
     swapped, ok = m.transpose_dob(dob)
@@ -307,6 +313,18 @@ def _render(world: World, people: _People, name: str, rows: Rows, ids: dict[str,
         if col in out:
             _mess_ids(out[col], rates, rng)
     return out
+
+
+def _swap_and_fold(forename: np.ndarray, surname: np.ndarray, rates: MessRates, u) -> None:
+    """In place: letters such as ł and ś dropped by systems without them; and forename and
+    surname keyed into each other's fields ("PORTER ERIC"), on rows without a middle name."""
+    accented = np.array([not (f + s).isascii() for f, s in zip(forename, surname)], dtype=bool)
+    fold = accented & (u() < rates.diacritics_dropped)
+    forename[fold] = [m.strip_diacritics(f, None) for f in forename[fold]]
+    surname[fold] = [m.strip_diacritics(s, None) for s in surname[fold]]
+    single = np.array([" " not in f.strip() and f != "" and s != "" for f, s in zip(forename, surname)], dtype=bool)
+    swap = single & (u() < rates.name_swap)
+    forename[swap], surname[swap] = surname[swap], forename[swap].copy()
 
 
 def _mess_ids(values: np.ndarray, rates: MessRates, rng: np.random.Generator) -> None:

@@ -13,6 +13,7 @@ percent of rows a rate selects, so per-value Python stays cheap.
 from __future__ import annotations
 
 import random
+import unicodedata
 from dataclasses import asdict, dataclass, fields, replace
 
 import numpy as np
@@ -23,6 +24,7 @@ ROW_LEVEL = (
     "nickname", "forename_typo", "surname_typo", "middle_swap", "name_format", "double_barrel_part",
     "dob_transposed", "dob_typo", "dob_blank", "gender_blank", "address_blank", "postcode_blank",
     "postcode_typo", "postcode_nospace", "postcode_lower", "id_blank", "id_wrong",
+    "name_swap", "forename_keyed", "diminutive", "diacritics_dropped",
 )
 
 
@@ -30,6 +32,9 @@ ROW_LEVEL = (
 class MessRates:
     # population (shape of the world; not scaled)
     twins: float = 0.04  # households with children that have a pair of twins
+    twins_close: float = 0.10  # of twin pairs: names alike but more than two edits apart (Freddie, Frankie)
+    twins_nicknamed: float = 0.10  # ... formal names whose nicknames are alike (Thomas/Tom, Timothy/Tim)
+    twins_alike: float = 0.0  # ... two names within two edits (Jack, Jake): siblings almost never are
     same_name_parent: float = 0.06  # households with a son named after his father (or daughter/mother)
     moved: float = 0.06  # households that moved in the last 2.5 years
     surname_changed: float = 0.12  # married women who took their partner's name recently
@@ -56,6 +61,10 @@ class MessRates:
     postcode_lower: float = 0.04
     id_blank: float = 0.03  # upn, nino, pnc_id, uprn left blank
     id_wrong: float = 0.01  # ... or another person's
+    name_swap: float = 0.005  # forename and surname keyed into each other's fields ("PORTER ERIC")
+    forename_keyed: float = 0.01  # one or two keying slips anywhere, first letter too ("Rric" for Eric)
+    diminutive: float = 0.15  # of rows of people whose (Polish, South Asian, West African) name has one
+    diacritics_dropped: float = 0.5  # of rows with a letter such as ł or ś: written without it
 
     def scaled(self, factor: float) -> MessRates:
         """Row-level rates times `factor` (0 gives clean values in every row)."""
@@ -95,6 +104,58 @@ def typo(s: str, r: random.Random) -> str:
         a, b = min(i, j), max(i, j)
         out = s[:a] + s[b] + s[a] + s[b + 1:]
     return out if out != s else s[:i] + s[i + 1:]
+
+
+# Keys next to each key on a UK QWERTY keyboard: slips land on a neighbour.
+_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
+NEIGHBOURS = {
+    ch: "".join(
+        _ROWS[rr][cc] for rr in (i - 1, i, i + 1) if 0 <= rr < 3
+        for cc in (j - 1, j, j + 1) if 0 <= cc < len(_ROWS[rr]) and (rr, cc) != (i, j)
+    )
+    for i, row in enumerate(_ROWS) for j, ch in enumerate(row)
+}
+
+
+def keyed_typo(s: str, r: random.Random) -> str:
+    """One keying slip, two a quarter of the time, anywhere in the name (the first letter
+    too): a neighbouring key struck instead or as well, a letter dropped, or two swapped.
+    "Eric" -> "Rric", "Erix", "Eeric", "Eirc"."""
+    out = s
+    for _ in range(2 if r.random() < 0.25 else 1):
+        letters = [i for i, ch in enumerate(out) if ch.lower() in NEIGHBOURS]
+        if len(out) < 3 or not letters:
+            return out
+        i = r.choice(letters)
+        near = r.choice(NEIGHBOURS[out[i].lower()])
+        near = near.upper() if out[i].isupper() else near
+        op = r.random()
+        if op < 0.6:
+            out = out[:i] + near + out[i + 1:]
+        elif op < 0.75:
+            out = out[:i] + near + out[i:]
+        elif op < 0.9 and len(out) > 3:
+            out = out[:i] + out[i + 1:]
+        elif i + 1 < len(out) and out[i + 1] != out[i]:
+            out = out[:i] + out[i + 1] + out[i] + out[i + 2:]
+        else:
+            out = out[:i] + near + out[i + 1:]
+    return out
+
+
+_FOLD = str.maketrans({"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ß": "ss"})
+
+
+def strip_diacritics(s: str, r: random.Random) -> str:
+    """Małgorzata -> Malgorzata, Wiśniewski -> Wisniewski: how systems without the letters
+    keep them."""
+    folded = unicodedata.normalize("NFKD", s.translate(_FOLD))
+    return "".join(ch for ch in folded if not unicodedata.combining(ch))
+
+
+def diminutive(forename: str, r: random.Random) -> str:
+    options = names.DIMINUTIVES.get(forename)
+    return r.choice(options) if options else forename
 
 
 def nickname(forename: str, r: random.Random) -> str:

@@ -150,10 +150,11 @@ NICKNAMES: dict[str, tuple[str, ...]] = {
     "Amelia": ("Millie",),
     "Isabella": ("Bella", "Izzy"),
     "Hannah": ("Han",),
-    "Emily": ("Em", "Emmy"),
+    "Emily": ("Em", "Emmy", "Millie"),
     "Sophie": ("Soph",),
     "Margery": ("Marge",),
     "Anna": ("Ania",),
+    "Pamela": ("Pam",),
 }
 
 SURNAMES_COMMON: tuple[str, ...] = (
@@ -291,3 +292,201 @@ OUT_OF_AREA_OUTWARD: tuple[str, ...] = ("ME4", "ME5", "ME7", "ME8", "ME1", "ME2"
 
 # Inward codes never use these letters (Royal Mail rule), so avoid them when inventing.
 INWARD_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
+
+
+# Families of Polish, South Asian and West African origin, as shares of households, and
+# what their members are called. Kent's 2011 census counted about 3.7 % Asian, 1 % Black
+# African and 3.3 % "other White" (mostly Central and Eastern European) residents; the
+# shares below are of households drawn with these naming traditions. A partner is of
+# another origin in MIXED_PARTNER of couples, and children born here get an English
+# forename in ENGLISH_CHILD of cases.
+ORIGIN_SHARES: dict[str, float] = {"polish": 0.03, "south_asian": 0.04, "west_african": 0.015}
+MIXED_PARTNER = 0.15
+ENGLISH_CHILD = 0.25
+
+ORIGIN_FORENAMES: dict[str, dict[str, tuple[str, ...]]] = {
+    "polish": {
+        "M": ("Krzysztof", "Tomasz", "Piotr", "Paweł", "Michał", "Jakub", "Łukasz", "Marcin", "Grzegorz",
+              "Wojciech", "Mateusz", "Kacper", "Szymon", "Bartosz", "Andrzej", "Dawid", "Kamil", "Marek",
+              "Rafał", "Maciej", "Dariusz", "Sebastian", "Filip", "Adrian", "Damian"),
+        "F": ("Małgorzata", "Katarzyna", "Agnieszka", "Anna", "Magdalena", "Joanna", "Aleksandra",
+              "Zuzanna", "Justyna", "Monika", "Ewa", "Barbara", "Elżbieta", "Dorota", "Natalia", "Maria",
+              "Julia", "Weronika", "Wiktoria", "Beata", "Karolina", "Paulina", "Marta", "Iwona", "Patrycja"),
+    },
+    "south_asian": {
+        "M": ("Mohammed", "Muhammad", "Imran", "Rajinder", "Rajesh", "Sanjay", "Gurpreet", "Jaswinder",
+              "Sukhwinder", "Manpreet", "Pradeep", "Vikram", "Arjun", "Aarav", "Rohan", "Prakash", "Bishal",
+              "Dipendra", "Krishna", "Hamza", "Ibrahim", "Zubair", "Faisal", "Bilal", "Yusuf", "Rahul",
+              "Nikhil", "Siddharth", "Abdullah", "Harpreet"),
+        "F": ("Parveen", "Nasreen", "Fatima", "Ayesha", "Shabana", "Rukhsana", "Harpreet", "Manjit",
+              "Jaspreet", "Gurinder", "Kamaljit", "Priya", "Anjali", "Pooja", "Sunita", "Lakshmi", "Deepika",
+              "Samina", "Zainab", "Maryam", "Neha", "Kiran", "Asha", "Sabina", "Rubina"),
+    },
+    "west_african": {
+        "M": ("Oluwaseun", "Oluwaseyi", "Oluwatobi", "Olumide", "Oluwafemi", "Babatunde", "Adebayo",
+              "Olusegun", "Adewale", "Oluwadamilare", "Chukwuemeka", "Chinedu", "Ikechukwu", "Obinna",
+              "Nnamdi", "Kwame", "Kofi", "Kwabena", "Kwaku", "Ayodeji", "Oluwatosin", "Temitope", "Chidiebere"),
+        "F": ("Oluwakemi", "Oluwabukola", "Folasade", "Olufunke", "Oluwatoyin", "Chiamaka", "Ngozi", "Chinwe",
+              "Adaeze", "Oluwafunmilayo", "Abimbola", "Titilayo", "Adenike", "Oluwadamilola", "Akosua", "Abena",
+              "Adwoa", "Temitope", "Oluwatosin", "Omolara", "Ifeoma", "Chioma", "Yetunde"),
+    },
+}
+
+ORIGIN_SURNAMES: dict[str, tuple[str, ...]] = {
+    # Polish surnames in -ski/-cki take -ska/-cka for women and girls (see feminine_surname).
+    "polish": ("Nowak", "Kowalski", "Wiśniewski", "Wójcik", "Kowalczyk", "Kamiński", "Lewandowski",
+               "Zieliński", "Szymański", "Woźniak", "Dąbrowski", "Kozłowski", "Jankowski", "Mazur",
+               "Kwiatkowski", "Krawczyk", "Piotrowski", "Grabowski", "Nowakowski", "Pawłowski", "Michalski",
+               "Król", "Wieczorek", "Jabłoński", "Wróbel", "Zając", "Wasilewski", "Sikora", "Baran", "Górski"),
+    "south_asian": ("Singh", "Kaur", "Patel", "Khan", "Ahmed", "Hussain", "Ali", "Begum", "Akhtar", "Shah",
+                    "Sharma", "Gill", "Sandhu", "Dhillon", "Sidhu", "Chauhan", "Mistry", "Chowdhury", "Rahman",
+                    "Islam", "Gurung", "Rai", "Limbu", "Tamang", "Thapa", "Magar", "Shrestha", "Iqbal", "Malik",
+                    "Bibi"),
+    "west_african": ("Okafor", "Adeyemi", "Mensah", "Okonkwo", "Adebayo", "Eze", "Nwosu", "Okeke", "Boateng",
+                     "Asante", "Owusu", "Osei", "Appiah", "Adewale", "Ogunleye", "Balogun", "Afolabi", "Okoro",
+                     "Olawale", "Babatunde", "Oyelaran", "Ogunbiyi", "Nwachukwu", "Obi", "Addo"),
+}
+
+
+def feminine_surname(surname: str) -> str:
+    """Kowalski -> Kowalska, Zieliński -> Zielińska, Górski -> Górska; others unchanged."""
+    return surname[:-1] + "a" if surname.endswith(("ski", "cki")) else surname
+
+
+def masculine_surname(surname: str) -> str:
+    """Kowalska -> Kowalski (a son named from his mother's surname); others unchanged."""
+    return surname[:-1] + "i" if surname.endswith(("ska", "cka")) else surname
+
+
+# Diminutives and the English forms people of these origins are often recorded under.
+# Polish: the diminutives of Polish Wiktionary's index of given names ("Indeks:Polski -
+# Imiona", CC BY-SA 4.0), with the English equivalents used in UK records. South Asian and
+# West African: no maintained open list was found; these are the short forms in common
+# use (Mohd, Raj, Jas, Seun, Tunde, Kemi...), documented in matching/NICKNAMES.md.
+DIMINUTIVES: dict[str, tuple[str, ...]] = {
+    "Krzysztof": ("Krzyś", "Krzysiek", "Chris"),
+    "Tomasz": ("Tomek", "Tomuś", "Tom"),
+    "Piotr": ("Piotrek", "Peter"),
+    "Paweł": ("Pawełek", "Paul"),
+    "Michał": ("Michałek", "Misiek", "Michael"),
+    "Jakub": ("Kuba", "Kubuś", "Jacob"),
+    "Łukasz": ("Łukaszek", "Luke"),
+    "Marcin": ("Marcinek", "Martin"),
+    "Grzegorz": ("Grześ", "Grzesiek", "Greg"),
+    "Wojciech": ("Wojtek", "Wojtuś"),
+    "Mateusz": ("Mati", "Mateuszek", "Matt"),
+    "Kacper": ("Kacperek",),
+    "Szymon": ("Szymek", "Simon"),
+    "Bartosz": ("Bartek", "Bart"),
+    "Andrzej": ("Jędrek", "Andrzejek", "Andrew"),
+    "Dawid": ("Dawidek", "David"),
+    "Marek": ("Mareczek", "Mark"),
+    "Rafał": ("Rafałek",),
+    "Maciej": ("Maciek", "Maciuś"),
+    "Dariusz": ("Darek",),
+    "Sebastian": ("Seba", "Sebuś"),
+    "Filip": ("Filipek",),
+    "Małgorzata": ("Gosia", "Małgosia", "Gośka"),
+    "Katarzyna": ("Kasia", "Kaśka", "Kate"),
+    "Agnieszka": ("Aga", "Agusia", "Agnes"),
+    "Anna": ("Ania", "Anka", "Anusia"),
+    "Magdalena": ("Magda", "Madzia"),
+    "Joanna": ("Asia", "Joasia", "Jo"),
+    "Aleksandra": ("Ola", "Olka", "Alex"),
+    "Zuzanna": ("Zuzia", "Zuza"),
+    "Justyna": ("Justynka",),
+    "Monika": ("Monia",),
+    "Ewa": ("Ewka", "Ewunia", "Eva"),
+    "Barbara": ("Basia", "Baśka"),
+    "Elżbieta": ("Ela", "Elka", "Elizabeth"),
+    "Dorota": ("Dorotka",),
+    "Natalia": ("Natka", "Natalie"),
+    "Maria": ("Marysia", "Mary"),
+    "Julia": ("Julka", "Julcia"),
+    "Weronika": ("Werka", "Wera"),
+    "Wiktoria": ("Wika", "Vicky"),
+    "Beata": ("Beatka",),
+    "Karolina": ("Karolinka", "Caroline"),
+    "Paulina": ("Paulinka",),
+    "Marta": ("Martusia",),
+    "Iwona": ("Iwonka",),
+    "Patrycja": ("Pati",),
+    "Alicja": ("Ala", "Alusia"),
+    "Mohammed": ("Mohd", "Md", "Mo"),
+    "Muhammad": ("Mohd", "Md"),
+    "Imran": ("Immy",),
+    "Rajinder": ("Raj",),
+    "Rajesh": ("Raj",),
+    "Sanjay": ("Sanj",),
+    "Gurpreet": ("Guri",),
+    "Jaswinder": ("Jas", "Jassi"),
+    "Sukhwinder": ("Sukhi",),
+    "Manpreet": ("Manny",),
+    "Pradeep": ("Deep",),
+    "Vikram": ("Vik",),
+    "Dipendra": ("Dipen",),
+    "Krishna": ("Krish",),
+    "Ibrahim": ("Ibby",),
+    "Nikhil": ("Nik",),
+    "Siddharth": ("Sid",),
+    "Jaspreet": ("Jas",),
+    "Gurinder": ("Guri",),
+    "Kamaljit": ("Kam",),
+    "Anjali": ("Anju",),
+    "Oluwaseun": ("Seun",),
+    "Oluwaseyi": ("Seyi",),
+    "Oluwatobi": ("Tobi",),
+    "Olumide": ("Mide",),
+    "Oluwafemi": ("Femi",),
+    "Babatunde": ("Tunde",),
+    "Adebayo": ("Bayo",),
+    "Olusegun": ("Segun",),
+    "Adewale": ("Wale",),
+    "Oluwadamilare": ("Dami", "Lare"),
+    "Chukwuemeka": ("Emeka",),
+    "Chinedu": ("Nedu",),
+    "Ikechukwu": ("Ike", "Iyke"),
+    "Obinna": ("Obi",),
+    "Kwabena": ("Kobby",),
+    "Ayodeji": ("Deji", "Ayo"),
+    "Oluwatosin": ("Tosin",),
+    "Temitope": ("Tope",),
+    "Chidiebere": ("Chidi",),
+    "Oluwakemi": ("Kemi",),
+    "Oluwabukola": ("Bukola", "Bukky"),
+    "Folasade": ("Sade", "Fola"),
+    "Olufunke": ("Funke",),
+    "Oluwatoyin": ("Toyin",),
+    "Chiamaka": ("Amaka",),
+    "Adaeze": ("Ada",),
+    "Oluwafunmilayo": ("Funmi", "Funmilayo"),
+    "Abimbola": ("Bimbo",),
+    "Titilayo": ("Titi",),
+    "Adenike": ("Nike",),
+    "Oluwadamilola": ("Dami", "Lola"),
+    "Omolara": ("Lara",),
+    "Ifeoma": ("Ife",),
+}
+
+# Twins named to go together (shares in mess.MessRates: twins_close, twins_nicknamed,
+# twins_alike). CLOSE: alike, yet more than two edits apart. NICKNAMED: formal names of
+# different people whose short forms are alike (Tom and Tim), so that the twins are often
+# written by nicknames of different names. ALIKE: two real names within two edits (Jack
+# and Jake); siblings almost never are, so off by default.
+TWIN_NAMES_CLOSE: tuple[tuple[str, str, str, str], ...] = (
+    # (first, sex, second, sex)
+    ("Matthew", "M", "Matthias", "M"), ("Harrison", "M", "Harriet", "F"), ("Freddie", "M", "Frankie", "M"),
+    ("Daisy", "F", "Maisie", "F"), ("Harry", "M", "Hannah", "F"), ("Jessica", "F", "Jasmine", "F"),
+    ("Ruby", "F", "Rosie", "F"), ("Mason", "M", "Marcus", "M"), ("Amelia", "F", "Amber", "F"),
+    ("Jacob", "M", "Joshua", "M"), ("Oliwia", "F", "Olivier", "M"), ("Oluwaseun", "M", "Oluwatosin", "M"),
+)
+TWIN_NAMES_NICKNAMED: tuple[tuple[str, str, str, str], ...] = (
+    ("Thomas", "M", "Timothy", "M"), ("Samuel", "M", "Daniel", "M"), ("Benjamin", "M", "Kenneth", "M"),
+    ("James", "M", "Timothy", "M"), ("Jennifer", "F", "Jessica", "F"), ("Samantha", "F", "Pamela", "F"),
+    ("Aleksandra", "F", "Alicja", "F"), ("Jakub", "M", "Tomasz", "M"),
+    ("Katarzyna", "F", "Magdalena", "F"), ("Oluwaseyi", "M", "Oluwafemi", "M"),
+)
+TWIN_NAMES_ALIKE: tuple[tuple[str, str, str, str], ...] = (
+    ("Jack", "M", "Jake", "M"), ("Ella", "F", "Emma", "F"), ("Amy", "F", "Ava", "F"), ("Leo", "M", "Leon", "M"),
+    ("Alexander", "M", "Alexandra", "F"), ("Daniel", "M", "Danielle", "F"), ("Anna", "F", "Joanna", "F"),
+)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
+from rapidfuzz.distance import OSA
 
 from cohort.core.reference import DISTRICT_COHORTS, DISTRICT_OUTWARD, OUT_OF_AREA, district_for_postcode
 from cohort.data_samples import names
@@ -93,6 +94,17 @@ def _cum_zipf(n: int, s: float = 0.9) -> list[float]:
     return list(np.cumsum([1.0 / (i + 1) ** s for i in range(n)]))
 
 
+def _nickname_groups() -> dict[str, set[str]]:
+    """name -> every form it shares a group with: the formal names it may stand for and
+    their other short forms (Millie -> Emily, Amelia, Em, Emmy, Millie...)."""
+    stands_for: dict[str, set[str]] = {}
+    lists = {**names.NICKNAMES, **names.DIMINUTIVES}
+    for formal, short in lists.items():
+        for n in (formal, *short):
+            stands_for.setdefault(n, set()).add(formal)
+    return {n: {f for formal in formals for f in (formal, *lists[formal])} for n, formals in stands_for.items()}
+
+
 def with_kind(kind: str, new: str) -> str:
     parts = [k for k in kind.split(";") if k]
     if new not in parts:
@@ -113,19 +125,42 @@ class _Builder:
         self.rare = [p + s for p in names.RARE_PREFIXES for s in names.RARE_SUFFIXES]
         self.cols: dict[str, list] = {k: [] for k in (
             "household", "forename", "middle", "surname", "maiden", "marriage", "dob", "female", "role", "kind")}
+        self.origin = "english"  # the naming tradition of the household being built
+        self.origin_cw = list(np.cumsum(list(names.ORIGIN_SHARES.values())))
+        self.groups = _nickname_groups()
 
-    def forename(self, female: bool, birth_year: int, avoid: set[str] | None = None) -> str:
-        era = sum(birth_year >= b for b in names.ERA_BOUNDS)
-        pool, cw = self.fore["F" if female else "M"][era]
+    def forename(self, female: bool, birth_year: int, avoid: set[str] | None = None, english: bool = False) -> str:
+        """A forename of the household's origin (English when `english`), never one that
+        `avoid` (the siblings' names) makes confusable: within two edits, or a nickname of
+        the same name. Parents do not name two children Ella and Ellie."""
+        sex = "F" if female else "M"
+        if self.origin != "english" and not english:
+            pool = names.ORIGIN_FORENAMES[self.origin][sex]
+            cw = _cum_zipf(len(pool), 0.5)
+        else:
+            era = sum(birth_year >= b for b in names.ERA_BOUNDS)
+            pool, cw = self.fore[sex][era]
         name = pool[0]
         for _ in range(20):
             name = pool[bisect(cw, self.r.random() * cw[-1])]
-            if not avoid or name not in avoid:
+            if not avoid or not any(self.confusable(name, other) for other in avoid):
                 break
         return name
 
+    def confusable(self, a: str, b: str) -> bool:
+        """Within two edits, or sharing a form (Emily and Amelia both go by Millie)."""
+        return OSA.distance(a.upper(), b.upper()) <= 2 or bool(self.groups.get(a, {a}) & self.groups.get(b, {b}))
+
+    def draw_origin(self) -> str:
+        x = self.r.random()
+        if x >= self.origin_cw[-1]:
+            return "english"
+        return list(names.ORIGIN_SHARES)[bisect(self.origin_cw, x)]
+
     def surname(self, allow_double: bool = True) -> str:
         r = self.r
+        if self.origin != "english":
+            return r.choice(names.ORIGIN_SURNAMES[self.origin])
         if allow_double and r.random() < self.mess.double_barrelled:
             a, b = self.surname(False), self.surname(False)
             if a != b:
@@ -140,8 +175,12 @@ class _Builder:
         if dob is None:
             dob = self.t_days - int((age or 0) * 365.25) - r.randrange(365)
         year = 1970 + int(dob // 365.2425)  # birth year, near enough to pick a name era
-        fore = self.forename(female, year, avoid)
-        middle = self.forename(female, year, {fore}) if r.random() < (0.55 if role == ROLE_CHILD else 0.4) else ""
+        english = role == ROLE_CHILD and r.random() < names.ENGLISH_CHILD
+        fore = self.forename(female, year, avoid, english)
+        has_middle = r.random() < (0.55 if role == ROLE_CHILD else 0.4)
+        middle = self.forename(female, year, {fore} | (avoid or set()), english) if has_middle else ""
+        if self.origin == "polish":
+            surname = names.feminine_surname(surname) if female else names.masculine_surname(surname)
         c = self.cols
         c["household"].append(h)
         c["forename"].append(fore)
@@ -163,7 +202,11 @@ class _Builder:
             return None, self.add(h, True, max(18, age), self.surname(), ROLE_PARTNER)
         man = self.add(h, False, max(18, age + r.randrange(-2, 7)), family, head_role)
         married = r.random() < 0.65
+        origin = self.origin
+        if origin != "english" and r.random() < names.MIXED_PARTNER:
+            self.origin = "english"  # a partner of another origin
         woman = self.add(h, True, max(18, age), family if married else self.surname(), ROLE_PARTNER)
+        self.origin = origin
         if married and r.random() < self.mess.surname_changed:
             # She took his name recently: records dated before the wedding carry her maiden name.
             c = self.cols
@@ -191,8 +234,39 @@ class _Builder:
                 c["kind"][k] = with_kind(c["kind"][k], "same_name_child")
                 return
 
+    def twins(self, h: int, kids: list[int], surname: str, taken: set[str]) -> None:
+        """Twins of one of the children: mostly named as any two siblings, some with names
+        chosen to go together (MessRates.twins_close, twins_nicknamed, twins_alike)."""
+        r, c = self.r, self.cols
+        k = r.choice(kids)
+        x, pair = r.random(), None
+        for share, pairs in ((self.mess.twins_close, names.TWIN_NAMES_CLOSE),
+                             (self.mess.twins_nicknamed, names.TWIN_NAMES_NICKNAMED),
+                             (self.mess.twins_alike, names.TWIN_NAMES_ALIKE)):
+            x -= share
+            if x < 0:
+                pair = r.choice(pairs)
+                break
+        if pair is None:
+            twin = self.add(h, r.random() < 0.5, None, surname, ROLE_CHILD, dob=c["dob"][k], avoid=taken, kind="twin")
+        else:
+            first, first_sex, second, second_sex = pair if r.random() < 0.5 else (*pair[2:], *pair[:2])
+            c["forename"][k], c["female"][k] = first, first_sex == "F"
+            if self.origin == "polish":
+                c["surname"][k] = (names.feminine_surname if first_sex == "F" else names.masculine_surname)(surname)
+            twin = self.add(h, second_sex == "F", None, surname, ROLE_CHILD, dob=c["dob"][k], kind="twin")
+            c["forename"][twin] = second
+            # No twin's middle name may be confused with the other twin's names.
+            for one, other in ((k, twin), (twin, k)):
+                if c["middle"][one] and any(self.confusable(c["middle"][one], n)
+                                            for n in (c["forename"][other], c["middle"][other], c["forename"][one]) if n):
+                    c["middle"][one] = ""
+        c["kind"][k] = with_kind(c["kind"][k], "twin")
+        kids.append(twin)
+
     def household(self, h: int, kind: str) -> None:
         r, c = self.r, self.cols
+        self.origin = self.draw_origin()
         family = self.surname()
         coin = lambda: r.random() < 0.5  # noqa: E731
         if kind == "single":
@@ -231,16 +305,13 @@ class _Builder:
             if age < 0:
                 break
             k = self.add(h, coin(), age, kid_surname, ROLE_CHILD, avoid=taken)
-            taken.add(c["forename"][k])
+            taken.update(n for n in (c["forename"][k], c["middle"][k]) if n)
             kids.append(k)
             age -= r.randrange(1, 4)
         if mother_age - oldest > 36 and r.random() < 0.25:
             self.add(h, coin(), r.randrange(18, 21), kid_surname, ROLE_OTHER, avoid=taken)
         if kids and r.random() < self.mess.twins:
-            k = r.choice(kids)
-            twin = self.add(h, coin(), None, kid_surname, ROLE_CHILD, dob=c["dob"][k], avoid=taken, kind="twin")
-            c["kind"][k] = with_kind(c["kind"][k], "twin")
-            kids.append(twin)
+            self.twins(h, kids, kid_surname, taken)
         if r.random() < self.mess.same_name_parent:
             self.same_name(kids, father, mother)
 

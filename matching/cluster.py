@@ -6,7 +6,9 @@ refused when the two clusters already hold contrary evidence against each other:
 - a cannot-link pair, or a pair guarded for conflicting identifiers, between them;
 - a twins-guarded pair between them, unless the two clusters share a forename or middle
   name, give or take a typo (one child written once as "Joseph", once by the middle
-  name alone as "Thomas", and elsewhere as "Joseph Thomas" is one child, not twins);
+  name alone as "Thomas", and elsewhere as "Joseph Thomas" is one child, not twins), or
+  the merging pair itself agrees on the forename (or has the names swapped) and scores
+  at least TWINS_OVERRIDE (`twins_override`): its own evidence outweighs a pair elsewhere;
 - dates of birth that clearly differ (no date on one side is equal to, a day/month swap
   of, or one digit off a date on the other: a cluster may hold a date and its typos,
   which is why a pair guarded for its DOBs alone is not, by itself, a bar), unless the
@@ -30,6 +32,8 @@ import numpy as np
 import polars as pl
 from rapidfuzz.distance import OSA, JaroWinkler
 
+from cohort.matching.compare import SLIP_EDITS
+
 NAME_JW = 0.85
 # Guards enforced by the cluster-level checks instead of a pair-level bar.
 SOFT_GUARDS = ("dob_conflict",)
@@ -45,11 +49,22 @@ def dob_conflict(a: str, b: str) -> bool:
     return OSA.distance(a, b) > 1
 
 
-def names_overlap(a: set[str], b: set[str]) -> bool:
-    """Whether two sets of forenames share a name, allowing a keying error (JW >= 0.85)."""
+def names_overlap(a: set[str], b: set[str], rare: set[str] | None = None) -> bool:
+    """Whether two sets of forenames share a name, allowing a keying slip, read as the
+    forename comparison reads two names (compare.py): within SLIP_EDITS edits and either
+    Jaro-Winkler >= 0.85 or one of them a `rare` name (not one in use: "Rric" for Eric).
+    Names further apart are two names. With `rare` None every name counts as rare."""
     if not a.isdisjoint(b):
         return True
-    return any(JaroWinkler.normalized_similarity(x, y) >= NAME_JW for x in a for y in b)
+
+    def close(x: str, y: str) -> bool:
+        if OSA.distance(x, y) > SLIP_EDITS:
+            return False
+        if JaroWinkler.normalized_similarity(x, y) >= NAME_JW:
+            return True
+        return min(len(x), len(y)) >= 3 and (rare is None or x in rare or y in rare)
+
+    return any(close(x, y) for x in a for y in b)
 
 
 def find_root(parent, x: int) -> int:
@@ -68,6 +83,7 @@ class _Cluster:
     dobs: set[str]
     ids: dict[str, set[str]]
     names: set[str]
+    rare: set[str] | None   # names not in use (keying slips); None: not known, all count as rare
     enemies: set[int]
     twins: set[int]
 
@@ -76,13 +92,15 @@ class Clusterer:
     """Union-find over profiles carrying what each cluster knows about itself."""
 
     def __init__(self, dobs: Sequence[str | None], ids: dict[str, Sequence[str | None]],
-                 names: Sequence[Sequence[str] | None] | None = None):
+                 names: Sequence[Sequence[str] | None] | None = None,
+                 rare: Sequence[Sequence[str] | None] | None = None):
         n = len(dobs)
         self.parent = np.arange(n, dtype=np.int64)
         self.info: dict[int, _Cluster] = {}
         self._dobs = dobs
         self._ids = ids
         self._names = names
+        self._rare = rare
 
     def _get(self, root: int) -> _Cluster:
         c = self.info.get(root)
@@ -93,6 +111,7 @@ class Clusterer:
                 dobs={d} if d else set(),
                 ids={k: ({v[root]} if v[root] else set()) for k, v in self._ids.items()},
                 names=set(self._names[root] or ()) if self._names is not None else set(),
+                rare=set(self._rare[root] or ()) if self._rare is not None else None,
                 enemies=set(),
                 twins=set(),
             )
@@ -115,11 +134,14 @@ class Clusterer:
         small, other = (a, rb) if len(getattr(a, attr)) <= len(getattr(b, attr)) else (b, ra)
         return any(self.find(e) == other for e in getattr(small, attr))
 
-    def conflict(self, ra: int, rb: int, override: bool = False, dob_override: bool = False) -> bool:
+    def conflict(self, ra: int, rb: int, override: bool = False, dob_override: bool = False,
+                 twins_override: bool = False) -> bool:
         a, b = self._get(ra), self._get(rb)
         if self._between(a, b, rb, ra, "enemies"):
             return True
-        if not names_overlap(a.names, b.names) and self._between(a, b, rb, ra, "twins"):
+        rare = None if a.rare is None or b.rare is None else a.rare | b.rare
+        if (not twins_override and not names_overlap(a.names, b.names, rare)
+                and self._between(a, b, rb, ra, "twins")):
             return True
         if (not dob_override and a.dobs and b.dobs
                 and all(dob_conflict(x, y) for x in a.dobs for y in b.dobs)):
@@ -140,6 +162,8 @@ class Clusterer:
         for kind in a.ids:
             a.ids[kind] |= b.ids[kind]
         a.names |= b.names
+        if a.rare is not None and b.rare is not None:
+            a.rare |= b.rare
         a.enemies |= b.enemies
         a.twins |= b.twins
         del self.info[rb]
@@ -232,6 +256,19 @@ def _dirty_components(comp: np.ndarray, enemies: np.ndarray, dobs, ids) -> np.nd
     return np.array(sorted(dirty), dtype=np.int64)
 
 
+def _rows(values, keep: np.ndarray):
+    """`values` as a list; from a polars Series only the rows in `keep` are converted (the
+    rest None): the guarded merge reads no other, and converting lists of names for
+    every profile is most of the cost."""
+    if not isinstance(values, pl.Series):
+        return values
+    out = [None] * len(values)
+    idx = np.nonzero(keep)[0]
+    for i, v in zip(idx.tolist(), values.gather(idx).to_list()):
+        out[i] = v
+    return out
+
+
 def cluster(
     n: int,
     pairs: pl.DataFrame,
@@ -239,16 +276,18 @@ def cluster(
     *,
     dobs: Sequence[str | None] | None = None,
     ids: dict[str, Sequence[str | None]] | None = None,
-    names: Sequence[Sequence[str] | None] | None = None,
+    names: Sequence[Sequence[str] | None] | pl.Series | None = None,
+    rare: Sequence[Sequence[str] | None] | pl.Series | None = None,
     must_link: Iterable[tuple[int, int]] = (),
     cannot_link: Iterable[tuple[int, int]] = (),
 ) -> np.ndarray:
     """Cluster label (a member pid) for each of n profiles.
 
     `pairs`: pid_l, pid_r, probability, and optionally guard (non-null = contrary
-    evidence; "twins" = contrary unless the clusters share a name), identity_override
-    and dob_override. `dobs`/`ids`/`names`: per profile, 'YYYYMMDD', issued identifier
-    values (None when absent or not from the issuing agency) and forename tokens.
+    evidence; "twins" = contrary unless the clusters share a name), identity_override,
+    dob_override and twins_override. `dobs`/`ids`/`names`/`rare`: per profile,
+    'YYYYMMDD', issued identifier values (None when absent or not from the issuing
+    agency), forename tokens, and those of its names that are not in use (keying slips).
 
     Components of the links above the threshold in which no merge could be refused are
     final as they are; the greedy, guarded merge runs only inside the others. The result
@@ -259,7 +298,7 @@ def cluster(
     must = np.array(list(must_link), dtype=np.int64).reshape(-1, 2)
     if "guard" not in pairs.columns:
         pairs = pairs.with_columns(pl.lit(None, pl.Utf8).alias("guard"))
-    for flag in ("identity_override", "dob_override"):
+    for flag in ("identity_override", "dob_override", "twins_override"):
         if flag not in pairs.columns:
             pairs = pairs.with_columns(pl.lit(False).alias(flag))
     guarded = pairs.filter(pl.col("guard").is_not_null() & ~pl.col("guard").is_in(["twins", *SOFT_GUARDS]))
@@ -270,7 +309,7 @@ def cluster(
     edges = (
         pairs.filter(pl.col("guard").is_null() & (pl.col("probability") >= threshold))
         .sort(["probability", "pid_l", "pid_r"], descending=[True, False, False])
-        .select("pid_l", "pid_r", "identity_override", "dob_override")
+        .select("pid_l", "pid_r", "identity_override", "dob_override", "twins_override")
     )
     left = np.concatenate([edges["pid_l"].to_numpy().astype(np.int64), must[:, 0]])
     right = np.concatenate([edges["pid_r"].to_numpy().astype(np.int64), must[:, 1]])
@@ -282,7 +321,7 @@ def cluster(
         return comp
 
     in_dirty = np.isin(comp, dirty)
-    uf = Clusterer(dobs, ids, names)
+    uf = Clusterer(dobs, ids, _rows(names, in_dirty), _rows(rare, in_dirty))
     for a, b in must.tolist():
         ra, rb = uf.find(a), uf.find(b)
         if ra != rb:
@@ -294,9 +333,9 @@ def cluster(
         if in_dirty[a] and in_dirty[b]:
             uf.add_twins(a, b)
     keep = in_dirty[edges["pid_l"].to_numpy().astype(np.int64)]
-    for a, b, override, dob_override in edges.filter(pl.Series(keep)).iter_rows():
+    for a, b, override, dob_override, twins_override in edges.filter(pl.Series(keep)).iter_rows():
         ra, rb = uf.find(a), uf.find(b)
-        if ra != rb and not uf.conflict(ra, rb, bool(override), bool(dob_override)):
+        if ra != rb and not uf.conflict(ra, rb, bool(override), bool(dob_override), bool(twins_override)):
             uf.union(ra, rb)
     out = comp.copy()
     for i in np.nonzero(in_dirty)[0].tolist():

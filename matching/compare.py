@@ -1,131 +1,147 @@
 """Comparisons: each turns a candidate pair into one ordered level with a human label.
 
 Levels run best first; a missing value on either side is null (no evidence either way).
-The level keys are a polars Enum per comparison, and `levels_frame()` is the one table
-of (comparison, level, label) that scoring, the reasons and the review spreadsheet share.
+Each level is one `levels.Level`: its condition, label, default m and u, term-frequency
+and guard roles together. Everything else is derived from `COMPARISONS`: the polars Enum
+of each comparison's keys, `levels_frame()` (the one table of comparison, level, label
+that scoring, the reasons and the review spreadsheet share), the profile fields a pair
+needs (`PAIR_FIELDS`), the default m/u table and the levels weighed by frequency.
 
-A pair frame holds the two profiles' standardised fields side by side (`*_l`, `*_r`);
-string similarities are computed for all pairs at once with rapidfuzz's `cpdist`, then
-levels are plain polars expressions.
+A pair frame holds the two profiles' standardised fields side by side (`*_l`, `*_r`)
+and the string similarities of SIMILARITIES, computed by `pairs.compare_pairs`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable
 
-import numpy as np
 import polars as pl
 from rapidfuzz.distance import OSA, JaroWinkler
-from rapidfuzz.process import cpdist
 
+from cohort.matching.levels import ALIAS, AGREES, BOTH_NAMES, CLOSE, CONFLICT, Comparison, Level, pair_fields
+from cohort.matching.levels import both as _both
+from cohort.matching.levels import chain as _chain
+from cohort.matching.levels import left as _l
+from cohort.matching.levels import right as _r
 from cohort.matching.standardise import PERSON_IDS
 
 JW_HIGH = 0.92
 JW_LOW = 0.85
 STREET_JW = 0.90
-CHUNK = 500_000  # pairs compared at once
 
 
-@dataclass(frozen=True)
-class Comparison:
-    name: str
-    levels: tuple[tuple[str, str], ...]  # (key, label), best first
-    rule: Callable[[], pl.Expr]          # builds the level expression (key or null)
-
-    @property
-    def dtype(self) -> pl.Enum:
-        return pl.Enum([k for k, _ in self.levels])
-
-    def expr(self) -> pl.Expr:
-        return self.rule().cast(self.dtype).alias(self.name)
-
-    def label(self, key: str) -> str:
-        return dict(self.levels)[key]
-
-
-def _l(c: str) -> pl.Expr:
-    return pl.col(f"{c}_l")
-
-
-def _r(c: str) -> pl.Expr:
-    return pl.col(f"{c}_r")
-
-
-def _both(c: str) -> pl.Expr:
-    return _l(c).is_not_null() & _r(c).is_not_null()
-
-
-def _chain(null_when: pl.Expr, cases: list[tuple[pl.Expr, str]], otherwise: str) -> pl.Expr:
-    """First matching case wins; null when `null_when` holds."""
-    out = pl.when(null_when).then(pl.lit(None, pl.Utf8))
-    for cond, key in cases:
-        out = out.when(cond.fill_null(False)).then(pl.lit(key))
-    return out.otherwise(pl.lit(otherwise))
+def _shared_group(a: str, b: str) -> pl.Expr:
+    return _l(a).list.set_intersection(_r(b)).list.len() > 0
 
 
 def _names_swapped() -> pl.Expr:
     """Forename keyed as surname and surname as forename ("SMITH JOHN" / "JOHN SMITH"),
-    allowing a typo in each."""
+    allowing a typo or a nickname in each ("WELTON JESS" / "JESSICA WELTON"). Only where
+    the names are not close as keyed (where compare_pairs computes fn_sn_jw)."""
+    left_forename_is_right_surname = (pl.col("fn_sn_jw") >= JW_HIGH) | _shared_group("fn_groups", "sn_groups")
+    left_surname_is_right_forename = (pl.col("sn_fn_jw") >= JW_HIGH) | _shared_group("sn_groups", "fn_groups")
     return (
-        (_l("fn_first") != _r("fn_first")) & (_l("sn_compact") != _r("sn_compact"))
-        & (pl.col("fn_sn_jw") >= JW_HIGH) & (pl.col("sn_fn_jw") >= JW_HIGH)
+        pl.col("fn_sn_jw").is_not_null()
+        & (_l("fn_first") != _r("fn_first")) & (_l("sn_compact") != _r("sn_compact"))
+        & left_forename_is_right_surname & left_surname_is_right_forename
     ).fill_null(False)
 
 
-def _forename() -> pl.Expr:
-    first_l, first_r = _l("fn_first"), _r("fn_first")
-    return _chain(
-        ~_both("fn_first"),
-        [
-            (first_l == first_r, "exact"),
-            ((_l("fn_canon") == _r("fn_canon")) | (_l("fn_canon") == _r("fn_canon2"))
-             | (_l("fn_canon2") == _r("fn_canon")) | (_l("fn_canon2") == _r("fn_canon2")),
-             "nickname"),
-            ((first_l == _r("fn_middle_first")) | (_l("fn_middle_first") == first_r), "swapped"),
-            (_names_swapped(), "name_swap"),
-            (pl.col("fn_jw") >= JW_HIGH, "jw_high"),
-            (pl.col("fn_jw") >= JW_LOW, "jw_low"),
-            (((first_l.str.len_chars() == 1) | (first_r.str.len_chars() == 1))
-             & (_l("fn_initial") == _r("fn_initial")), "initial"),
-        ],
-        "different",
-    )
+def _any_equal(a: str, b: str) -> Callable[[], pl.Expr]:
+    """Either of two fields on the left equals either on the right."""
+    return lambda: (_l(a) == _r(a)) | (_l(a) == _r(b)) | (_l(b) == _r(a)) | (_l(b) == _r(b))
 
 
-def _surname() -> pl.Expr:
-    # With the names swapped the forename level holds the evidence of both names: counted
-    # again here it would be counted twice.
-    return _chain(
-        ~_both("sn_compact") | _names_swapped(),
-        [
-            (_l("sn_compact") == _r("sn_compact"), "exact"),
-            ((_l("sn_first_part") == _r("sn_first_part")) | (_l("sn_first_part") == _r("sn_last_part"))
-             | (_l("sn_last_part") == _r("sn_first_part")) | (_l("sn_last_part") == _r("sn_last_part")),
-             "part"),
-            (pl.col("sn_jw") >= JW_HIGH, "jw_high"),
-            (pl.col("sn_jw") >= JW_LOW, "jw_low"),
-        ],
-        "different",
-    )
+def _equal(field: str) -> Callable[[], pl.Expr]:
+    return lambda: _l(field) == _r(field)
 
 
-def _dob() -> pl.Expr:
-    return _chain(
-        ~_both("dob"),
-        [
-            (_l("dob") == _r("dob"), "exact"),
-            ((_l("dob_y") == _r("dob_y")) & (_l("dob_d") == _r("dob_m"))
-             & (_l("dob_m") == _r("dob_d")), "transposed"),
-            (pl.col("dob_osa") <= 1, "typo"),
-            (_l("dob_y") == _r("dob_y"), "same_year"),
-        ],
-        "different",
-    )
+def _at_least(similarity: str, value: float) -> Callable[[], pl.Expr]:
+    return lambda: pl.col(similarity) >= value
 
 
-def _gender() -> pl.Expr:
-    return _chain(~_both("sex"), [(_l("sex") == _r("sex"), "exact")], "different")
+def _forename_jw(value: float) -> Callable[[], pl.Expr]:
+    """Jaro-Winkler at least `value`, and within SLIP_EDITS edits: forenames further apart
+    are two names however alike they look (Isobel and Isabella; Oluwafemi and Oluwatobi),
+    which is the twins guard's evidence of two people."""
+    return lambda: (pl.col("fn_jw") >= value) & (pl.col("fn_osa") <= SLIP_EDITS)
+
+
+def _nickname() -> pl.Expr:
+    """The two names may stand for one formal name (both in one group of nicknames.csv)."""
+    return _shared_group("fn_groups", "fn_groups")
+
+
+SLIP_EDITS = 2  # keying slips (edits) one name may be from the other and still be it
+
+
+def _keying_slip() -> pl.Expr:
+    """Within SLIP_EDITS edits ("Rric" for "Eric", "Sraat" for "Sarah"), at least three
+    letters each, and not two names both in use: a keying slip makes a name nobody is
+    called, while two known names this close (Leo, Leon) are two names. Siblings are
+    almost never named within two edits of each other, so this is no twins' evidence."""
+    long_enough = pl.min_horizontal(_l("fn_first").str.len_chars(), _r("fn_first").str.len_chars()) >= 3
+    return (pl.col("fn_osa") <= SLIP_EDITS) & long_enough & ~(_l("fn_known") & _r("fn_known"))
+
+
+def _initial_only() -> pl.Expr:
+    one_letter = (_l("fn_first").str.len_chars() == 1) | (_r("fn_first").str.len_chars() == 1)
+    return one_letter & (_l("fn_initial") == _r("fn_initial"))
+
+
+_FN_QUOTE = ("fn_jw", "forename Jaro-Winkler")
+_SN_QUOTE = ("sn_jw", "surname Jaro-Winkler")
+
+FORENAME = Comparison("forename", (
+    Level("exact", "same forename", m=0.78, u=0.01, when=_equal("fn_first"), roles=(AGREES,),
+          tf=True, u_at_home=0.01),
+    Level("nickname", "forename a nickname of the other", m=0.07, u=0.002, when=_nickname, roles=(AGREES, ALIAS)),
+    Level("swapped", "first and middle names swapped", m=0.05, u=0.001,
+          when=lambda: (_l("fn_first") == _r("fn_middle_first")) | (_l("fn_middle_first") == _r("fn_first"))),
+    Level("name_swap", "forename and surname swapped", m=0.005, u=2e-6, when=_names_swapped,
+          roles=(BOTH_NAMES,)),
+    Level("jw_high", f"forename Jaro-Winkler >= {JW_HIGH}", m=0.04, u=0.003, when=_forename_jw(JW_HIGH),
+          roles=(AGREES,), quote=_FN_QUOTE),
+    Level("jw_low", f"forename Jaro-Winkler >= {JW_LOW}", m=0.02, u=0.01, when=_forename_jw(JW_LOW),
+          roles=(CLOSE,), quote=_FN_QUOTE),
+    Level("keyed", "forename two keying slips or fewer from the other", m=0.02, u=0.002, when=_keying_slip,
+          roles=(CLOSE,)),
+    Level("initial", "forename initial only", m=0.01, u=0.005, when=_initial_only),
+    Level("different", "different forename", m=0.015, u=0.97, roles=(CONFLICT,)),
+), null_when=lambda: ~_both("fn_first"))
+
+# Among different people at one home a shared surname is the rule (u_at_home about 0.6),
+# not the half-percent it is among strangers; without this, surname + home alone outweigh
+# the prior and siblings with similar names link. (People living together are named
+# apart: two residents share a forename about 1 % of the time, a son named after his
+# father.) With the names swapped the forename level holds the evidence of both names:
+# counted again here it would be counted twice, so the surname is null then.
+SURNAME = Comparison("surname", (
+    Level("exact", "same surname", m=0.88, u=0.005, when=_equal("sn_compact"), roles=(AGREES,),
+          tf=True, u_at_home=0.6),
+    Level("part", "surname shares a part (double-barrelled)", m=0.02, u=0.0005,
+          when=_any_equal("sn_first_part", "sn_last_part"), roles=(AGREES,), u_at_home=0.05),
+    Level("jw_high", f"surname Jaro-Winkler >= {JW_HIGH}", m=0.04, u=0.002, when=_at_least("sn_jw", JW_HIGH),
+          roles=(AGREES,), u_at_home=0.05, quote=_SN_QUOTE),
+    Level("jw_low", f"surname Jaro-Winkler >= {JW_LOW}", m=0.02, u=0.005, when=_at_least("sn_jw", JW_LOW),
+          roles=(CLOSE,), u_at_home=0.05, quote=_SN_QUOTE),
+    Level("different", "different surname", m=0.04, u=0.988),
+), null_when=lambda: ~_both("sn_compact") | _names_swapped())
+
+DOB = Comparison("dob", (
+    Level("exact", "same date of birth", m=0.90, u=5e-5, when=_equal("dob"), roles=(AGREES,), tf=True),
+    Level("transposed", "date of birth day/month swapped", m=0.02, u=5e-5, roles=(AGREES,),
+          when=lambda: (_l("dob_y") == _r("dob_y")) & (_l("dob_d") == _r("dob_m")) & (_l("dob_m") == _r("dob_d"))),
+    Level("typo", "date of birth one digit off", m=0.06, u=8e-4, when=lambda: pl.col("dob_osa") <= 1,
+          roles=(CLOSE,)),
+    Level("same_year", "date of birth same year only", m=0.01, u=0.012, when=_equal("dob_y"), roles=(CONFLICT,)),
+    Level("different", "different date of birth", m=0.01, u=0.988, roles=(CONFLICT,)),
+), null_when=lambda: ~_both("dob"))
+
+GENDER = Comparison("gender", (
+    Level("exact", "same gender", m=0.97, u=0.5, when=_equal("sex")),
+    Level("different", "different gender", m=0.03, u=0.5),
+), null_when=lambda: ~_both("sex"))
 
 
 def street_agrees(type_l: pl.Expr, type_r: pl.Expr, street_jw: pl.Expr, name_jw: pl.Expr) -> pl.Expr:
@@ -165,84 +181,52 @@ def _address() -> pl.Expr:
     )
 
 
+
+# The address levels share most of their logic, so `_address` returns the level itself;
+# the levels here carry the rest. The same home: one UPRN, or one address.
+ADDRESS = Comparison("address", (
+    Level("uprn", "same UPRN", m=0.10, u=2e-6, roles=(AGREES,), tf=True),
+    Level("dwelling", "same address", m=0.75, u=2e-5, roles=(AGREES,), tf=True),
+    Level("flat_missing", "same building, flat missing on one side", m=0.02, u=5e-6, roles=(AGREES,)),
+    Level("other_flat", "same building, different flat", m=0.002, u=2e-5),
+    Level("postcode", "same postcode", m=0.04, u=3e-4),
+    Level("street", "same street or postcode, different house", m=0.01, u=1e-3),
+    Level("sector", "same postcode sector", m=0.01, u=5e-3),
+    Level("district", "same postcode district", m=0.02, u=0.05),
+    Level("different", "different address", m=0.048, u=0.944),
+), rule=_address)
+
+
 ID_CLOSE_MIN_LENGTH = 6  # a one-character slip in a shorter identifier says little
-
-
-def _identifier(c: str) -> Callable[[], pl.Expr]:
-    def rule() -> pl.Expr:
-        return _chain(
-            ~_both(c),
-            [
-                (_l(c) == _r(c), "same"),
-                (_l(f"{c}_firm") & _r(f"{c}_firm"), "different_issuer"),
-                ((pl.col(f"{c}_osa") <= 1)
-                 & (pl.min_horizontal(_l(c).str.len_chars(), _r(c).str.len_chars()) >= ID_CLOSE_MIN_LENGTH),
-                 "close"),
-            ],
-            "different",
-        )
-
-    return rule
-
-
 _ID_TITLES = {"nino": "NINO", "upn": "UPN", "pnc_id": "PNC id"}
 
-COMPARISONS: tuple[Comparison, ...] = (
-    *(
-        Comparison(c, (
-            ("same", f"same {_ID_TITLES[c]}"),
-            ("close", f"{_ID_TITLES[c]} one character apart"),
-            ("different_issuer", f"different {_ID_TITLES[c]}, each confirmed by the issuing agency"),
-            ("different", f"different {_ID_TITLES[c]}"),
-        ), _identifier(c))
-        for c in PERSON_IDS
-    ),
-    Comparison("forename", (
-        ("exact", "same forename"),
-        ("nickname", "forename a nickname of the other"),
-        ("swapped", "first and middle names swapped"),
-        ("name_swap", "forename and surname swapped"),
-        ("jw_high", f"forename Jaro-Winkler >= {JW_HIGH}"),
-        ("jw_low", f"forename Jaro-Winkler >= {JW_LOW}"),
-        ("initial", "forename initial only"),
-        ("different", "different forename"),
-    ), _forename),
-    Comparison("surname", (
-        ("exact", "same surname"),
-        ("part", "surname shares a part (double-barrelled)"),
-        ("jw_high", f"surname Jaro-Winkler >= {JW_HIGH}"),
-        ("jw_low", f"surname Jaro-Winkler >= {JW_LOW}"),
-        ("different", "different surname"),
-    ), _surname),
-    Comparison("dob", (
-        ("exact", "same date of birth"),
-        ("transposed", "date of birth day/month swapped"),
-        ("typo", "date of birth one digit off"),
-        ("same_year", "date of birth same year only"),
-        ("different", "different date of birth"),
-    ), _dob),
-    Comparison("address", (
-        ("uprn", "same UPRN"),
-        ("dwelling", "same address"),
-        ("flat_missing", "same building, flat missing on one side"),
-        ("other_flat", "same building, different flat"),
-        ("postcode", "same postcode"),
-        ("street", "same street or postcode, different house"),
-        ("sector", "same postcode sector"),
-        ("district", "same postcode district"),
-        ("different", "different address"),
-    ), _address),
-    Comparison("gender", (
-        ("exact", "same gender"),
-        ("different", "different gender"),
-    ), _gender),
-)
 
+def _identifier(c: str) -> Comparison:
+    """Two identifiers issued by their agency and different are two identifiers, however
+    close. Identifiers issued together (twins' school numbers, a family's NINOs) can be
+    one character apart: at one home that is no sign of one person."""
+    title = _ID_TITLES[c]
+    issued = _l(f"{c}_firm") & _r(f"{c}_firm")
+    close = (
+        (pl.col(f"{c}_osa") <= 1)
+        & (pl.min_horizontal(_l(c).str.len_chars(), _r(c).str.len_chars()) >= ID_CLOSE_MIN_LENGTH)
+        & ~issued.fill_null(False)
+    )
+    return Comparison(c, (
+        Level("same", f"same {title}", m=0.95, u=1e-6, when=_equal(c), roles=(AGREES,)),
+        Level("close", f"{title} one character apart", m=0.01, u=1e-5, when=lambda: close, u_at_home=0.05),
+        Level("different_issuer", f"different {title}, each confirmed by the issuing agency", m=0.01, u=0.999,
+              when=lambda: issued, roles=(CONFLICT,)),
+        Level("different", f"different {title}", m=0.03, u=0.999),
+    ), null_when=lambda: ~_both(c))
+
+
+COMPARISONS: tuple[Comparison, ...] = (*(_identifier(c) for c in PERSON_IDS), FORENAME, SURNAME, DOB, ADDRESS, GENDER)
 BY_NAME = {c.name: c for c in COMPARISONS}
 
 
 def level_index(comparison: str, level: str) -> int:
-    return [k for k, _ in BY_NAME[comparison].levels].index(level)
+    return BY_NAME[comparison].index(level)
 
 
 def level_is(comparison: str, *levels: str) -> pl.Expr:
@@ -251,128 +235,10 @@ def level_is(comparison: str, *levels: str) -> pl.Expr:
     codes = [level_index(comparison, k) for k in levels]
     return pl.col(comparison).to_physical().is_in(codes).fill_null(False)
 
-# The profile fields a comparison reads; compare_pairs joins exactly these per side.
-PAIR_FIELDS = (
-    "fn_first", "fn_middle_first", "fn_canon", "fn_canon2", "fn_initial",
-    "sn_compact", "sn_first_part", "sn_last_part",
-    "dob", "dob_y", "dob_m", "dob_d", "dob_s", "sex", "pc", "pc_sector", "pc_district",
-    "addr", "flat", "premise", "street", "street_name", "street_type", "uprn",
-    *PERSON_IDS, *(f"{c}_firm" for c in PERSON_IDS),
-)
 
-
-# Levels weighed by how common the agreed value is (term frequency): two "JACK SMITH"s
-# agree on less than two "ZEBEDEE QUAYLE"s, and a home of six people says less than a
-# home of one. comparison -> levels; the frequencies are add_term_frequencies's.
-TF: dict[str, tuple[str, ...]] = {
-    "forename": ("exact",),
-    "surname": ("exact",),
-    "dob": ("exact",),
-    "address": ("uprn", "dwelling"),
-}
-
-
-MIN_POPULATION = 10_000
-# A person shows up with about two distinct profiles (written differently by different
-# agencies), so profiles / 2 estimates the number of people.
-PROFILES_PER_PERSON = 2.0
-
-
-def add_term_frequencies(profiles: pl.DataFrame) -> pl.DataFrame:
-    """Add tf_<comparison>: how common the profile's value is (null when missing).
-
-    - forename: its share among profiles born the same year (names follow fashions, so
-      "JACK" is common among 2005 births and rare among 1950 ones), else overall;
-    - surname, date of birth: their share among all profiles;
-    - address (flat, premise, street, postcode): the people living there (distinct
-      canonical forenames) over the estimated number of people, so that a home agrees
-      on as much whether its three residents have three records or thirty.
-    Counts are taken over at least MIN_POPULATION profiles, so a small batch (a test,
-    one district) does not make every value look common.
-    """
-    n = max(profiles.height, MIN_POPULATION)
-    people = n / PROFILES_PER_PERSON
-    keyed = profiles.with_columns(
-        pl.when(pl.col("premise").is_not_null())
-        .then(pl.concat_str([pl.col("flat").fill_null(""), "premise", "street", pl.col("pc").fill_null("")],
-                            separator="|"))
-        .alias("addr_key")
-    )
-    year_size = pl.max_horizontal(pl.len().over("dob_y"), pl.lit(n / 100))
-    forename = (
-        pl.when(pl.col("fn_first").is_null()).then(None)
-        .when(pl.col("dob_y").is_not_null()).then(pl.len().over("fn_first", "dob_y") / year_size)
-        .otherwise(pl.len().over("fn_first") / n)
-    )
-    return keyed.with_columns(
-        forename.alias("tf_forename"),
-        pl.when(pl.col("sn_compact").is_not_null()).then(pl.len().over("sn_compact") / n).alias("tf_surname"),
-        pl.when(pl.col("dob").is_not_null()).then(pl.len().over("dob") / n).alias("tf_dob"),
-        pl.when(pl.col("addr_key").is_not_null())
-        .then(pl.col("fn_canon").n_unique().over("addr_key").clip(lower_bound=1) / people)
-        .alias("tf_address"),
-    ).drop("addr_key")
-
-
-def levels_frame() -> pl.DataFrame:
-    """Every (comparison, level, label), best level first within each comparison."""
-    return pl.DataFrame(
-        [
-            {"comparison": c.name, "level": k, "rank": i, "label": label}
-            for c in COMPARISONS
-            for i, (k, label) in enumerate(c.levels)
-        ],
-        schema={"comparison": pl.Utf8, "level": pl.Utf8, "rank": pl.Int32, "label": pl.Utf8},
-    )
-
-
-def _sim(wide: pl.DataFrame, field_l: str, field_r: str, scorer, where: pl.Expr | None = None) -> pl.Series:
-    """Score of `field_l` on the left against `field_r` on the right for every pair (null
-    when either is null, or where `where` does not hold).
-
-    Computed once per distinct pair of values: many pairs repeat one street or one name.
-    """
-    a, b = pl.col(f"{field_l}_l"), pl.col(f"{field_r}_r")
-    if where is not None:
-        a, b = pl.when(where).then(a), pl.when(where).then(b)
-    pairs = wide.select(a.alias("a"), b.alias("b"))
-    distinct = pairs.drop_nulls().unique()
-    scores = cpdist(distinct["a"].to_list(), distinct["b"].to_list(), scorer=scorer, workers=-1) \
-        if distinct.height else np.empty(0)
-    distinct = distinct.with_columns(pl.Series("v", np.asarray(scores, dtype=np.float64)))
-    return pairs.join(distinct, on=["a", "b"], how="left", maintain_order="left")["v"]
-
-
-# The dates of birth a profile's sources allow (standardise.birth_window), when known.
-WINDOW_FIELDS = ("born_by", "born_after")
-
-
-def attach_profiles(pairs: pl.DataFrame, profiles: pl.DataFrame) -> pl.DataFrame:
-    """Put both profiles' fields beside each (pid_l, pid_r) pair."""
-    tf = [f"tf_{c}" for c in TF if f"tf_{c}" in profiles.columns]
-    window = [c for c in WINDOW_FIELDS if c in profiles.columns]
-    side = profiles.select("pid", *PAIR_FIELDS, *tf, *window)
-    return (
-        pairs.join(side.rename({c: f"{c}_l" for c in side.columns}), on="pid_l", how="left")
-        .join(side.rename({c: f"{c}_r" for c in side.columns}), on="pid_r", how="left")
-    )
-
-
-def compare_pairs(pairs: pl.DataFrame, profiles: pl.DataFrame) -> pl.DataFrame:
-    """Levels of every comparison for each candidate pair (pid_l, pid_r).
-
-    Returns pid_l, pid_r, one Enum column per comparison, fn_jw and sn_jw (the
-    Jaro-Winkler similarity a forename or surname Jaro-Winkler level rests on, rounded
-    down to two places; null at other levels) and, when the profiles carry term
-    frequencies, tf_<comparison> on the levels TF weighs by frequency. Pairs are
-    compared in chunks so the wide frame of both sides' fields never holds millions of
-    rows at once.
-    """
-    if pairs.height <= CHUNK:
-        return _compare_chunk(pairs, profiles)
-    return pl.concat(
-        [_compare_chunk(pairs.slice(i, CHUNK), profiles) for i in range(0, pairs.height, CHUNK)]
-    )
+def role_is(comparison: str, role: str) -> pl.Expr:
+    """Whether the comparison's level has `role` (levels.AGREES...); False when null."""
+    return level_is(comparison, *BY_NAME[comparison].with_role(role))
 
 
 def _head_or_tail(field: str, head: int, tail: int) -> pl.Expr:
@@ -389,6 +255,7 @@ _PC_MAY_AGREE = _PC_NEAR | _l("pc").is_null() | _r("pc").is_null()
 # String similarities: (column, left field, right field, scorer, where to compute it).
 SIMILARITIES = (
     ("fn_jw", "fn_first", "fn_first", JaroWinkler.normalized_similarity, None),
+    ("fn_osa", "fn_first", "fn_first", OSA.distance, _l("fn_first") != _r("fn_first")),
     ("sn_jw", "sn_compact", "sn_compact", JaroWinkler.normalized_similarity, None),
     # A street only counts with postcodes that agree or are blank (see _address).
     ("street_jw", "street", "street", JaroWinkler.normalized_similarity, _PC_MAY_AGREE),
@@ -403,41 +270,29 @@ CROSS_SIMILARITIES = (
     ("sn_fn_jw", "sn_compact", "fn_first"),
 )
 
-# The similarity a reason quotes ("surname Jaro-Winkler 0.93"), for the levels it decides,
-# rounded down to two places so that the reason never reads below the level's threshold
-# (rapidfuzz's float32 0.95 is 0.9499999..., hence the small allowance).
-QUOTED = {"forename": ("fn_jw", ("jw_high", "jw_low")), "surname": ("sn_jw", ("jw_high", "jw_low"))}
+# Derived from the levels.
+# The profile fields a comparison reads; compare_pairs joins exactly these per side.
+PAIR_FIELDS = pair_fields(COMPARISONS, SIMILARITIES)
+# comparison -> levels weighed by how common the agreed value is (term frequency): two
+# "JACK SMITH"s agree on less than two "ZEBEDEE QUAYLE"s, and a home of six people says
+# less than a home of one. The frequencies are pairs.add_term_frequencies's.
+TF: dict[str, tuple[str, ...]] = {c.name: c.tf_levels for c in COMPARISONS if c.tf_levels}
+# comparison -> (similarity column, levels quoting it, words before it) for a reason
+# that quotes the similarity ("surname Jaro-Winkler 0.93").
+QUOTED = {c.name: c.quoted for c in COMPARISONS if c.quoted}
+# comparison -> level -> (m, u): the shipped model.
+DEFAULT_MU: dict[str, dict[str, tuple[float, float]]] = {
+    c.name: {lv.key: (lv.m, lv.u) for lv in c.levels} for c in COMPARISONS
+}
 
 
-def _compare_chunk(pairs: pl.DataFrame, profiles: pl.DataFrame) -> pl.DataFrame:
-    wide = attach_profiles(pairs.select("pid_l", "pid_r"), profiles)
-    wide = wide.with_columns(
-        _sim(wide, fl, fr, scorer, where).alias(name) for name, fl, fr, scorer, where in SIMILARITIES)
-    not_close = (pl.col("fn_jw") < JW_HIGH) & (pl.col("sn_jw") < JW_HIGH)
-    wide = wide.with_columns(
-        _sim(wide, fl, fr, JaroWinkler.normalized_similarity, not_close).alias(name)
-        for name, fl, fr in CROSS_SIMILARITIES
+def levels_frame() -> pl.DataFrame:
+    """Every (comparison, level, label), best level first within each comparison."""
+    return pl.DataFrame(
+        [
+            {"comparison": c.name, "level": lv.key, "rank": i, "label": lv.label}
+            for c in COMPARISONS
+            for i, lv in enumerate(c.levels)
+        ],
+        schema={"comparison": pl.Utf8, "level": pl.Utf8, "rank": pl.Int32, "label": pl.Utf8},
     )
-    tf = [
-        pl.when(level_is(c, *tf_levels)).then(pl.col(f"tf_{c}_l")).alias(f"tf_{c}")
-        for c, tf_levels in TF.items() if f"tf_{c}_l" in wide.columns
-    ]
-    quoted = [
-        pl.when(level_is(c, *levels)).then((pl.col(sim) * 100 + 1e-4).floor() / 100).alias(sim)
-        for c, (sim, levels) in QUOTED.items()
-    ]
-    age = [_age_conflict().alias("age_conflict")] if "born_by_l" in wide.columns else []
-    return (
-        wide.with_columns(c.expr() for c in COMPARISONS)
-        .select("pid_l", "pid_r", *(c.name for c in COMPARISONS), *quoted, *tf, *age)
-    )
-
-
-def _age_conflict() -> pl.Expr:
-    """An undated side whose sources rule out the other side's date of birth: an undated
-    police record cannot be the five-year-old son of the same name."""
-    def outside(dob: pl.Expr, side: Callable[[str], pl.Expr]) -> pl.Expr:
-        return dob.is_not_null() & (
-            (dob > side("born_by")).fill_null(False) | (dob <= side("born_after")).fill_null(False))
-
-    return (_l("dob").is_null() & outside(_r("dob"), _l)) | (_r("dob").is_null() & outside(_l("dob"), _r))

@@ -11,9 +11,9 @@
   levels first, so a round costs a few thousand rows, not millions.
 
 A level seen too rarely to measure (fewer than MIN_COUNT random pairs for u, fewer than
-MIN_COUNT expected matches for m) keeps its shipped value from `score.DEFAULT_MU`
-(capped at MIN_COUNT out of all observed). The same holds for the whole
-step when there are too few profiles (a test, a tiny district): the defaults are used.
+MIN_COUNT expected matches for m) keeps its shipped value (the level's m and u in
+compare.py), capped at MIN_COUNT out of all observed. The same holds for the whole step
+when there are too few profiles (a test, a tiny district): the defaults are used.
 Identifiers keep their weight as strong evidence, not proof: a shared identifier's u is
 measured (a few are keyed against the wrong person), and the guards still apply.
 """
@@ -27,7 +27,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 import polars as pl
 
-from cohort.matching.compare import BY_NAME, COMPARISONS, MIN_POPULATION, PROFILES_PER_PERSON, compare_pairs
+from cohort.matching.compare import BY_NAME, COMPARISONS, role_is
+from cohort.matching.levels import AGREES
+from cohort.matching.pairs import MIN_POPULATION, PROFILES_PER_PERSON, compare_pairs
 from cohort.matching.score import DEFAULT_PRIOR, Weights, add_probability
 
 log = logging.getLogger(__name__)
@@ -45,7 +47,7 @@ EM_TOLERANCE = 1e-5     # stop when no m moves by more than this
 # per level, the shipped defaults, how many expected matches (m_count) and random pairs
 # (u_count) each estimate rests on, and whether it was estimated or kept its default. On
 # the exact name, date of birth and home levels the agreed value's own frequency replaces
-# u pair by pair (compare.TF).
+# u pair by pair (the levels marked `tf` in compare.py).
 TABLE_SCHEMA = {
     "comparison": pl.Utf8, "level": pl.Utf8, "label": pl.Utf8,
     "m": pl.Float64, "u": pl.Float64, "weight": pl.Float64,
@@ -99,15 +101,22 @@ def _shares(counts: np.ndarray, defaults: np.ndarray) -> tuple[np.ndarray, np.nd
 
 def estimate_u(profiles: pl.DataFrame, base: Weights, n_pairs: int = U_PAIRS,
                seed: int = SEED) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """Per comparison: (u per level, measured?, random pairs at each level)."""
+    """Per comparison: (u per level, measured?, random pairs at each level).
+
+    u is P(level | two different people): a random pair that names one person (forename,
+    surname and date of birth all agree: two profiles of one person drawn together, which
+    in a small population is not rare) is left out, or it would count a shared NINO as
+    something strangers have."""
     n_pairs = min(n_pairs, U_PAIRS_PER_PROFILE * profiles.height)
     sample = compare_pairs(random_pairs(profiles.height, n_pairs, seed), profiles)
+    one_person = role_is("forename", AGREES) & role_is("surname", AGREES) & role_is("dob", AGREES)
+    sample = sample.filter(~one_person)
     u, measured, counts = {}, {}, {}
     for comp in COMPARISONS:
         k = len(comp.levels)
         codes = _codes(sample, comp.name)
         counts[comp.name] = np.bincount(codes[codes >= 0], minlength=k).astype(np.int64)
-        defaults = np.array([base.mu[comp.name][key][1] for key, _ in comp.levels])
+        defaults = np.array([base.mu[comp.name][key][1] for key in comp.keys])
         u[comp.name], measured[comp.name] = _shares(counts[comp.name].astype(float), defaults)
     log.info("em: u from %d random profile pairs", sample.height)
     return u, measured, counts
@@ -115,7 +124,7 @@ def estimate_u(profiles: pl.DataFrame, base: Weights, n_pairs: int = U_PAIRS,
 
 def _with(base: Weights, m: dict[str, np.ndarray], u: dict[str, np.ndarray], prior: float) -> Weights:
     mu = {
-        comp.name: {key: (float(m[comp.name][i]), float(u[comp.name][i])) for i, (key, _) in enumerate(comp.levels)}
+        comp.name: {key: (float(m[comp.name][i]), float(u[comp.name][i])) for i, key in enumerate(comp.keys)}
         for comp in COMPARISONS
     }
     return replace(base, mu=mu, prior=prior)
@@ -151,7 +160,7 @@ def expectation_maximisation(
     blocked), so they overstate how often people living together share a forename."""
     n = patterns["n"].to_numpy().astype(float)
     codes = {c.name: _codes(patterns, c.name) for c in COMPARISONS}
-    defaults = {c.name: np.array([base.mu[c.name][key][0] for key, _ in c.levels]) for c in COMPARISONS}
+    defaults = {c.name: np.array([base.mu[c.name][key][0] for key in c.keys]) for c in COMPARISONS}
     m = {name: d.copy() for name, d in defaults.items()}
     measured = {name: np.zeros(len(d), dtype=bool) for name, d in defaults.items()}
     expected = {name: np.zeros(len(d)) for name, d in defaults.items()}
@@ -230,7 +239,7 @@ def _table(weights: Weights, fit: Fit | None, u_measured, u_counts, base: Weight
     base = base or weights
     rows = []
     for comp in COMPARISONS:
-        for i, (key, label) in enumerate(comp.levels):
+        for i, (key, label) in enumerate(comp.labels.items()):
             m, u = weights.mu[comp.name][key]
             rows.append({
                 "comparison": comp.name, "level": key, "label": label,

@@ -22,21 +22,23 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import polars as pl
 
-from cohort.matching import block, cluster as clustering, em, partition
-from cohort.matching.compare import (
-    COMPARISONS,
-    QUOTED,
-    MIN_POPULATION,
-    PROFILES_PER_PERSON,
-    add_term_frequencies,
-    compare_pairs,
+from cohort.core.ruleset import Matching
+from cohort.matching import block, em, partition
+from cohort.matching.compare import COMPARISONS, QUOTED
+from cohort.matching.pairs import MIN_POPULATION, PROFILES_PER_PERSON, add_term_frequencies
+from cohort.matching.person_partitions import (
+    CLUSTER_COLUMNS,
+    ClusterWork,
+    CompareWork,
+    cluster_partition,
+    cluster_profiles,
+    compare_partition,
+    profiles_of,
 )
 from cohort.matching.score import Weights, score_pairs
-from cohort.matching.standardise import ID_AUTHORITY, PERSON_IDS, clean_id, corroborate_ids, standardise
+from cohort.matching.standardise import PERSON_IDS, clean_id, corroborate_ids, standardise
 
 log = logging.getLogger(__name__)
-
-DEFAULT_THRESHOLD = 0.9
 
 # What a comparison can see: the address as flat, premise and street (the town and the
 # way it is written do not matter), so "12 High St" and "12, High Street, Ramsgate" are
@@ -179,7 +181,7 @@ def representative_values(records: pl.DataFrame, links: pl.DataFrame) -> pl.Data
 def link_persons(
     records: pl.DataFrame,
     *,
-    threshold: float = DEFAULT_THRESHOLD,
+    threshold: float | None = None,
     cannot_link: pl.DataFrame | None = None,
     must_link: pl.DataFrame | None = None,
     weights: Weights | None = None,
@@ -190,70 +192,50 @@ def link_persons(
 ) -> LinkResult:
     """Link person records across agencies into persons (architecture.md shapes).
 
-    The model is estimated from the records themselves (`em.estimate`) unless `weights`
-    are given, or `estimate` is False (then the shipped defaults are used as they are).
+    `threshold`: the link probability; None takes the rule set's default
+    (`[matching] link_threshold`). The model is estimated from the records themselves
+    (`em.estimate`) unless `weights` are given, or `estimate` is False (then the shipped
+    defaults are used as they are).
 
     Comparing and clustering run per partition of the candidate pairs (`partition`),
     through `mapper`: in this process by default, or on the flow's task runner. The
     result does not depend on the mapper or on the number of partitions.
     """
+    if threshold is None:
+        threshold = Matching().link_threshold
     std = corroborate_ids(standardise(records))
     rec, profiles = build_profiles(std, _review_records(cannot_link, must_link))
+    del std  # a wide copy of every record: the largest frame, and not needed again
     log.info("matching: %d records collapsed to %d profiles", rec.height, profiles.height)
 
     cand, counts = block.candidate_pairs(profiles, max_block=max_block)
     profiles = add_term_frequencies(profiles)
     must = _review_pairs(must_link, rec)
     cannot = _review_pairs(cannot_link, rec) + _tenancy_pairs(records, rec)
-    # The probability that two records of one profile are one person: the profile
-    # compared with itself.
-    sizes = rec.group_by("pid").len()
-    multi = sizes.filter(pl.col("len") > 1).select(pl.col("pid").alias("pid_l"), pl.col("pid").alias("pid_r"))
-
     k = partition.partition_count(cand.height, partitions)
     review = np.array(must + cannot, dtype=np.int64).reshape(-1, 2)
     part = partition.assign(profiles.height,
                             np.concatenate([cand["pid_l"].to_numpy(), review[:, 0]]),
                             np.concatenate([cand["pid_r"].to_numpy(), review[:, 1]]), k)
     log.info("matching: %d candidate pairs in %d partition(s)", cand.height, k)
-    work = [
-        _CompareWork(pairs, self_pairs, _profiles_of(profiles, pairs, self_pairs))
-        for pairs, self_pairs in zip(partition.split(cand, part, "pid_l", k),
-                                     partition.split(multi, part, "pid_l", k))
-    ]
-    done = mapper(compare_partition, work)
-    del work
-    compared = pl.concat([c for c, _ in done])
-    self_compared = pl.concat([s for _, s in done])
-    del done, cand
-    if weights is None and estimate:
-        estimated = em.estimate(profiles, compared)
-        weights, table = estimated.weights, estimated.table
-    else:
-        weights = weights or Weights()
-        if weights.prior is None:
-            # About one same-person partner per profile among all the others.
-            weights = replace(weights, prior=PROFILES_PER_PERSON / max(profiles.height, MIN_POPULATION))
-        table = em.weights_table(weights)
+    compared, self_compared = _compare(profiles, rec, cand, part, k, mapper)
+    del cand
+    weights, table = _model(profiles, compared, weights, estimate)
     scored = score_pairs(compared, weights)
     self_scored = score_pairs(self_compared, weights)
     del compared, self_compared
 
-    shown = scored.select(*_CLUSTER_COLUMNS)
+    shown = scored.select(*CLUSTER_COLUMNS)
     work = [
-        _ClusterWork(pairs, _cluster_profiles(profiles, pairs, i, part, review), threshold,
-                     [p for p in must if part[p[0]] == i], [p for p in cannot if part[p[0]] == i])
+        ClusterWork(pairs, cluster_profiles(profiles, pairs, i, part, review), threshold,
+                    [p for p in must if part[p[0]] == i], [p for p in cannot if part[p[0]] == i])
         for i, pairs in enumerate(partition.split(shown, part, "pid_l", k))
     ]
     del shown
-    labels = np.arange(profiles.height, dtype=np.int64)
-    ambiguous = []
-    for pids, part_labels, part_ambiguous in mapper(cluster_partition, work):
-        labels[pids] = part_labels
-        ambiguous.append(part_ambiguous)
-    ambiguous = np.sort(np.concatenate([np.empty(0, dtype=np.int64), *ambiguous]))
-    log.info("matching: %d undated profiles match two people with different dates of birth alike; left apart",
-             len(ambiguous))
+    n_profiles = profiles.height
+    del profiles
+    labels, ambiguous = _cluster(n_profiles, work, mapper)
+    del work
     links = _links(rec, scored, self_scored, must, labels, ambiguous)
     log.info("matching: %d persons from %d records", links["person_id"].n_unique(), links.height)
     return LinkResult(
@@ -265,82 +247,46 @@ def link_persons(
     )
 
 
-_CLUSTER_COLUMNS = ("pid_l", "pid_r", "probability", "match_weight", "guard", "identity_override", "dob_override")
+def _compare(profiles: pl.DataFrame, rec: pl.DataFrame, cand: pl.DataFrame, part: np.ndarray, k: int,
+             mapper: partition.Mapper) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(candidate pairs compared, profiles of several records compared with themselves:
+    the probability that two records of one profile are one person)."""
+    sizes = rec.group_by("pid").len()
+    multi = sizes.filter(pl.col("len") > 1).select(pl.col("pid").alias("pid_l"), pl.col("pid").alias("pid_r"))
+    work = [
+        CompareWork(pairs, self_pairs, profiles_of(profiles, pairs, self_pairs))
+        for pairs, self_pairs in zip(partition.split(cand, part, "pid_l", k),
+                                     partition.split(multi, part, "pid_l", k))
+    ]
+    done = mapper(compare_partition, work)
+    del work
+    return pl.concat([c for c, _ in done]), pl.concat([s for _, s in done])
 
 
-@dataclass(frozen=True)
-class _CompareWork:
-    pairs: pl.DataFrame       # pid_l, pid_r: candidate pairs of this partition
-    self_pairs: pl.DataFrame  # pid_l = pid_r: profiles of this partition with several records
-    profiles: pl.DataFrame    # the profiles these pairs name
+def _model(profiles: pl.DataFrame, compared: pl.DataFrame, weights: Weights | None,
+           estimate: bool) -> tuple[Weights, pl.DataFrame]:
+    """The weights to score with, and their table for the run's record."""
+    if weights is None and estimate:
+        estimated = em.estimate(profiles, compared)
+        return estimated.weights, estimated.table
+    weights = weights or Weights()
+    if weights.prior is None:
+        # About one same-person partner per profile among all the others.
+        weights = replace(weights, prior=PROFILES_PER_PERSON / max(profiles.height, MIN_POPULATION))
+    return weights, em.weights_table(weights)
 
 
-def compare_partition(work: _CompareWork) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Comparison levels of one partition's candidate pairs, and of its profiles with themselves."""
-    return compare_pairs(work.pairs, work.profiles), compare_pairs(work.self_pairs, work.profiles)
-
-
-def _profiles_of(profiles: pl.DataFrame, *pairs: pl.DataFrame) -> pl.DataFrame:
-    pids = pl.concat([p.select(pl.col(c).alias("pid")) for p in pairs for c in ("pid_l", "pid_r")]).unique()
-    return profiles.join(pids, on="pid", how="semi")
-
-
-@dataclass(frozen=True)
-class _ClusterWork:
-    pairs: pl.DataFrame      # _CLUSTER_COLUMNS of this partition's scored pairs (global pids)
-    profiles: pl.DataFrame   # pid, dob, ids, names of this partition's profiles, by pid
-    threshold: float
-    must: list[tuple[int, int]]
-    cannot: list[tuple[int, int]]
-
-
-def _cluster_profiles(profiles: pl.DataFrame, pairs: pl.DataFrame, i: int, part: np.ndarray,
-                      review: np.ndarray) -> pl.DataFrame:
-    """What clustering needs to know of each profile in partition i that any pair names."""
-    named = np.concatenate([pairs["pid_l"].to_numpy(), pairs["pid_r"].to_numpy(), review.ravel()]).astype(np.int64)
-    named = np.unique(named[part[named] == i])
-    return (
-        profiles.join(pl.DataFrame({"pid": named}, schema={"pid": pl.UInt32}), on="pid", how="semi")
-        .sort("pid")
-        .select(
-            "pid",
-            pl.col("dob").dt.strftime("%Y%m%d").alias("dob"),
-            *(pl.when(pl.col(f"{c}_firm")).then(pl.col(c)).alias(c) for c in ID_AUTHORITY),
-            pl.concat_list(
-                pl.col("fn_middle").str.split(" ").fill_null([]),
-                pl.concat_list("fn_first", "fn_canon", "fn_canon2").list.drop_nulls(),
-            ).list.unique(maintain_order=True).alias("names"),
-        )
-    )
-
-
-def cluster_partition(work: _ClusterWork) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(pids, cluster label per pid, ambiguous pids) for one partition, in global pids.
-
-    Pids are renumbered 0..n-1 in their own order, which keeps clustering's processing
-    order, so the labels are those one pass over everything would give.
-    """
-    prof = work.profiles
-    pids = prof["pid"].to_numpy().astype(np.int64)
-    if len(pids) == 0:
-        return pids, pids.copy(), pids.copy()
-
-    def local(values) -> np.ndarray:  # pids are sorted, so a pid's place is its local number
-        return np.searchsorted(pids, np.asarray(values, dtype=np.int64))
-
-    pairs = work.pairs.with_columns(pl.Series(c, local(work.pairs[c])) for c in ("pid_l", "pid_r"))
-    dobs = prof["dob"].to_list()
-    ambiguous = clustering.ambiguous_profiles(pairs, dobs)
-    clear = pairs.select("pid_l", "pid_r", "probability", "guard", "identity_override", "dob_override")
-    if len(ambiguous):
-        clear = clear.filter(~pl.col("pid_l").is_in(ambiguous) & ~pl.col("pid_r").is_in(ambiguous))
-    labels = clustering.cluster(
-        len(pids), clear, work.threshold,
-        dobs=dobs, ids={c: prof[c].to_list() for c in ID_AUTHORITY}, names=prof["names"].to_list(),
-        must_link=local(work.must).reshape(-1, 2).tolist(),
-        cannot_link=local(work.cannot).reshape(-1, 2).tolist(),
-    )
-    return pids, pids[np.asarray(labels, dtype=np.int64)], pids[ambiguous]
+def _cluster(n: int, work: list[ClusterWork], mapper: partition.Mapper) -> tuple[np.ndarray, np.ndarray]:
+    """(cluster label per profile, undated profiles left apart as ambiguous)."""
+    labels = np.arange(n, dtype=np.int64)
+    ambiguous = []
+    for pids, part_labels, part_ambiguous in mapper(cluster_partition, work):
+        labels[pids] = part_labels
+        ambiguous.append(part_ambiguous)
+    ambiguous = np.sort(np.concatenate([np.empty(0, dtype=np.int64), *ambiguous]))
+    log.info("matching: %d undated profiles match two people with different dates of birth alike; left apart",
+             len(ambiguous))
+    return labels, ambiguous
 
 
 def _links(rec: pl.DataFrame, scored: pl.DataFrame, self_scored: pl.DataFrame,
@@ -407,19 +353,19 @@ def _pair_output(scored: pl.DataFrame, rec: pl.DataFrame) -> pl.DataFrame:
     """Scored profile pairs shown by one representative record per side (the smallest
     key), most probable first. Profiles are numbered in the order of their smallest
     record key, so ordering by number orders by key, and numbers sort much faster."""
-    rep = (
-        rec.sort("source", "record_id")
-        .unique("pid", keep="first")
-        .select("pid", "source", "record_id")
-    )
+    rep = rec.sort("source", "record_id").unique("pid", keep="first").sort("pid")
+    if not rep["pid"].equals(pl.Series("pid", np.arange(rep.height), dtype=rep["pid"].dtype)):
+        raise ValueError("profiles are not numbered 0..n-1")
     levels = [c.name for c in COMPARISONS]
-    shown = ["probability", "reason", "match_weight", "guard", *levels, *(sim for sim, _ in QUOTED.values())]
-    return (
+    shown = ["probability", "reason", "match_weight", "guard", *levels, *(sim for sim, _, _ in QUOTED.values())]
+    ordered = (
         scored.select("pid_l", "pid_r", *shown)
         .sort(["probability", "pid_l", "pid_r"], descending=[True, False, False])
-        .join(rep.rename({"pid": "pid_l", "source": "source_l", "record_id": "record_id_l"}), on="pid_l",
-              maintain_order="left")
-        .join(rep.rename({"pid": "pid_r", "source": "source_r", "record_id": "record_id_r"}), on="pid_r",
-              maintain_order="left")
-        .select(*PAIR_KEYS, *shown)
     )
+    # Each side's representative record by position (profile numbers are 0..n-1): no join.
+    return ordered.with_columns(
+        rep["source"].gather(ordered["pid_l"]).alias("source_l"),
+        rep["record_id"].gather(ordered["pid_l"]).alias("record_id_l"),
+        rep["source"].gather(ordered["pid_r"]).alias("source_r"),
+        rep["record_id"].gather(ordered["pid_r"]).alias("record_id_r"),
+    ).select(*PAIR_KEYS, *shown)

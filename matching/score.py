@@ -1,12 +1,13 @@
 """Fellegi-Sunter scoring: the sum of per-level match weights, a prior, and hard guards.
 
 m = P(level | same person), u = P(level | two different people picked at random). The
-defaults below are judgement, set once here as data: the starting point and fallback of
-`em.estimate`, which measures them on each month's data and passes a new `Weights`. A
-null level (value missing on a side) weighs 0. Two
+defaults (each level's m and u in compare.py) are judgement, set once as data: the
+starting point and fallback of `em.estimate`, which measures them on each month's data
+and passes a new `Weights`. A null level (value missing on a side) weighs 0. Two
 refinements, also data: exact names, dates of birth and homes use the agreed value's
-own frequency as u (compare.TF), and `Conditional`s replace u where evidence is not
-independent (at one home, a shared surname is the rule).
+own frequency as u (the levels marked `tf`), and `Conditional`s replace u where evidence
+is not independent (at one home, a shared surname is the rule: the levels' `u_at_home`).
+The guards read the levels' roles (`levels.AGREES`, `CONFLICT`...), never level names.
 
 Guards catch what the sum gets wrong inside families: twins share surname, date of
 birth and home; a father and son share name and home. A guarded pair's probability is
@@ -22,63 +23,16 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from cohort.matching.compare import BY_NAME, COMPARISONS, QUOTED, level_index, level_is
+from cohort.matching.compare import BY_NAME, COMPARISONS, DEFAULT_MU, QUOTED, TF, level_index, level_is, role_is
+from cohort.matching.levels import ALIAS, AGREES, BOTH_NAMES, CLOSE, CONFLICT
 from cohort.matching.standardise import CHILD_IDS, PERSON_IDS
-
-# comparison -> level -> (m, u)
-DEFAULT_MU: dict[str, dict[str, tuple[float, float]]] = {
-    **{
-        c: {
-            "same": (0.95, 1e-6),
-            "close": (0.01, 1e-5),
-            "different_issuer": (0.01, 0.999),
-            "different": (0.03, 0.999),
-        }
-        for c in PERSON_IDS
-    },
-    "forename": {
-        "exact": (0.78, 0.01),
-        "nickname": (0.07, 0.002),
-        "swapped": (0.05, 0.001),
-        "name_swap": (0.005, 2e-6),
-        "jw_high": (0.04, 0.003),
-        "jw_low": (0.02, 0.01),
-        "initial": (0.01, 0.005),
-        "different": (0.015, 0.97),
-    },
-    "surname": {
-        "exact": (0.88, 0.005),
-        "part": (0.02, 0.0005),
-        "jw_high": (0.04, 0.002),
-        "jw_low": (0.02, 0.005),
-        "different": (0.04, 0.988),
-    },
-    "dob": {
-        "exact": (0.90, 5e-5),
-        "transposed": (0.02, 5e-5),
-        "typo": (0.06, 8e-4),
-        "same_year": (0.01, 0.012),
-        "different": (0.01, 0.988),
-    },
-    "address": {
-        "uprn": (0.10, 2e-6),
-        "dwelling": (0.75, 2e-5),
-        "flat_missing": (0.02, 5e-6),
-        "other_flat": (0.002, 2e-5),
-        "postcode": (0.04, 3e-4),
-        "street": (0.01, 1e-3),
-        "sector": (0.01, 5e-3),
-        "district": (0.02, 0.05),
-        "different": (0.048, 0.944),
-    },
-    "gender": {
-        "exact": (0.97, 0.5),
-        "different": (0.03, 0.5),
-    },
-}
 
 DEFAULT_PRIOR = 1e-5   # P(same person) for two profiles at random, when the population is unknown
 GUARD_CAP = 0.001      # the most a guarded pair can score
+# A pair that agrees on the forename (or has the names swapped) and scores this much is
+# not kept apart by a twins-guarded pair elsewhere in the two clusters (cluster.py): its
+# own evidence outweighs it. ("1.0" as the review spreadsheet shows it.)
+TWINS_OVERRIDE = 0.9999
 
 GUARDS: dict[str, str] = {
     "twins": "guard: same date of birth and home, different forename (twins)",
@@ -88,7 +42,7 @@ GUARDS: dict[str, str] = {
 }
 
 
-SAME_HOME = ("uprn", "dwelling", "flat_missing")
+SAME_HOME = BY_NAME["address"].with_role(AGREES)
 
 
 @dataclass(frozen=True)
@@ -102,18 +56,12 @@ class Conditional:
     u: dict[str, float]
 
 
-# Among different people at one home a shared surname is the rule (about 0.6), not the
-# half-percent it is among strangers; without this, surname + home alone outweigh the
-# prior and siblings with similar names link. And people living together are named
-# apart: two residents share a forename about 1 % of the time (a son named after his
-# father, told apart by date of birth), however popular the name is in the country.
-DEFAULT_CONDITIONALS: tuple[Conditional, ...] = (
-    Conditional("surname_at_home", {"address": SAME_HOME}, "surname",
-                {"exact": 0.6, "part": 0.05, "jw_high": 0.05, "jw_low": 0.05}),
-    Conditional("forename_at_home", {"address": SAME_HOME}, "forename", {"exact": 0.01}),
-    # Identifiers issued together (twins' school numbers, a family's NINOs) can be one
-    # character apart: at one home that is no sign of one person.
-    *(Conditional(f"{c}_close_at_home", {"address": SAME_HOME}, c, {"close": 0.05}) for c in PERSON_IDS),
+# Where different people living together agree more often than strangers do (a shared
+# surname, identifiers issued together), the levels' u_at_home replaces u at one home.
+DEFAULT_CONDITIONALS: tuple[Conditional, ...] = tuple(
+    Conditional(f"{c.name}_at_home", {"address": SAME_HOME}, c.name,
+                {lv.key: lv.u_at_home for lv in c.levels if lv.u_at_home is not None})
+    for c in COMPARISONS if any(lv.u_at_home is not None for lv in c.levels)
 )
 
 TF_FLOOR = 1e-7  # the rarest a value's frequency is taken to be
@@ -126,22 +74,22 @@ class Weights:
     `prior`: P(same person) for two profiles picked at random; None lets the pipeline use
     2 / number of profiles, which with frequency-based u's keeps scores comparable
     between a small district and the whole county. `tf`: comparisons whose frequency
-    levels (compare.TF) use the agreed value's own frequency as u when it is known.
+    levels (the levels marked `tf`) use the agreed value's own frequency as u when it is known.
     """
 
     mu: dict[str, dict[str, tuple[float, float]]] = field(default_factory=lambda: DEFAULT_MU)
     prior: float | None = None
     conditionals: tuple[Conditional, ...] = DEFAULT_CONDITIONALS
-    tf: tuple[str, ...] = ("forename", "surname", "dob", "address")
+    tf: tuple[str, ...] = tuple(TF)
 
     def table(self) -> pl.DataFrame:
         """comparison, level, label, m, u, weight (log2 m/u): the level table as a frame
         (frequency-based and conditional u's replace some of these per pair)."""
         rows = []
         for comp in COMPARISONS:
-            for key, label in comp.levels:
-                m, u = self.mu[comp.name][key]
-                rows.append({"comparison": comp.name, "level": key, "label": label,
+            for lv in comp.levels:
+                m, u = self.mu[comp.name][lv.key]
+                rows.append({"comparison": comp.name, "level": lv.key, "label": lv.label,
                              "m": m, "u": u, "weight": math.log2(m / u)})
         return pl.DataFrame(rows)
 
@@ -161,19 +109,19 @@ def _weight_expr(w: Weights, comparison: str, columns: list[str]) -> pl.Expr:
     comp = BY_NAME[comparison]
     level = pl.col(comparison).to_physical()   # the level's index: fast on millions of pairs
     out = level.replace_strict(
-        {i: w.weight(comparison, k) for i, (k, _) in enumerate(comp.levels)}, default=0.0,
+        {i: w.weight(comparison, k) for i, k in enumerate(comp.keys)}, default=0.0,
         return_dtype=pl.Float64,
     ).fill_null(0.0)
     tf = f"tf_{comparison}"
     if comparison in w.tf and tf in columns:
-        m = level.replace_strict({i: w.mu[comparison][k][0] for i, (k, _) in enumerate(comp.levels)},
+        m = level.replace_strict({i: w.mu[comparison][k][0] for i, k in enumerate(comp.keys)},
                                  default=None, return_dtype=pl.Float64)
         by_frequency = (m / pl.col(tf).clip(lower_bound=TF_FLOOR)).log(2)
         out = pl.when(pl.col(tf).is_not_null()).then(by_frequency).otherwise(out)
     for c in w.conditionals:
         if c.comparison != comparison:
             continue
-        applies = pl.all_horizontal([_is(k, *levels) for k, levels in c.when.items()]) & _is(comparison, *c.u)
+        applies = pl.all_horizontal([level_is(k, *levels) for k, levels in c.when.items()]) & level_is(comparison, *c.u)
         conditional = level.replace_strict(
             {level_index(comparison, k): math.log2(w.mu[comparison][k][0] / u) for k, u in c.u.items()},
             default=None, return_dtype=pl.Float64)
@@ -184,48 +132,43 @@ def _weight_expr(w: Weights, comparison: str, columns: list[str]) -> pl.Expr:
 def _label_expr(comp) -> pl.Expr:
     """A comparison's level as its label; a Jaro-Winkler level quotes its similarity
     ("surname Jaro-Winkler 0.93") when the pair carries it (compare.QUOTED)."""
-    label = pl.col(comp.name).cast(pl.Utf8).replace_strict(dict(comp.levels), default=None)
+    label = pl.col(comp.name).cast(pl.Utf8).replace_strict(comp.labels, default=None)
     if comp.name not in QUOTED:
         return label
-    sim, levels = QUOTED[comp.name]
+    sim, levels, words = QUOTED[comp.name]
     hundredths = (pl.col(sim) * 100).round(0).cast(pl.Int32).cast(pl.Utf8).str.zfill(2)
-    word = "forename" if comp.name == "forename" else "surname"
-    quoted = pl.lit(f"{word} Jaro-Winkler 0.") + hundredths
-    return pl.when(_is(comp.name, *levels) & pl.col(sim).is_not_null()).then(quoted).otherwise(label)
+    quoted = pl.lit(f"{words} 0.") + hundredths
+    return pl.when(level_is(comp.name, *levels) & pl.col(sim).is_not_null()).then(quoted).otherwise(label)
 
 
 def _reason_expr(columns: list[str]) -> pl.Expr:
     parts = [
         _label_expr(c) if c.name not in QUOTED or QUOTED[c.name][0] in columns
-        else pl.col(c.name).cast(pl.Utf8).replace_strict(dict(c.levels), default=None)
+        else pl.col(c.name).cast(pl.Utf8).replace_strict(c.labels, default=None)
         for c in COMPARISONS
     ]
     return pl.concat_str(parts, separator="; ", ignore_nulls=True)
 
 
-def _is(comparison: str, *levels: str) -> pl.Expr:
-    return level_is(comparison, *levels)
-
-
 def _names_agree() -> pl.Expr:
     """Forename and surname agree, allowing a nickname, a typo, a double-barrelled part,
     or the two keyed the wrong way round."""
-    return (
-        _is("forename", "exact", "nickname", "jw_high") & _is("surname", "exact", "part", "jw_high")
-    ) | _is("forename", "name_swap")
+    return (role_is("forename", AGREES) & role_is("surname", AGREES)) | role_is("forename", BOTH_NAMES)
 
 
-def _any_id(level: str) -> pl.Expr:
-    return pl.any_horizontal([_is(c, level) for c in PERSON_IDS])
+def _any_id(role: str) -> pl.Expr:
+    return pl.any_horizontal([role_is(c, role) for c in PERSON_IDS])
+
+
+def _near(comparison: str) -> pl.Expr:
+    return role_is(comparison, AGREES) | role_is(comparison, CLOSE) | pl.col(comparison).is_null()
 
 
 def _names_do_not_disagree() -> pl.Expr:
     """No name disagrees (a close spelling, or a name missing on one side, allowed) and
     at least one is there to agree."""
-    fn_ok = _is("forename", "exact", "nickname", "jw_high", "jw_low") | pl.col("forename").is_null()
-    sn_ok = _is("surname", "exact", "part", "jw_high", "jw_low") | pl.col("surname").is_null()
     some = pl.col("forename").is_not_null() | pl.col("surname").is_not_null()
-    return (fn_ok & sn_ok & some) | _is("forename", "name_swap")
+    return (_near("forename") & _near("surname") & some) | role_is("forename", BOTH_NAMES)
 
 
 def _dob_forgiven() -> pl.Expr:
@@ -233,28 +176,29 @@ def _dob_forgiven() -> pl.Expr:
     is the same and the names do not disagree: a stranger's identifier (the usual keying
     error) does not come with the same name, and a father and son named alike have their
     own identifiers."""
-    return _any_id("same") & _names_do_not_disagree()
+    return _any_id(AGREES) & _names_do_not_disagree()
 
 
 def _guard_expr(age_known: bool = False) -> pl.Expr:
-    same_home = _is("address", *SAME_HOME)
-    any_id_same = _any_id("same")
+    same_home = role_is("address", AGREES)
     # Twins: one birthday (give or take a keying error), one home, two forenames. A shared
     # identifier says it is one person writing a middle name as the first.
     twins = (
-        _is("dob", "exact", "transposed", "typo") & same_home & _is("forename", "different")
-        & ~any_id_same
+        (role_is("dob", AGREES) | role_is("dob", CLOSE)) & same_home & role_is("forename", CONFLICT)
+        & ~_any_id(AGREES)
     )
-    dob_conflict = _is("dob", "same_year", "different") & ~_dob_forgiven()
+    dob_conflict = role_is("dob", CONFLICT) & ~_dob_forgiven()
     # An identifier from the issuing agency is sometimes another person's: forgiven when
-    # name and date of birth agree anyway. Not for a first/middle swap: twins are often
-    # named so ("Jack Thomas" and "Thomas").
-    all_else_agrees = _names_agree() & _is("dob", "exact", "transposed", "typo")
-    child_id_only = pl.all_horizontal([~_is(c, "different_issuer") for c in PERSON_IDS if c not in CHILD_IDS])
+    # name and date of birth agree anyway (a date one digit off is not agreement: two
+    # people of one common name, born a year apart, each with their own NINO). Not for a
+    # first/middle swap, nor a nickname: twins are often named so ("Jack Thomas" and
+    # "Thomas"; Emily, and Amelia called Millie).
+    all_else_agrees = _names_agree() & ~role_is("forename", ALIAS) & role_is("dob", AGREES)
+    child_id_only = pl.all_horizontal([~role_is(c, CONFLICT) for c in PERSON_IDS if c not in CHILD_IDS])
     same_child_at_home = (
         _names_agree() & pl.col("dob").is_null() & same_home & child_id_only
     )
-    id_conflict = _any_id("different_issuer") & ~all_else_agrees & ~same_child_at_home
+    id_conflict = _any_id(CONFLICT) & ~all_else_agrees & ~same_child_at_home
     guard = (
         pl.when(twins).then(pl.lit("twins"))
         .when(dob_conflict).then(pl.lit("dob_conflict"))
@@ -292,13 +236,17 @@ def score_pairs(compared: pl.DataFrame, weights: Weights | None = None) -> pl.Da
     Categorical: millions of pairs share a few thousand combinations of levels.
     `identity_override` marks pairs whose identifier conflict was forgiven, and
     `dob_override` pairs whose clearly different dates of birth were, so that clustering
-    forgives the same for that one merge.
+    forgives the same for that one merge; `twins_override` pairs whose own evidence of one
+    person outweighs a twins-guarded pair elsewhere (TWINS_OVERRIDE).
     """
+    unguarded = pl.col("guard").is_null()
+    same_forename = role_is("forename", AGREES) | role_is("forename", BOTH_NAMES)
     out = add_probability(compared, weights).with_columns(
-        (_any_id("different_issuer") & pl.col("guard").is_null()).alias("identity_override"),
-        (_is("dob", "same_year", "different") & pl.col("guard").is_null()).alias("dob_override"),
+        (_any_id(CONFLICT) & unguarded).alias("identity_override"),
+        (role_is("dob", CONFLICT) & unguarded).alias("dob_override"),
+        (same_forename & unguarded & (pl.col("probability") >= TWINS_OVERRIDE)).alias("twins_override"),
     )
-    quoted = [sim for sim, _ in QUOTED.values() if sim in out.columns]
+    quoted = [sim for sim, _, _ in QUOTED.values() if sim in out.columns]
     keys = [*(c.name for c in COMPARISONS), *quoted, "guard"]
     reasons = out.select(keys).unique().with_columns(
         pl.concat_str(

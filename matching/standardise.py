@@ -67,8 +67,15 @@ def _null_if_empty(e: pl.Expr) -> pl.Expr:
     return pl.when(e.str.len_chars() > 0).then(e)
 
 
+# Letters that Unicode does not decompose into a base letter and a mark (Polish Ł, Danish Ø...).
+_UNDECOMPOSED = {"Ł": "L", "ł": "l", "Ø": "O", "ø": "o", "Đ": "D", "đ": "d", "ß": "ss", "Æ": "AE", "æ": "ae",
+                 "Œ": "OE", "œ": "oe", "ı": "i"}
+
+
 def _ascii_upper(e: pl.Expr) -> pl.Expr:
-    return e.str.normalize("NFKD").str.replace_all(r"\p{M}", "").str.to_uppercase()
+    """Upper case without accents: Małgorzata -> MALGORZATA, Wiśniewski -> WISNIEWSKI."""
+    folded = e.str.replace_many(list(_UNDECOMPOSED), list(_UNDECOMPOSED.values()))
+    return folded.str.normalize("NFKD").str.replace_all(r"\p{M}", "").str.to_uppercase()
 
 
 def clean_name(e: pl.Expr) -> pl.Expr:
@@ -235,6 +242,9 @@ def nickname_groups() -> pl.DataFrame:
     )
 
 
+KNOWN_NAME_DOBS = 3
+
+
 def _distinct_map(frame: pl.DataFrame, col: str, exprs: list[pl.Expr]) -> pl.DataFrame:
     """Apply expressions to the distinct values of one column and join the result back."""
     distinct = frame.select(pl.col(col)).unique().with_columns(exprs)
@@ -279,7 +289,10 @@ def standardise(records: pl.DataFrame) -> pl.DataFrame:
     Output columns: source, record_id, record_date, born_by and born_after (the dates
     of birth the source allows, `birth_window`) and
     fn_first, fn_middle, fn_middle_first, fn_canon, fn_canon2, fn_initial (forename: a
-    name in two nickname groups, like SAM, has both canonicals); sn, sn_compact,
+    name in two nickname groups, like SAM, has both canonicals), fn_groups (every
+    canonical name it may stand for, itself when none), fn_known (a name in use rather
+    than a keying slip); sn, sn_compact, sn_groups (the surname's nickname groups, had it
+    been a forename),
     sn_first_part, sn_last_part, sn_soundex (surname); dob, dob_y, dob_m, dob_d, dob_s;
     sex; pc, pc_valid, pc_sector, pc_district; addr, flat, house, premise, street,
     street_name, street_type;
@@ -312,10 +325,21 @@ def standardise(records: pl.DataFrame) -> pl.DataFrame:
         pl.col("sn").str.replace_all(" ", "").alias("sn_compact"),
     )
     base = base.join(nickname_groups(), left_on="fn_first", right_on="name", how="left")
+    # The surname read as a forename, for names keyed the wrong way round ("WELTON JESS").
+    base = base.join(nickname_groups().rename({"fn_groups": "sn_groups"}), left_on="sn_compact", right_on="name",
+                     how="left")
     src = pl.col("source")
+    # A forename is known when the nickname table has it, or when it is seen with
+    # KNOWN_NAME_DOBS dates of birth or more: a name in use, not a keying slip.
+    known = pl.col("fn_groups").is_not_null() | (pl.col("dob").drop_nulls().n_unique().over("fn_first") >= KNOWN_NAME_DOBS)
     return base.with_columns(
         pl.coalesce(pl.col("fn_groups").list.first(), pl.col("fn_first")).alias("fn_canon"),
         pl.coalesce(pl.col("fn_groups").list.last(), pl.col("fn_first")).alias("fn_canon2"),
+        pl.when(pl.col("fn_first").is_not_null())
+        .then(pl.coalesce(pl.col("fn_groups"), pl.concat_list(pl.col("fn_first")))).alias("fn_groups"),
+        (known & pl.col("fn_first").is_not_null()).alias("fn_known"),
+        pl.when(pl.col("sn_compact").is_not_null())
+        .then(pl.coalesce(pl.col("sn_groups"), pl.concat_list(pl.col("sn_compact")))).alias("sn_groups"),
         pl.col("fn_first").str.slice(0, 1).alias("fn_initial"),
         soundex(pl.col("sn_compact")).alias("sn_soundex"),
         pl.col("dob").dt.year().alias("dob_y"),
@@ -332,8 +356,8 @@ def standardise(records: pl.DataFrame) -> pl.DataFrame:
         ],
     ).select(
         "source", "record_id", "record_date", "born_by", "born_after",
-        "fn_first", "fn_middle", "fn_middle_first", "fn_canon", "fn_canon2", "fn_initial",
-        "sn", "sn_compact", "sn_first_part", "sn_last_part", "sn_soundex",
+        "fn_first", "fn_middle", "fn_middle_first", "fn_canon", "fn_canon2", "fn_groups", "fn_known", "fn_initial",
+        "sn", "sn_compact", "sn_first_part", "sn_last_part", "sn_soundex", "sn_groups",
         "dob", "dob_y", "dob_m", "dob_d", "dob_s", "sex",
         "pc", "pc_valid", "pc_sector", "pc_district",
         "addr", "flat", "house", "premise", "street", "street_name", "street_type",

@@ -432,14 +432,14 @@ def _agreement_classes() -> dict[str, dict[str, str]]:
     """Level -> agree / partial / differ, from the comparisons' ordered levels."""
     out = {}
     for c in COMPARISONS:
-        keys = [k for k, _ in c.levels]
+        keys = c.keys
         out[c.name] = {k: "agree" if i == 0 else "differ" if k.startswith("different") else "partial"
                        for i, k in enumerate(keys)}
     return out
 
 
 def _identifier_text() -> pl.Expr:
-    labels = {c.name: dict(c.levels) for c in COMPARISONS if c.name in PERSON_IDS}
+    labels = {c.name: c.labels for c in COMPARISONS if c.name in PERSON_IDS}
     return pl.concat_str(
         [pl.col(c).cast(pl.Utf8).replace_strict(labels[c], default=None) for c in PERSON_IDS if c in labels],
         separator="; ", ignore_nulls=True,

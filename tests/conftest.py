@@ -28,7 +28,7 @@ def small_drop(tmp_path_factory) -> Path:
     from cohort.data_samples.generator import generate
 
     root = tmp_path_factory.mktemp("drop300")
-    generate(root, households=300, seed=7)
+    generate(root, households=300, seed=8)
     return root
 
 

@@ -11,7 +11,8 @@ from rapidfuzz.distance import JaroWinkler
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cohort.matching.compare import COMPARISONS, compare_pairs, levels_frame
+from cohort.matching.compare import COMPARISONS, levels_frame
+from cohort.matching.pairs import compare_pairs
 from cohort.matching.score import Weights, score_pairs
 from cohort.matching.standardise import corroborate_ids, standardise
 

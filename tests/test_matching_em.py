@@ -17,18 +17,30 @@ from cohort.matching.score import DEFAULT_MU, Weights
 
 # A known model over comparisons that no guard reads (names, address, gender), with date
 # of birth and identifiers blank, so the truth is plain Fellegi-Sunter.
+# Level -> probability; levels not named have none (keyed by level, so that a new level
+# elsewhere in a comparison leaves the model as it is).
 TRUE_M = {
-    "forename": [0.70, 0.10, 0.05, 0.0, 0.08, 0.03, 0.0, 0.04],
-    "surname": [0.85, 0.03, 0.06, 0.02, 0.04],
-    "address": [0.0, 0.80, 0.02, 0.0, 0.03, 0.05, 0.02, 0.03, 0.05],
-    "gender": [0.98, 0.02],
+    "forename": {"exact": 0.70, "nickname": 0.10, "swapped": 0.05, "jw_high": 0.08, "jw_low": 0.03,
+                 "different": 0.04},
+    "surname": {"exact": 0.85, "part": 0.03, "jw_high": 0.06, "jw_low": 0.02, "different": 0.04},
+    "address": {"dwelling": 0.80, "flat_missing": 0.02, "postcode": 0.03, "street": 0.05, "sector": 0.02,
+                "district": 0.03, "different": 0.05},
+    "gender": {"exact": 0.98, "different": 0.02},
 }
 TRUE_U = {
-    "forename": [0.01, 0.003, 0.002, 0.0, 0.004, 0.01, 0.0, 0.971],
-    "surname": [0.01, 0.001, 0.003, 0.006, 0.98],
-    "address": [0.0, 0.001, 0.0, 0.0, 0.001, 0.004, 0.01, 0.05, 0.934],
-    "gender": [0.5, 0.5],
+    "forename": {"exact": 0.01, "nickname": 0.003, "swapped": 0.002, "jw_high": 0.004, "jw_low": 0.01,
+                 "different": 0.971},
+    "surname": {"exact": 0.01, "part": 0.001, "jw_high": 0.003, "jw_low": 0.006, "different": 0.98},
+    "address": {"dwelling": 0.001, "postcode": 0.001, "street": 0.004, "sector": 0.01, "district": 0.05,
+                "different": 0.934},
+    "gender": {"exact": 0.5, "different": 0.5},
 }
+
+
+def _by_level(table: dict[str, dict[str, float]], name: str) -> list[float]:
+    return [table[name].get(k, 0.0) for k in BY_NAME[name].keys]
+
+
 NO_CONDITIONALS = Weights(conditionals=())
 
 
@@ -37,10 +49,10 @@ def simulate(n_match: int, n_non: int, seed: int) -> pl.DataFrame:
     rng = np.random.default_rng(seed)
     columns = {}
     for comp in COMPARISONS:
-        keys = [k for k, _ in comp.levels]
+        keys = list(comp.keys)
         if comp.name in TRUE_M:
-            drawn = np.concatenate([rng.choice(len(keys), n_match, p=TRUE_M[comp.name]),
-                                    rng.choice(len(keys), n_non, p=TRUE_U[comp.name])])
+            drawn = np.concatenate([rng.choice(len(keys), n_match, p=_by_level(TRUE_M, comp.name)),
+                                    rng.choice(len(keys), n_non, p=_by_level(TRUE_U, comp.name))])
             columns[comp.name] = pl.Series([keys[i] for i in drawn], dtype=pl.Utf8).cast(comp.dtype)
         else:
             columns[comp.name] = pl.Series([None] * (n_match + n_non), dtype=comp.dtype)
@@ -49,7 +61,8 @@ def simulate(n_match: int, n_non: int, seed: int) -> pl.DataFrame:
 
 def true_u() -> dict[str, np.ndarray]:
     """The true u's (a level that never occurs gets a tiny one), defaults elsewhere."""
-    return {c.name: np.maximum(np.array(TRUE_U.get(c.name, [DEFAULT_MU[c.name][k][1] for k, _ in c.levels])), 1e-6)
+    return {c.name: np.maximum(np.array(_by_level(TRUE_U, c.name) if c.name in TRUE_U
+                                        else [DEFAULT_MU[c.name][k][1] for k in c.keys]), 1e-6)
             for c in COMPARISONS}
 
 
@@ -60,8 +73,9 @@ def test_em_recovers_a_known_model():
     population = round((2 * (n_match + n_non)) ** 0.5) + 1
     compared = simulate(n_match, n_non, seed=1)
     fit = em.expectation_maximisation(em.level_patterns(compared), NO_CONDITIONALS, true_u(), population)
-    for name, m in TRUE_M.items():
-        keys = [k for k, _ in BY_NAME[name].levels]
+    for name in TRUE_M:
+        m = _by_level(TRUE_M, name)
+        keys = list(BY_NAME[name].keys)
         for i, key in enumerate(keys):
             if m[i] >= 0.02:
                 assert fit.m[name][i] == pytest.approx(m[i], abs=0.02), f"{name} {key}"
@@ -115,7 +129,7 @@ def test_random_pairs_are_distinct_seeded_and_oriented():
 def test_too_few_profiles_use_the_shipped_model(caplog):
     profiles = pl.DataFrame({"pid": [0, 1]})
     compared = simulate(1, 0, seed=0)
-    with caplog.at_level(logging.INFO, logger="matching"):
+    with caplog.at_level(logging.INFO, logger="cohort.matching"):
         out = em.estimate(profiles, compared)
     assert out.weights.mu == DEFAULT_MU and out.iterations == 0
     assert not out.table["m_estimated"].any()
@@ -131,7 +145,7 @@ def drop_records(small_drop):
 
 
 def test_a_run_estimates_its_model_and_returns_it(drop_records, caplog):
-    with caplog.at_level(logging.DEBUG, logger="matching"):
+    with caplog.at_level(logging.DEBUG, logger="cohort.matching"):
         result = link_persons(drop_records)
     table = result.weights
     assert list(table.schema) == list(em.TABLE_SCHEMA)

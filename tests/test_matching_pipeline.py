@@ -9,35 +9,9 @@ from datetime import date
 import polars as pl
 import pytest
 
+from support.matching import HOME, SCHEMA, persons_of, rec, records
+
 from cohort.matching.pipeline import REASON_AMBIGUOUS, link_persons
-
-SCHEMA = {
-    "source": pl.Utf8, "record_id": pl.Utf8, "row_number": pl.Int64, "forename": pl.Utf8,
-    "surname": pl.Utf8, "dob": pl.Date, "gender": pl.Utf8, "address": pl.Utf8, "postcode": pl.Utf8,
-    "upn": pl.Utf8, "nino": pl.Utf8, "pnc_id": pl.Utf8, "uprn": pl.Utf8, "tenancy_ref": pl.Utf8,
-    "record_date": pl.Date,
-}
-HOME = {"address": "12 High Street, Ramsgate", "postcode": "CT11 9AA"}
-
-
-def records(*rows: dict) -> pl.DataFrame:
-    full = []
-    for i, r in enumerate(rows):
-        row = {k: None for k in SCHEMA}
-        row.update({"row_number": i + 2, "record_date": date(2014, 1, 1), "gender": None})
-        row.update(r)
-        full.append(row)
-    return pl.DataFrame(full, schema=SCHEMA)
-
-
-def rec(source: str, rid: str, forename: str, surname: str, dob: date | None, **kw) -> dict:
-    return {"source": source, "record_id": rid, "forename": forename, "surname": surname, "dob": dob, **kw}
-
-
-def persons_of(result) -> set[frozenset[str]]:
-    groups = result.links.group_by("person_id").agg(pl.col("record_id"))
-    return {frozenset(g) for g in groups["record_id"]}
-
 
 GOLDEN = [
     (
@@ -329,7 +303,7 @@ def test_logs_carry_counts_only(caplog):
     rows = [dict(r) for _, rs, _ in GOLDEN[:3] for r in rs]
     for i, r in enumerate(rows):
         r["record_id"] = f"{r['record_id']}-{i}"
-    with caplog.at_level(logging.DEBUG, logger="matching"):
+    with caplog.at_level(logging.DEBUG, logger="cohort.matching"):
         link_persons(records(*rows))
     text = " ".join(r.getMessage() for r in caplog.records).upper()
     assert "candidate pairs" in text.lower()

@@ -34,6 +34,10 @@ GUARD_CASES = [
      {"forename": "different", "surname": "exact", "nino": "different_issuer"}, "id_conflict"),
     ("a wrong NINO is forgiven when name and date of birth agree",
      {**SAME_PERSON, "nino": "different_issuer"}, None),
+    ("twins called Emily and Millie (Amelia) are not forgiven their UPNs: a nickname is not the same name",
+     {**SAME_PERSON, "forename": "nickname", "upn": "different_issuer"}, "id_conflict"),
+    ("... nor is a date of birth one digit off agreement enough to forgive two NINOs",
+     {**SAME_PERSON, "dob": "typo", "nino": "different_issuer"}, "id_conflict"),
     ("twins named Jack Thomas and Thomas are not forgiven their UPNs",
      {**SAME_PERSON, "forename": "swapped", "upn": "different_issuer"}, "id_conflict"),
     ("a child's UPN conflict is forgiven at home with the date of birth blank",
@@ -124,7 +128,7 @@ def test_prior_moves_every_score_equally():
 
 def test_weights_table_covers_every_level():
     table = Weights().table()
-    expected = {(c.name, k) for c in COMPARISONS for k, _ in c.levels}
+    expected = {(c.name, k) for c in COMPARISONS for k in c.keys}
     assert set(zip(table["comparison"], table["level"])) == expected
     for c in ("forename", "surname", "dob", "address", "gender"):
         ms = table.filter(pl.col("comparison") == c)["m"].sum()
