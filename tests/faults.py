@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 
 from cohort.cli import main
+from cohort.reports.run_report import without_timings
 
 MONTH1, MONTH2 = "2014-03-31", "2014-06-30"
 
@@ -37,12 +38,15 @@ def top_files(out: Path) -> dict[str, str]:
 
 def stable_files(out: Path) -> dict[str, str]:
     """`top_files`, with what legitimately differs between two runs of the same month left
-    out: the stage timings in run_summary.json."""
+    out: the stage timings in run_summary.json and report.html."""
     files = top_files(out)
     if "run_summary.json" in files:
         summary = json.loads((out / "run_summary.json").read_text())
         summary.pop("seconds", None)
         files["run_summary.json"] = hashlib.sha256(json.dumps(summary, sort_keys=True).encode()).hexdigest()
+    if "report.html" in files:
+        page = without_timings((out / "report.html").read_text(encoding="utf-8"))
+        files["report.html"] = hashlib.sha256(page.encode()).hexdigest()
     return files
 
 
