@@ -156,7 +156,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def _review(args: argparse.Namespace) -> None:
     """Import or export the review workbook; a refused workbook is one plain message (exit 2)."""
-    from cohort.review.loop import export_from_warehouse, import_decisions
+    from cohort.reports.review import export_from_warehouse
+    from cohort.review.importer import import_decisions
 
     if args.review_command == "import":
         counts = import_decisions(args.file, args.db, reviewer=args.reviewer)
@@ -310,7 +311,7 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     """The command line's own refusals and each package's plain-sentence errors."""
     from cohort.programme.claims import ClaimsError
     from cohort.programme.explain import ExplainError
-    from cohort.review.loop import ReviewError
+    from cohort.review.importer import ReviewError
     from cohort.schemas.errors import InputError
 
     return (_UserError, InputError, ClaimsError, ExplainError, ReviewError)

@@ -19,7 +19,7 @@ import duckdb
 
 from cohort.core.warehouse import fetch_one, table_exists
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 LEGACY_VERSION = 1  # a warehouse written before versions were kept
 VERSION_DDL = ("create table if not exists cohort_schema "
                "(version integer not null, upgraded_at timestamp not null, code_version varchar)")
@@ -32,8 +32,18 @@ def _v1_runs_output_folder(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("alter table runs add column if not exists output_folder varchar")
 
 
+def _v2_grouped_review_decisions(con: duckdb.DuckDBPyConnection) -> None:
+    """Version 3: a person decision binds every record pair between two groups of records,
+    and keeps the run's state, the model's chance it was wrong and the question's category."""
+    if table_exists(con, "review_decisions"):
+        for name, kind in (("group_l", "varchar"), ("group_r", "varchar"), ("state", "varchar"),
+                           ("chance", "double"), ("category", "varchar")):
+            con.execute(f"alter table review_decisions add column if not exists {name} {kind}")
+
+
 MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {
     1: _v1_runs_output_folder,
+    2: _v2_grouped_review_decisions,
 }
 
 

@@ -47,6 +47,7 @@ Weeks = Annotated[int, Field(ge=1, le=520)]
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 Pounds = Annotated[float, Field(ge=0.0)]
+Budget = Annotated[int, Field(ge=0, le=100_000)]
 Year = Annotated[str, Field(pattern=r"^\d{4}$")]
 Words = tuple[str, ...]
 # The indicators sql/rules/phase1/local_discretion.sql knows; any other name would never match.
@@ -125,6 +126,8 @@ class Matching:
     # conflict keeps them apart); it lies inside the review band, so the pairs either
     # side of it are the ones asked about.
     link_threshold: Probability = _shipped("matching", "link_threshold")
+    # Questions a month on the workbook's Review sheet; the rest go on "If you have more time".
+    review_budget: Budget = _shipped("matching", "review_budget")
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.review_reject < self.review_accept < 1.0:
@@ -177,6 +180,12 @@ def _read(path: Path) -> dict[str, Any]:
         raise RuleSetError(f"{path}: no such rule-set file") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise RuleSetError(f"{path.name}: not a valid TOML file ({exc})") from None
+
+
+def ruleset_from_json(data: dict[str, Any]) -> RuleSet:
+    """The rule set a run saved in its settings (`RuleSet.to_json`), validated again."""
+    sections = {name: cls(**_tuples(data[name])) for name, cls in SECTIONS.items() if name in data}
+    return RuleSet(**sections, source=data.get("source", str(DEFAULT_PATH)))
 
 
 def load_ruleset(path: str | Path | None = None) -> RuleSet:

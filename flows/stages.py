@@ -19,7 +19,8 @@ import polars as pl
 from cohort.reports import csv_exports as outputs
 
 from cohort.programme import rules
-from cohort.review import loop as review_loop
+from cohort.review.decisions import person_constraints
+from cohort.review.households import apply_household_decisions
 from cohort.programme import results as payment_results
 from cohort.core import runlog
 from cohort.core.reference import PROGRAMME_CRITERIA
@@ -34,6 +35,7 @@ from cohort.matching.pipeline import link_persons
 from cohort.reports.claims import write_claim_workbook
 from cohort.reports.district_lists import write_district_lists
 from cohort.reports.district_rows import build_rows
+from cohort.reports.review import write_review
 from cohort.reports.out_of_area import FILE_NAME as OUT_OF_AREA_FILE, write_out_of_area
 from cohort.schemas.ingest import RawDrop, read_drop, validate_drop
 from cohort.schemas.registry import EXTRACTS
@@ -135,7 +137,7 @@ def match(s: RunSettings, mapper: Mapper = serial_map) -> dict[str, Any]:
     comparing and clustering per partition through `mapper` (the flow's task runner)."""
     with connect(s.work_db) as con:
         recs = read_table(con, "records")
-        must, cannot = review_loop.person_constraints(con)
+        must, cannot = person_constraints(con)
     result = link_persons(recs, threshold=s.ruleset.matching.link_threshold, must_link=must, cannot_link=cannot,
                           mapper=mapper, partitions=s.partitions)
     with connect(s.work_db) as con:
@@ -170,7 +172,7 @@ def stable_ids(s: RunSettings) -> dict[str, Any]:
     household decisions between the two."""
     with connect(s.work_db) as con:
         counts = ids.stabilise_persons(con, s.as_of)
-        counts |= review_loop.apply_household_decisions(con, s.as_of)
+        counts |= apply_household_decisions(con, s.as_of)
         counts |= ids.stabilise_families(con, s.as_of)
     return counts
 
@@ -230,8 +232,8 @@ def export(s: RunSettings) -> dict[str, Any]:
         previous_status = dict(con.execute(
             "select status, count(*) from family_history where programme = $p and as_of = $prev group by 1",
             {"p": s.programme, "prev": previous_as_of}).fetchall()) if previous_as_of else {}
-        review = review_loop.write_review(con, s.staging / "match_review.xlsx", as_of=s.as_of, run_id=s.run_id,
-                                          matching=s.ruleset.matching)
+        review = write_review(con, s.staging / "match_review.xlsx", as_of=s.as_of, run_id=s.run_id,
+                              ruleset=s.ruleset, programme=s.programme)
     rows = build_rows(families, members, evidence, addresses, PROGRAMME_CRITERIA[s.programme], s.as_of)
     paths = write_district_lists(
         s.staging / "district_lists",

@@ -1,95 +1,60 @@
-"""`match_review.xlsx`: the uncertain matches a data officer decides in Excel.
+"""`match_review.xlsx`: the questions a data officer decides in Excel, and the run's
+estimate of what is still wrong.
 
-Sheets: Instructions; Review (one row per question, the two records side by side, the
-fields that agree shaded green, the ones that differ red, partial agreement amber; a
-Decision drop-down, Reviewer and Note); Keys (hidden: the warehouse id, the run and the
-exact record keys and fingerprints of every row, with a digest, so that an import can
-tell an edited or foreign workbook from a good one).
+Sheets (layout in `cohort.review.workbook`): Instructions (first: how to answer, this
+month's budget, and the estimate); Review (the budget's questions, most useful first);
+"If you have more time" (the rest); Keys (hidden).
 
-Need to know: a row shows names, date of birth, address and postcode of the two
-records, their agencies and record ids, and whether identifiers agree, never their
-values. The Review sheet is protected without a password against accidental edits;
-only Decision, Reviewer and Note are unlocked.
+A row is one question in words ("Are these the same person?"), with the two sides'
+names and dates of birth and the Decision cell first, so they fit one 1,366 px screen
+together; the fields that agree are shaded green, partly agree amber, differ red, and
+the key differences are spelt out. Row heights fit the wrapped text. Need to know: a row
+shows names, dates of birth, address and postcode, the agencies and record ids, and
+whether identifiers agree, never their values. The sheets are protected without a
+password against accidental edits; only Decision, Reviewer and Note are unlocked.
 
-This module only lays out and reads back the workbook; what goes in it and what an
-import may accept is decided in `cohort.review.loop`.
+Floats are rounded before they are written, so the same month run again writes the same
+bytes.
 """
 
 from __future__ import annotations
 
+import json
+import math
 from copy import copy
-from dataclasses import dataclass
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import openpyxl
+import duckdb
 import polars as pl
 from openpyxl import Workbook
 from openpyxl.cell import Cell
-from openpyxl.styles import PatternFill, Protection
+from openpyxl.styles import Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from cohort.core.ruleset import Matching
+from cohort.core.integrity import snapshot
+from cohort.core.programmes import programme as get_programme
+from cohort.core.ruleset import Matching, RuleSet, load_ruleset, ruleset_from_json
+from cohort.core.warehouse import fetch_one, table_exists
 from cohort.reports.xlsx_style import (
-    DATE_FORMAT,
-    HEADER_ALIGNMENT,
-    HEADER_FILL,
-    HEADER_FONT,
-    LABEL_FONT,
-    TITLE_FONT,
-    WRAP_ALIGNMENT,
-    clean_frame,
-    save_workbook,
+    HEADER_ALIGNMENT, HEADER_FILL, HEADER_FONT, LABEL_FONT, TITLE_FONT, WRAP_ALIGNMENT, clean_frame, save_workbook,
+)
+from cohort.review import estimate as error_estimate
+from cohort.review.decisions import HOUSEHOLD, PERSON, keys_digest, warehouse_identity
+from cohort.review.impact import impact, rank
+from cohort.review.importer import ReviewError
+from cohort.review.questions import APART, LINKED, all_questions
+from cohort.review.workbook import (  # noqa: F401  (the layout, re-exported for readers of this module)
+    DECISIONS, HOUSEHOLD_QUESTION, INPUT_COLUMNS, KEY_COLUMNS, KEY_SHEET_COLUMNS, META_FIELDS, PERSON_QUESTION,
+    REVIEW_COLUMNS, SHEET_INSTRUCTIONS, SHEET_KEYS, SHEET_MORE, SHEET_REVIEW, read_match_review,
 )
 
-SHEET_INSTRUCTIONS, SHEET_REVIEW, SHEET_KEYS = "Instructions", "Review", "Keys"
-DECISIONS = ("match", "not a match", "unsure")
-PERSON_QUESTION = "Same person?"
-HOUSEHOLD_QUESTION = "Same household?"
-
-# internal name -> header shown; the order of the Review sheet.
-REVIEW_COLUMNS: dict[str, str] = {
-    "review_id": "Review ID",
-    "question": "Question",
-    "matters": "Why it matters",
-    "probability": "Match probability",
-    "now": "Now",
-    "reason": "Reason",
-    "family_a": "Family (A)",
-    "family_b": "Family (B)",
-    "district": "District",
-    "source_a": "A: agency",
-    "record_id_a": "A: record",
-    "forename_a": "A: forename",
-    "surname_a": "A: surname",
-    "dob_a": "A: date of birth",
-    "address_a": "A: address",
-    "postcode_a": "A: postcode",
-    "source_b": "B: agency",
-    "record_id_b": "B: record",
-    "forename_b": "B: forename",
-    "surname_b": "B: surname",
-    "dob_b": "B: date of birth",
-    "address_b": "B: address",
-    "postcode_b": "B: postcode",
-    "identifiers": "Identifiers",
-    "earlier": "Earlier decision",
-    "decision": "Decision",
-    "reviewer": "Reviewer",
-    "note": "Note",
-}
-# Columns an import checks against the hidden keys: editing them voids the workbook.
-KEY_COLUMNS = ("review_id", "source_a", "record_id_a", "source_b", "record_id_b")
-INPUT_COLUMNS = ("decision", "reviewer", "note")
-KEY_SHEET_COLUMNS = ("review_id", "kind", "source_a", "record_id_a", "source_b", "record_id_b",
-                     "fingerprint_a", "fingerprint_b")
-META_FIELDS = ("warehouse_id", "run_id", "as_of", "digest")
 # Which agreement column colours which cells.
 AGREEMENT_OF = {
-    "forename_a": "agree_forename", "forename_b": "agree_forename",
-    "surname_a": "agree_surname", "surname_b": "agree_surname",
+    "name_a": "agree_name", "name_b": "agree_name",
     "dob_a": "agree_dob", "dob_b": "agree_dob",
     "address_a": "agree_address", "address_b": "agree_address",
     "postcode_a": "agree_postcode", "postcode_b": "agree_postcode",
@@ -100,94 +65,182 @@ AGREEMENT_FILLS = {
     "differ": PatternFill(fill_type="solid", start_color="FFC7CE", end_color="FFC7CE"),
 }
 INPUT_FILL = PatternFill(fill_type="solid", start_color="FFF2CC", end_color="FFF2CC")
+DIFFERENCE_FONT = Font(bold=True, color="9C0006")
+# Excel column widths (characters). The first nine add up to about 1,000 px.
 WIDTHS = {
-    "review_id": 10, "question": 16, "matters": 34, "probability": 11, "now": 16, "reason": 50,
-    "family_a": 14, "family_b": 14, "district": 16, "identifiers": 30, "earlier": 30,
-    "decision": 14, "reviewer": 16, "note": 30, "address_a": 36, "address_b": 36,
+    "review_id": 9, "question": 14, "name_a": 22, "dob_a": 12, "name_b": 22, "dob_b": 12,
+    "decision": 13, "reviewer": 12, "note": 20, "differences": 34, "matters": 36, "chance": 12, "now": 14,
+    "reason": 50, "address_a": 34, "address_b": 34, "records_a": 24, "records_b": 24, "family_a": 14,
+    "family_b": 14, "district": 16, "identifiers": 30, "earlier": 30,
 }
-WRAPPED = ("matters", "reason", "identifiers", "earlier", "note", "address_a", "address_b")
+WRAPPED = ("question", "name_a", "dob_a", "name_b", "dob_b", "note", "differences", "matters", "reason",
+           "address_a", "address_b", "records_a", "records_b", "identifiers", "earlier")
+LINE_HEIGHT = 15.0
+NOW_WORDS = {LINKED: "linked: one person", APART: "kept apart", "in one family": "in one family"}
 
 
-def instructions(matching: Matching) -> list[str]:
+def instructions(matching: Matching, budget: int, more: int) -> list[str]:
     return [
-        "Each row of the Review sheet is one question the matching could not settle on its own: "
-        "are records A and B the same person, or does person A live in the household of person B?",
-        f"Person questions are pairs whose match probability is at least {matching.review_reject:.2f} and "
-        f"below {matching.review_accept:.2f}; pairs whose own evidence scores {matching.review_accept:.2f} or "
-        "more but that were kept apart (by a rule such as 'twins', or a conflict with other records); and "
-        "records linked only through other records although their own pair scores low. The Reason column "
-        "says which.",
-        "Household questions are members of a listed family joined to it on weak address evidence: no "
-        "postcode, a postcode in another postcode district, or both postcode and address differing from "
-        "the family's.",
-        "Rows that may change a family's status come first. Fields shaded green agree, amber partly "
-        "agree, red differ; unshaded means missing on one side. 'Identifiers' says whether NINO, UPN or "
-        "PNC id agree, without showing them.",
-        "In the Decision column choose: match (same person / same household), not a match, or unsure. "
+        "Each row is one question the matching could not settle on its own, in words: are A and B the same "
+        "person, or does person A live in person B's family? A person question shows every record of each "
+        "person (names and dates of birth as each agency wrote them); your answer applies to all of them.",
+        f"This month's budget is {budget} questions, on the Review sheet, the most useful first: the ones "
+        "most likely to be wrong now and that would change most (a family joining or leaving a list, a "
+        f"listed family's status or members, a claim). {more} more are on 'If you have more time'.",
+        "Fields shaded green agree, amber partly agree, red differ; 'Key differences' spells them out. "
+        "'Identifiers' says whether NINO, UPN or PNC id agree, without showing them. Where a rule such as "
+        "'twins' kept two records apart, no probability is shown: the evidence on both sides is.",
+        "In the Decision column choose: match (same person / same family), not a match, or unsure. "
         "Put your name in Reviewer; add a Note if it helps the next person. Leave Decision blank to skip.",
         "Do not change any other cell, add or delete columns, or copy rows into another workbook: "
         "the import checks the hidden keys and refuses an edited workbook, applying nothing.",
         "When done, save the file and give it to the data officer, who imports it with: "
         "cohort review import match_review.xlsx --db WAREHOUSE",
-        "Decisions apply to every later run. A decided pair is not asked again unless one of its "
-        "two records changes in a later extract; it then comes back with the earlier decision shown.",
-        "'unsure' is kept with your note but decides nothing: the question is asked again next month.",
+        "Decisions apply to every later run, and teach the matching model. A decided pair is not asked "
+        "again unless one of its records changes in a later extract; it then comes back with the earlier "
+        "decision shown. 'unsure' is kept with your note but decides nothing.",
     ]
 
 
+def ruleset_of_run(settings: str | None) -> tuple[RuleSet, str]:
+    """The rule set and programme a run used, from its settings.json."""
+    data = json.loads(settings or "{}")
+    try:
+        rules = ruleset_from_json(data.get("ruleset", {}))
+    except Exception:  # an older run's settings: the shipped rules with its matching section
+        rules = replace(load_ruleset(), matching=Matching(**data.get("ruleset", {}).get("matching", {})))
+    return rules, data.get("programme", "phase1")
+
+
+def build_questions(con: duckdb.DuckDBPyConnection, *, as_of: date, ruleset: RuleSet,
+                    programme: str) -> pl.DataFrame:
+    """Every question of the run, ranked, with what the workbook shows and the keys."""
+    questions = all_questions(con, as_of, ruleset.matching)
+    questions = questions.sort("kind", "source_a", "record_id_a", "source_b", "record_id_b").with_row_index(
+        "q").with_columns(pl.col("q").cast(pl.Int64))
+    p = get_programme(programme)
+    params = {**ruleset.sql_params(as_of), "automatic_min": p.automatic_min, "candidate_min": p.candidate_min}
+    if questions.height:
+        effects = impact(con, questions, programme, params)
+    else:
+        effects = pl.DataFrame(schema={"q": pl.Int64, "family_a": pl.Utf8, "family_b": pl.Utf8,
+                                       "district": pl.Utf8, "weight": pl.Int64, "matters": pl.Utf8})
+    ranked = rank(questions.join(effects.drop("person_a", "person_b", strict=False), on="q", how="left"))
+    return ranked.with_columns(
+        pl.format("R{}", (pl.int_range(pl.len()) + 1).cast(pl.Utf8).str.zfill(5)).alias("review_id"),
+        pl.col("state").replace_strict(NOW_WORDS, default=None).alias("now"),
+        pl.col("chance_shown").round(6).alias("chance"),
+        pl.col("chance").round(6).alias("key_chance"),
+    )
+
+
+def write_review(con: duckdb.DuckDBPyConnection, path: Path, *, as_of: date, run_id: str, ruleset: RuleSet,
+                 programme: str) -> dict[str, Any]:
+    """Build this run's questions and estimate and write match_review.xlsx (always, even with none)."""
+    ident = warehouse_identity(con)
+    questions = build_questions(con, as_of=as_of, ruleset=ruleset, programme=programme)
+    estimate = error_estimate.estimate(con, ruleset.matching)
+    keys = questions.select(
+        "review_id", "kind", "source_a", "record_id_a", "source_b", "record_id_b", "fingerprint_a",
+        "fingerprint_b", "group_a", "group_b", "state",
+        pl.col("key_chance").map_elements(lambda v: repr(v), return_dtype=pl.Utf8).alias("chance"), "category",
+    )
+    meta = {"warehouse_id": ident.warehouse_id, "run_id": run_id, "as_of": as_of.isoformat()}
+    meta["digest"] = keys_digest(ident.secret, meta, keys)
+    budget = ruleset.matching.review_budget
+    write_match_review(path, questions, keys, meta=meta, as_of=as_of, matching=ruleset.matching, budget=budget,
+                       estimate=error_estimate.sentences(estimate))
+    by_kind = dict(questions.group_by("kind").len().iter_rows())
+    return {
+        "review_person_questions": by_kind.get(PERSON, 0),
+        "review_household_questions": by_kind.get(HOUSEHOLD, 0),
+        "review_budget": budget,
+        "review_more_time": max(questions.height - budget, 0),
+        "match_error_estimate": error_estimate.summary(estimate),
+    }
+
+
 def write_match_review(path: Path, rows: pl.DataFrame, keys: pl.DataFrame, *, meta: dict[str, str],
-                       as_of: date, matching: Matching) -> Path:
+                       as_of: date, matching: Matching, budget: int | None = None,
+                       estimate: list[str] = ()) -> Path:
     """Write the workbook. `rows` has REVIEW_COLUMNS' names (decision/reviewer/note may be
-    absent) plus the agree_* columns; `keys` has KEY_SHEET_COLUMNS; `meta` META_FIELDS."""
+    absent) plus the agree_* columns, in order; the first `budget` go on the Review sheet."""
+    budget = matching.review_budget if budget is None else budget
     wb = Workbook()
     wb.properties.title = f"Match review at {as_of.isoformat()}"
     wb.properties.creator = "cohort"
     wb.properties.lastModifiedBy = "cohort"
     ws_info = wb.active
     ws_info.title = SHEET_INSTRUCTIONS
-    _instructions_sheet(ws_info, as_of, meta, rows.height, matching)
-    _review_sheet(wb.create_sheet(SHEET_REVIEW), rows)
+    more = max(rows.height - budget, 0)
+    _instructions_sheet(ws_info, as_of, meta, rows.height, matching, budget, more, estimate)
+    _review_sheet(wb.create_sheet(SHEET_REVIEW), rows.head(budget))
+    _review_sheet(wb.create_sheet(SHEET_MORE), rows.slice(budget))
     _keys_sheet(wb.create_sheet(SHEET_KEYS), keys, meta)
     wb.active = 1 if rows.height else 0
     return save_workbook(wb, path, datetime(as_of.year, as_of.month, as_of.day))
 
 
-def _instructions_sheet(ws, as_of: date, meta: dict[str, str], n: int, matching: Matching) -> None:
+def _instructions_sheet(ws, as_of: date, meta: dict[str, str], n: int, matching: Matching, budget: int,
+                        more: int, estimate: list[str]) -> None:
     ws.column_dimensions["A"].width = 120
-    ws.append(["Match review: uncertain matches for a data officer to decide"])
+    ws.append(["Match review: questions for a data officer to decide"])
     ws["A1"].font = TITLE_FONT
-    ws.append([f"As-of date {as_of.isoformat()}; run {meta['run_id']}; {n} question(s)."])
+    ws.append([f"As-of date {as_of.isoformat()}; run {meta['run_id']}; {n} question(s): "
+               f"{min(n, budget)} on Review, {more} on '{SHEET_MORE}'."])
     ws.append([])
-    for line in instructions(matching):
+    if estimate:
+        ws.append(["What is probably still wrong"])
+        ws.cell(ws.max_row, 1).font = LABEL_FONT
+        for line in estimate:
+            ws.append([line])
+            ws.cell(ws.max_row, 1).alignment = WRAP_ALIGNMENT
+            ws.row_dimensions[ws.max_row].height = LINE_HEIGHT * math.ceil(len(line) / 110)
+        ws.append([])
+    ws.append(["How to answer"])
+    ws.cell(ws.max_row, 1).font = LABEL_FONT
+    for line in instructions(matching, budget, more):
         ws.append([line])
         ws.cell(ws.max_row, 1).alignment = WRAP_ALIGNMENT
+        ws.row_dimensions[ws.max_row].height = LINE_HEIGHT * math.ceil(len(line) / 110)
     if n == 0:
         ws.append([])
         ws.append(["Nothing to review this month."])
         ws.cell(ws.max_row, 1).font = LABEL_FONT
 
 
+def _lines(value: Any, width: float) -> int:
+    """Lines a wrapped cell needs at this column width (about 1.1 characters a width unit)."""
+    if value is None:
+        return 1
+    text = str(value)
+    per_line = max(int(width * 1.1), 1)
+    return sum(max(math.ceil(len(part) / per_line), 1) for part in text.split("\n"))
+
+
 def _review_sheet(ws, rows: pl.DataFrame) -> None:
     names = list(REVIEW_COLUMNS)
-    frame = clean_frame(rows.with_columns(
-        *[pl.lit(None, pl.Utf8).alias(c) for c in INPUT_COLUMNS if c not in rows.columns]
-    ))
+    frame = rows.with_columns(*[pl.lit(None, pl.Utf8).alias(c) for c in names if c not in rows.columns])
+    frame = clean_frame(frame.select(*names, *[c for c in frame.columns if c.startswith("agree_")]))
     for i, name in enumerate(names, 1):
-        ws.column_dimensions[get_column_letter(i)].width = WIDTHS.get(name, 14)
+        ws.column_dimensions[get_column_letter(i)].width = WIDTHS.get(name, 12)
         c = ws.cell(1, i, REVIEW_COLUMNS[name])
         c.font, c.fill, c.alignment = HEADER_FONT, HEADER_FILL, HEADER_ALIGNMENT
+    ws.row_dimensions[1].height = LINE_HEIGHT * max(_lines(REVIEW_COLUMNS[n], WIDTHS.get(n, 12)) for n in names)
     styles = _styles(ws)
     agreement = [AGREEMENT_OF.get(n) for n in names]
-    value_cols = frame.select(names).iter_rows()
-    agree_cols = frame.select(
+    wrapped = [(i, WIDTHS.get(n, 12)) for i, n in enumerate(names) if n in WRAPPED]
+    value_rows = frame.select(names).iter_rows()
+    agree_rows = frame.select(
         (pl.col(a) if a in frame.columns else pl.lit(None, pl.Utf8)).alias(f"_{i}") for i, a in enumerate(agreement)
     ).iter_rows()
-    for r, (values, agrees) in enumerate(zip(value_cols, agree_cols), start=2):
+    for r, (values, agrees) in enumerate(zip(value_rows, agree_rows), start=2):
         for col, (name, value, agree) in enumerate(zip(names, values, agrees), start=1):
             c = ws.cell(r, col, value)
             if isinstance(value, str):
                 c.data_type = "s"  # never a formula
             c._style = copy(styles[(name, agree)] if (name, agree) in styles else styles[(name, None)])
+        ws.row_dimensions[r].height = LINE_HEIGHT * max(_lines(values[i], w) for i, w in wrapped)
     last_row = max(frame.height + 1, 2)
     decision_col = get_column_letter(names.index("decision") + 1)
     dv = DataValidation(type="list", formula1='"' + ",".join(DECISIONS) + '"', allow_blank=True,
@@ -212,12 +265,11 @@ def _styles(ws) -> dict[tuple[str, str | None], Any]:
             if agree is not None and name not in AGREEMENT_OF:
                 continue
             proto = Cell(ws, row=1, column=1)
-            if name in ("dob_a", "dob_b"):
-                proto.number_format = DATE_FORMAT
-            elif name == "probability":
-                proto.number_format = "0.000"
-            if name in WRAPPED:
-                proto.alignment = WRAP_ALIGNMENT
+            if name == "chance":
+                proto.number_format = "0.0%"
+            proto.alignment = WRAP_ALIGNMENT
+            if name == "differences":
+                proto.font = DIFFERENCE_FONT
             if name in INPUT_COLUMNS:
                 proto.protection = Protection(locked=False)
                 proto.fill = INPUT_FILL
@@ -242,64 +294,16 @@ def _keys_sheet(ws, keys: pl.DataFrame, meta: dict[str, str]) -> None:
     ws.protection.sheet = True
 
 
-@dataclass(frozen=True)
-class FilledWorkbook:
-    """What an import reads back: the hidden meta and keys, and the Review sheet's rows."""
-
-    meta: dict[str, str]
-    keys: pl.DataFrame     # KEY_SHEET_COLUMNS, as written
-    rows: pl.DataFrame     # row (the sheet row number) + whichever REVIEW_COLUMNS were found, as text
-    missing_columns: list[str]
-
-
-class NotAReviewWorkbook(ValueError):
-    pass
-
-
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    text = str(value).strip()
-    return text or None
-
-
-def read_match_review(path: Path) -> FilledWorkbook:
-    """Read a (filled-in) match_review.xlsx back as text; layout problems raise NotAReviewWorkbook."""
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # not a zip, not xlsx, unreadable
-        raise NotAReviewWorkbook(f"{path.name} cannot be opened as an Excel workbook ({type(exc).__name__})")
-    try:
-        missing = [s for s in (SHEET_REVIEW, SHEET_KEYS) if s not in wb.sheetnames]
-        if missing:
-            raise NotAReviewWorkbook(f"{path.name} is not a match review workbook: no sheet {', '.join(missing)}")
-        key_rows = [[_text(v) for v in row] for row in wb[SHEET_KEYS].iter_rows(values_only=True)]
-        review_rows = [list(row) for row in wb[SHEET_REVIEW].iter_rows(values_only=True)]
-    finally:
-        wb.close()
-
-    meta = {r[0]: (r[1] if len(r) > 1 else None) for r in key_rows[:len(META_FIELDS)] if r and r[0]}
-    header_at = next((i for i, r in enumerate(key_rows) if r and r[0] == KEY_SHEET_COLUMNS[0]), None)
-    if header_at is None or any(f not in meta for f in META_FIELDS):
-        raise NotAReviewWorkbook(f"{path.name}: the hidden Keys sheet is missing or damaged")
-    body = [(r + [None] * len(KEY_SHEET_COLUMNS))[:len(KEY_SHEET_COLUMNS)]
-            for r in key_rows[header_at + 1:] if any(v is not None for v in r)]
-    keys = pl.DataFrame(body, schema={c: pl.Utf8 for c in KEY_SHEET_COLUMNS}, orient="row")
-
-    header = [_text(v) for v in (review_rows[0] if review_rows else [])]
-    by_label = {label: name for name, label in REVIEW_COLUMNS.items()}
-    positions = {by_label[h]: i for i, h in enumerate(header) if h in by_label}
-    missing_columns = [REVIEW_COLUMNS[c] for c in (*KEY_COLUMNS, *INPUT_COLUMNS) if c not in positions]
-    records = []
-    for number, row in enumerate(review_rows[1:], start=2):
-        values = {name: _text(row[i]) if i < len(row) else None for name, i in positions.items()}
-        if any(v is not None for v in values.values()):
-            records.append({"row": number, **values})
-    rows = pl.DataFrame(records, schema={"row": pl.Int64, **{n: pl.Utf8 for n in positions}})
-    return FilledWorkbook(meta=meta, keys=keys, rows=rows, missing_columns=missing_columns)
+def export_from_warehouse(db: Path, out: Path) -> dict[str, Any]:
+    """Write match_review.xlsx from the warehouse's latest run (e.g. after an import, to
+    see what is still open). It reads a snapshot, so it never waits for, nor blocks, a writer."""
+    db = Path(db)
+    if not db.exists():
+        raise ReviewError(f"the warehouse {db} does not exist")
+    with snapshot(db) as con:
+        if not table_exists(con, "runs") or warehouse_identity(con, create=False) is None:
+            raise ReviewError(f"the warehouse {db.name} has no completed run to review")
+        run_id, as_of, settings = fetch_one(con.execute(
+            "select run_id, as_of, settings from runs order by finished_at desc, run_id limit 1"))
+        rules, programme = ruleset_of_run(settings)
+        return write_review(con, Path(out), as_of=as_of, run_id=run_id, ruleset=rules, programme=programme)

@@ -54,6 +54,14 @@ def summary_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
                  "value": export.get("review_person_questions", 0)})
     rows.append({"section": "review queue", "item": "household questions",
                  "value": export.get("review_household_questions", 0)})
+    if "review_budget" in export:
+        rows.append({"section": "review queue", "item": "monthly budget (Review sheet)",
+                     "value": export["review_budget"]})
+        rows.append({"section": "review queue", "item": "on 'If you have more time'",
+                     "value": export.get("review_more_time", 0)})
+    for item, value in export.get("match_error_estimate", {}).items():
+        rows.append({"section": "still wrong (estimate, no labels)", "item": item.replace("_", " "),
+                     "value": value})
     for r in export.get("families_by_district", []):
         rows.append({"section": "families by district", "item": f"{r['district']} / {r['status']}",
                      "value": r["len"]})

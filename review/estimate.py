@@ -1,0 +1,170 @@
+"""An honest estimate of what is still wrong, without labels (in the style of fastLink's
+posterior false discovery and false negative rates).
+
+Every scored pair carries the probability that the run's state for it is wrong:
+- a pair linked on its own evidence (probability at or above the link threshold): 1 - p;
+- a pair in one person only through other records: 1 - the better of its own probability
+  and the weaker of its two records' best link inside the person;
+- a pair kept apart: p; kept apart by a guard: the guard's doubt (the share of its refusals
+  reviewers overturned, prior 1 in 10) times the probability without the guard.
+Expected false links are the sum over pairs in one person, expected missed links the sum
+over pairs kept apart, both per pair of sources; to these the matching stage adds what
+blocking cannot see (`match_blocking_unseen`: random pairs never compared, scored, scaled
+to all pairs). For listed families: a person is wrong with 1 - prod(1 - e) over the pairs
+of their records, a family with 1 - prod over its members; the sum over listed families
+is the expected number of families with a wrong member.
+
+Where reviewers have answered, the observed error rate in the decided sample (the share
+of answers that overturned the run's state) is shown beside the rate the model expected
+for those same questions.
+
+Stored in `match_error_estimate` (scope, source_l, source_r, measure, value).
+"""
+
+from __future__ import annotations
+
+import math
+
+import duckdb
+import polars as pl
+
+from cohort.core.ruleset import Matching
+from cohort.core.statuses import LISTED_STATUSES as LISTED
+from cohort.core.warehouse import query, read_table, table_exists, write_table
+from cohort.review.decisions import BINDING, MATCH, NOT_A_MATCH, PERSON, stored_decisions
+from cohort.review.questions import APART, default_doubt, doubt
+
+TABLE = "match_error_estimate"
+UNSEEN_TABLE = "match_blocking_unseen"
+SCHEMA = {"scope": pl.Utf8, "source_l": pl.Utf8, "source_r": pl.Utf8, "measure": pl.Utf8, "value": pl.Float64}
+
+PAIRS_SQL = """
+select mp.source_l, mp.record_id_l, mp.source_r, mp.record_id_r, mp.probability, mp.match_weight,
+       cast(mp.guard as varchar) as guard,
+       a.person_id as person_l, b.person_id as person_r,
+       a.match_confidence as conf_l, b.match_confidence as conf_r
+from match_pairs as mp
+inner join person_links as a on a.source = mp.source_l and a.record_id = mp.record_id_l
+inner join person_links as b on b.source = mp.source_r and b.record_id = mp.record_id_r
+"""
+
+
+def pair_errors(con: duckdb.DuckDBPyConnection, matching: Matching) -> pl.DataFrame:
+    """Every scored pair with `linked` and `error`, the probability its state is wrong."""
+    pairs = query(con, PAIRS_SQL)
+    rates = doubt(stored_decisions(con).filter(pl.col("kind") == PERSON), pl.col("category"))
+    linked = pl.col("person_l") == pl.col("person_r")
+    direct = (pl.col("probability") >= matching.link_threshold) & pl.col("guard").is_null()
+    support = pl.max_horizontal("probability", pl.min_horizontal("conf_l", "conf_r").fill_null(0.0))
+    evidence = 1 / (1 + (2.0 ** -pl.col("match_weight")))
+    guard_rate = pl.col("guard").replace_strict(rates, default=default_doubt(), return_dtype=pl.Float64)
+    return pairs.with_columns(
+        linked.alias("linked"),
+        pl.when(linked & direct).then(1.0 - pl.col("probability"))
+        .when(linked).then(1.0 - support)
+        .when(pl.col("guard").is_not_null()).then(guard_rate * evidence)
+        .otherwise(pl.col("probability")).clip(0.0, 1.0).alias("error"),
+        pl.min_horizontal("source_l", "source_r").alias("pair_l"),
+        pl.max_horizontal("source_l", "source_r").alias("pair_r"),
+    )
+
+
+def _rows(scope: str, values: dict[str, float], source_l: str | None = None,
+          source_r: str | None = None) -> list[dict]:
+    return [{"scope": scope, "source_l": source_l, "source_r": source_r, "measure": k, "value": float(v)}
+            for k, v in values.items()]
+
+
+def observed(con: duckdb.DuckDBPyConnection) -> dict[str, float]:
+    """decided, overturned, observed_error_rate, expected_error_rate over reviewers' binding answers."""
+    d = stored_decisions(con).filter(pl.col("decision").is_in(BINDING) & pl.col("state").is_not_null())
+    if d.height == 0:
+        return {}
+    overturned = ((pl.col("state") == APART) & (pl.col("decision") == MATCH)) | (
+        (pl.col("state") != APART) & (pl.col("decision") == NOT_A_MATCH))
+    o = int(d.select(overturned.sum()).item())
+    out = {"decided": d.height, "overturned": o, "observed_error_rate": o / d.height}
+    chance = d["chance"].drop_nulls()
+    if chance.len():
+        out["expected_error_rate"] = float(chance.mean())
+    return out
+
+
+def estimate(con: duckdb.DuckDBPyConnection, matching: Matching) -> pl.DataFrame:
+    """The run's estimate (module docstring) as `match_error_estimate` rows; also written."""
+    pairs = pair_errors(con, matching)
+    rows: list[dict] = []
+    by_sources = (
+        pairs.group_by("pair_l", "pair_r")
+        .agg(pl.col("linked").sum().alias("linked_pairs"),
+             pl.col("error").filter(pl.col("linked")).sum().alias("expected_false_links"),
+             (~pl.col("linked")).sum().alias("apart_pairs"),
+             pl.col("error").filter(~pl.col("linked")).sum().alias("expected_missed_links"))
+        .sort("pair_l", "pair_r")
+    )
+    for r in by_sources.iter_rows(named=True):
+        rows += _rows("source pair", {k: r[k] for k in ("linked_pairs", "expected_false_links", "apart_pairs",
+                                                          "expected_missed_links")}, r["pair_l"], r["pair_r"])
+    unseen = 0.0
+    if table_exists(con, UNSEEN_TABLE):
+        unseen = float(query(con, f"select coalesce(sum(expected_unseen), 0) as u from {UNSEEN_TABLE}")["u"][0])
+    totals = {
+        "linked_pairs": float(by_sources["linked_pairs"].sum()),
+        "expected_false_links": float(by_sources["expected_false_links"].sum()),
+        "apart_pairs": float(by_sources["apart_pairs"].sum()),
+        "expected_missed_links": float(by_sources["expected_missed_links"].sum()),
+        "expected_unseen_links": unseen,
+    }
+    rows += _rows("all", totals)
+    rows += _rows("listed families", _families(con, pairs))
+    rows += _rows("decided sample", observed(con))
+    frame = pl.DataFrame(rows, schema=SCHEMA).with_columns(pl.col("value").round(6))
+    write_table(con, TABLE, frame)
+    return frame
+
+
+def _families(con: duckdb.DuckDBPyConnection, pairs: pl.DataFrame) -> dict[str, float]:
+    """listed_families and expected_families_with_wrong_member."""
+    keep = pl.col("error").clip(0.0, 1.0 - 1e-12).neg().log1p()
+    per_person = pl.concat([
+        pairs.select(pl.col("person_l").alias("person_id"), keep.alias("k")),
+        pairs.filter(pl.col("person_l") != pl.col("person_r")).select(pl.col("person_r").alias("person_id"),
+                                                                       keep.alias("k")),
+    ]).group_by("person_id").agg(pl.col("k").sum())
+    members = read_table(con, "household_members").select("person_id", "family_id")
+    families = query(con, "select family_id from families where list_contains($listed, status)",
+                     {"listed": list(LISTED)})
+    per_family = (members.join(families, on="family_id", how="semi")
+                  .join(per_person, on="person_id", how="left")
+                  .group_by("family_id").agg(pl.col("k").fill_null(0.0).sum()))
+    expected = float(per_family.select((1.0 - pl.col("k").exp()).sum()).item() or 0.0)
+    return {"listed_families": families.height, "expected_families_with_wrong_member": expected}
+
+
+def summary(frame: pl.DataFrame) -> dict[str, float]:
+    """measure -> value for the headline scopes (for the run summary and the workbook)."""
+    head = frame.filter(pl.col("scope").is_in(["all", "listed families", "decided sample"]))
+    return {m: (round(v, 1) if not m.endswith("rate") else round(v, 4)) for m, v in
+            head.select("measure", "value").iter_rows()}
+
+
+def sentences(frame: pl.DataFrame) -> list[str]:
+    """The estimate in words, for the workbook's first sheet."""
+    s = summary(frame)
+    if not s:
+        return []
+    lines = [
+        f"Estimated links that are still wrong (from the model's own probabilities, no labels): about "
+        f"{s.get('expected_false_links', 0):,.0f} of {s.get('linked_pairs', 0):,.0f} linked record pairs join two "
+        f"different people; about {s.get('expected_missed_links', 0):,.0f} of {s.get('apart_pairs', 0):,.0f} pairs "
+        f"kept apart are one person, and about {s.get('expected_unseen_links', 0):,.0f} more that blocking never "
+        "compared.",
+        f"Expected families with a wrong member: {s.get('expected_families_with_wrong_member', 0):,.0f} of "
+        f"{s.get('listed_families', 0):,.0f} listed families.",
+    ]
+    if "decided" in s:
+        lines.append(
+            f"Reviewers' answers so far: {s['decided']:,.0f} decided, {s['overturned']:,.0f} overturned the run "
+            f"(observed error rate {s['observed_error_rate']:.1%}; the model expected "
+            f"{s.get('expected_error_rate', math.nan):.1%} for those questions).")
+    return lines

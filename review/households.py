@@ -1,0 +1,206 @@
+"""Household questions and decisions: a member of a listed family joined to it on weak
+address evidence, and what a reviewer's answer does to the families.
+
+Weak evidence: the address on the member's current-address record has no postcode, or
+its postcode is in another postcode district than the family's, or both postcode and
+address differ from the family's. It is shown against the record of the family's member
+at the family's address. Only listed families are asked about: there a wrong join can
+change who is on a list. (One-character postcode typos and street names written
+differently under the same postcode are not asked.)
+
+On a household question, `not a match` takes person A out of B's family and `match` puts
+A into B's family, for as long as record A is still A's current-address record.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+import duckdb
+import polars as pl
+
+from cohort.core.reference import district_for_postcode, outward_code
+from cohort.core.warehouse import query, read_table, table_exists, write_table
+from cohort.matching.households import SOURCE_PRIORITY
+from cohort.matching.pipeline import hashed_id
+from cohort.matching.standardise import add_address_parts, normalise_address, normalise_postcode
+from cohort.review.decisions import BINDING, HOUSEHOLD, MATCH, NOT_A_MATCH, latest_decisions
+
+log = logging.getLogger(__name__)
+
+CURRENT_ADDRESS_SQL = """
+with open_tenancy as (
+    select 'housing' as source, h.record_id, h.tenancy_start
+    from stg_housing as h
+    where h.tenancy_start <= $as_of and (h.tenancy_end is null or h.tenancy_end >= $as_of)
+)
+select l.person_id, r.source, r.record_id, r.address, r.postcode, r.uprn, r.tenancy_ref, r.record_date,
+       (o.record_id is not null) as open_tenancy, o.tenancy_start
+from records as r
+inner join person_links as l on l.source = r.source and l.record_id = r.record_id
+left join open_tenancy as o on o.source = r.source and o.record_id = r.record_id
+where r.record_date <= $as_of and (r.address is not null or r.uprn is not null or o.record_id is not null)
+"""
+
+
+def current_address_records(con: duckdb.DuckDBPyConnection, as_of: date) -> pl.DataFrame:
+    """person_id, source, record_id, address, postcode, uprn, tenancy_ref: the record a
+    person's dwelling at T comes from (architecture.md): their open tenancy's housing row
+    if they have one, else their latest dated record with an address or UPRN."""
+    priority = pl.col("source").replace_strict(SOURCE_PRIORITY, default=3, return_dtype=pl.Int32)
+    recs = query(con, CURRENT_ADDRESS_SQL, {"as_of": as_of})
+    return (
+        recs.with_columns(priority.alias("_priority"),
+                          pl.when(pl.col("open_tenancy")).then(pl.col("tenancy_start")).alias("_tenancy"))
+        .sort(["person_id", "open_tenancy", "_tenancy", "record_date", "_priority", "record_id"],
+              descending=[False, True, True, True, False, False], nulls_last=True)
+        .unique("person_id", keep="first")
+        .select("person_id", "source", "record_id", "address", "postcode", "uprn", "tenancy_ref")
+    )
+
+
+def _address_keys(frame: pl.DataFrame, address: str, postcode: str, prefix: str) -> pl.DataFrame:
+    """Add `{prefix}pc` (normalised postcode) and `{prefix}key` (flat|house|street)."""
+    distinct = add_address_parts(
+        frame.select(pl.col(address).alias("_a")).unique().drop_nulls()
+        .with_columns(normalise_address(pl.col("_a")).alias("_addr")),
+        "_addr",
+    ).select(
+        pl.col("_a").alias(address),
+        pl.concat_str([pl.col("flat").fill_null(""), pl.col("premise").fill_null(""), pl.col("street").fill_null("")],
+                      separator="|").alias(f"{prefix}key"),
+    )
+    return frame.join(distinct, on=address, how="left").with_columns(
+        normalise_postcode(pl.col(postcode)).alias(f"{prefix}pc"))
+
+
+def uncertain_household_joins(con: duckdb.DuckDBPyConnection, as_of: date) -> pl.DataFrame:
+    """family_id, person_a, source_a, record_id_a, person_b, source_b, record_id_b, reason,
+    agree_address, agree_postcode: members joined to their family on weak address evidence
+    (module docstring), each against the family's member at the family's address (the
+    smallest person id). A member on the same tenancy as such a member is never asked."""
+    members = read_table(con, "household_members").select("person_id", "family_id")
+    families = read_table(con, "families_base").filter(pl.col("members") > 1).select(
+        "family_id", pl.col("address").alias("f_address"), pl.col("postcode").alias("f_postcode"))
+    cur = current_address_records(con, as_of)
+    m = members.join(families, on="family_id").join(cur, on="person_id", how="inner")
+    if m.height == 0:
+        return pl.DataFrame(schema={"family_id": pl.Utf8, "person_a": pl.Utf8, "source_a": pl.Utf8,
+                                    "record_id_a": pl.Utf8, "person_b": pl.Utf8, "source_b": pl.Utf8,
+                                    "record_id_b": pl.Utf8, "reason": pl.Utf8, "agree_address": pl.Utf8,
+                                    "agree_postcode": pl.Utf8})
+    m = _address_keys(_address_keys(m, "address", "postcode", "m_"), "f_address", "f_postcode", "f_")
+    outward = {pc: outward_code(pc) for pc in set(m["m_pc"].drop_nulls()) | set(m["f_pc"].drop_nulls())}
+    m = m.with_columns(pl.col("m_pc").replace_strict(outward, default=None).alias("m_out"),
+                       pl.col("f_pc").replace_strict(outward, default=None).alias("f_out"))
+    same_pc = (pl.col("m_pc") == pl.col("f_pc")).fill_null(False)
+    same_key = (pl.col("m_key") == pl.col("f_key")).fill_null(False)
+    weak = (
+        pl.col("m_pc").is_null()
+        | (pl.col("m_out") != pl.col("f_out")).fill_null(False)
+        | (~same_pc & ~same_key)
+    )
+    m = m.with_columns((~weak).alias("_sure"), (same_pc & same_key).alias("_exact"))
+    sure_tenancies = m.filter(pl.col("_exact") & pl.col("tenancy_ref").is_not_null()).select(
+        "family_id", "tenancy_ref").unique()
+    on_sure_tenancy = m.join(sure_tenancies, on=["family_id", "tenancy_ref"], how="semi").select(
+        "person_id").with_columns(pl.lit(True).alias("_tenancy"))
+    m = m.join(on_sure_tenancy, on="person_id", how="left").with_columns(
+        (pl.col("_sure") | pl.col("_tenancy").fill_null(False)).alias("_sure"))
+    anchors = (
+        m.filter(pl.col("_exact")).sort("family_id", "person_id").unique("family_id", keep="first")
+        .select("family_id", pl.col("person_id").alias("person_b"), pl.col("source").alias("source_b"),
+                pl.col("record_id").alias("record_id_b"))
+    )
+    reason = pl.concat_str([
+        pl.when(pl.col("m_pc").is_null()).then(pl.lit("postcode missing on record A"))
+        .when(pl.col("m_out") != pl.col("f_out")).then(pl.lit("postcode in another postcode district"))
+        .when(~same_pc).then(pl.lit("postcode differs from the family's")),
+        pl.when(pl.col("m_key").is_null()).then(pl.lit("no address on record A"))
+        .when(~same_key).then(pl.lit("address written differently from the family's")),
+    ], separator="; ", ignore_nulls=True)
+    return (
+        m.filter(~pl.col("_sure"))
+        .join(anchors, on="family_id", how="inner")
+        .select(
+            "family_id", pl.col("person_id").alias("person_a"), pl.col("source").alias("source_a"),
+            pl.col("record_id").alias("record_id_a"), "person_b", "source_b", "record_id_b",
+            reason.alias("reason"),
+            pl.when(pl.col("m_key").is_null()).then(None).when(same_key).then(pl.lit("agree"))
+            .otherwise(pl.lit("differ")).alias("agree_address"),
+            pl.when(pl.col("m_pc").is_null()).then(None).when(same_pc).then(pl.lit("agree"))
+            .otherwise(pl.lit("differ")).alias("agree_postcode"),
+        )
+        .sort("family_id", "person_a")
+    )
+
+
+def apply_household_decisions(con: duckdb.DuckDBPyConnection, as_of: date) -> dict[str, int]:
+    """Move persons between families as reviewers decided (before family ids are settled).
+
+    `not a match`: A leaves B's family for a family of their own at A's address;
+    `match`: A joins B's family. Only while both records are unchanged and record A is
+    still A's current-address record.
+    """
+    if not table_exists(con, "review_decisions"):
+        return {"household_decisions_applied": 0}
+    d = latest_decisions(con).filter(
+        (pl.col("kind") == HOUSEHOLD) & pl.col("in_force") & pl.col("decision").is_in(BINDING))
+    if d.height == 0:
+        return {"household_decisions_applied": 0}
+    cur = current_address_records(con, as_of).select(
+        pl.col("person_id").alias("person_a"), pl.col("source").alias("source_l"),
+        pl.col("record_id").alias("record_id_l"), "address", "postcode", "uprn")
+    links = read_table(con, "person_links").select(
+        pl.col("source").alias("source_r"), pl.col("record_id").alias("record_id_r"),
+        pl.col("person_id").alias("person_b"))
+    members = read_table(con, "household_members")
+    fam = members.select("person_id", "family_id")
+    d = (
+        d.join(cur, on=["source_l", "record_id_l"], how="inner")
+        .join(links, on=["source_r", "record_id_r"], how="inner")
+        .join(fam.rename({"person_id": "person_a", "family_id": "family_a"}), on="person_a", how="left")
+        .join(fam.rename({"person_id": "person_b", "family_id": "family_b"}), on="person_b", how="left")
+        .filter(pl.col("person_a") != pl.col("person_b"))
+    )
+    split = d.filter((pl.col("decision") == NOT_A_MATCH) & (pl.col("family_a") == pl.col("family_b")))
+    join = d.filter((pl.col("decision") == MATCH) & pl.col("family_b").is_not_null()
+                    & (pl.col("family_a").is_null() | (pl.col("family_a") != pl.col("family_b"))))
+    split = split.unique("person_a", keep="first").with_columns(
+        hashed_id("F", pl.col("person_a") + pl.lit("|own household")).alias("new_family"))
+    join = join.join(split.select("person_a"), on="person_a", how="anti").unique("person_a", keep="first")
+    moves = pl.concat([
+        split.select("person_a", "new_family"),
+        join.select("person_a", pl.col("family_b").alias("new_family")),
+    ])
+    if moves.height == 0:
+        return {"household_decisions_applied": 0}
+    moved = members.join(moves.rename({"person_a": "person_id"}), on="person_id", how="left")
+    joining = join.join(fam.rename({"person_id": "person_a"}), on="person_a", how="anti").select(
+        pl.col("person_a").alias("person_id"), pl.col("family_b").alias("family_id"),
+        pl.lit("adult").alias("role"))
+    members = pl.concat([
+        moved.with_columns(pl.coalesce("new_family", "family_id").alias("family_id")).drop("new_family"),
+        joining.select(members.columns).cast(members.schema),
+    ]).sort("family_id", "person_id")
+    base = read_table(con, "families_base")
+    own = split.with_columns(normalise_postcode(pl.col("postcode")).alias("postcode")).select(
+        pl.col("new_family").alias("family_id"),
+        pl.col("postcode").map_elements(district_for_postcode, return_dtype=pl.Utf8)
+        .fill_null(district_for_postcode(None)).alias("district"),
+        pl.lit(1, pl.Int64).alias("members"), "address", "postcode", "uprn",
+    )
+    counts = members.group_by("family_id").agg(pl.len().cast(pl.Int64).alias("members"))
+    base = (
+        pl.concat([base.drop("members"), own.drop("members").cast(base.drop("members").schema)])
+        .join(counts, on="family_id", how="inner")
+        .select(base.columns)
+        .sort("family_id")
+    )
+    write_table(con, "household_members", members)
+    write_table(con, "families_base", base)
+    log.info("review decisions applied to households: %d left a family, %d joined one", split.height, join.height)
+    return {"household_decisions_applied": moves.height}
+
+
