@@ -186,8 +186,20 @@ def flag(s: RunSettings) -> dict[str, Any]:
     return {"families_by_status": dict(zip(by_status["status"], by_status["len"]))}
 
 
+REPLACED_DDL = ("create table if not exists family_history_replaced (as_of date, programme varchar, "
+                "family_id varchar, district varchar, members bigint, criteria_met integer, status varchar)")
+
+
 def _record_history(con, s: RunSettings, families: pl.DataFrame) -> None:
-    """Append this month's families to `family_history`, replacing a re-run of the month."""
+    """Append this month's families to `family_history`, replacing a re-run of the month.
+
+    When reviewers' decisions were imported from the replaced attempt's own workbook (same
+    run id), that attempt is kept in `family_history_replaced`: the re-run's "Changes since
+    last run" compare with it. A plain re-run compares with the previous month, as the
+    first attempt did, so the same month twice gives the same outputs."""
+    con.execute(REPLACED_DDL)
+    con.execute("delete from family_history_replaced where as_of = $as_of and programme = $programme",
+                {"as_of": s.as_of, "programme": s.programme})
     hist = families.select(
         pl.lit(s.as_of).alias("as_of"),
         pl.lit(s.programme).alias("programme"),
@@ -198,6 +210,12 @@ def _record_history(con, s: RunSettings, families: pl.DataFrame) -> None:
         "status",
     )
     if table_exists(con, "family_history"):
+        answered = table_exists(con, "review_decisions") and fetch_one(con.execute(
+            "select count(*) from review_decisions where run_id = $run_id", {"run_id": s.run_id}))[0] > 0
+        if answered:
+            con.execute("insert into family_history_replaced by name select as_of, programme, family_id, district, "
+                        "members, criteria_met, status from family_history "
+                        "where as_of = $as_of and programme = $programme", {"as_of": s.as_of, "programme": s.programme})
         con.execute(
             "delete from family_history where as_of = $as_of and programme = $programme",
             {"as_of": s.as_of, "programme": s.programme},
@@ -226,11 +244,15 @@ def export(s: RunSettings) -> dict[str, Any]:
         claim = (payment_results.claim_workbook_frames(con, s.as_of)
                  if s.programme == payment_results.PROGRAMME else None)
         changes = run_sql(con, "marts/family_changes.sql", {"as_of": s.as_of, "programme": s.programme})
-        previous_as_of = fetch_one(con.execute(
+        same_month = fetch_one(con.execute(
+            "select count(*) from family_history_replaced where programme = $p and as_of = $as_of",
+            {"p": s.programme, "as_of": s.as_of}))[0] > 0
+        previous_as_of = s.as_of if same_month else fetch_one(con.execute(
             "select max(as_of) from family_history where programme = $p and as_of < $as_of",
             {"p": s.programme, "as_of": s.as_of}))[0]
         previous_status = dict(con.execute(
-            "select status, count(*) from family_history where programme = $p and as_of = $prev group by 1",
+            f"select status, count(*) from {'family_history_replaced' if same_month else 'family_history'} "
+            "where programme = $p and as_of = $prev group by 1",
             {"p": s.programme, "prev": previous_as_of}).fetchall()) if previous_as_of else {}
         review = write_review(con, s.staging / "match_review.xlsx", as_of=s.as_of, run_id=s.run_id,
                               ruleset=s.ruleset, programme=s.programme)

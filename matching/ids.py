@@ -23,8 +23,10 @@ over the id its items held before:
   while the id was redirected elsewhere) gets a row in `id_splits` (from_id -> to_id).
 
 The history is stored compactly: `id_history` gets a row only when an item is new or
-its id changes. A re-run of a month first deletes that month's rows, so running the
-same month twice gives the same ids.
+its id changes. A re-run of a month starts from what the earlier attempt of the month
+gave (its ids, its redirects), then rewrites the month's history rows: running the same
+month twice gives the same ids, and a re-run after reviewers' decisions keeps every id
+that is still right and redirects the rest (the earlier attempt's redirects stay).
 """
 
 from __future__ import annotations
@@ -168,9 +170,11 @@ def redirects_before(con: duckdb.DuckDBPyConnection, kind: str, as_of: date, inc
     return query(con, f"select old_id, new_id from id_redirects where kind = $kind and as_of {op} $as_of order by as_of, old_id", {"kind": kind, "as_of": as_of}).cast(PAIR_SCHEMA)
 
 
-def _latest_state(con: duckdb.DuckDBPyConnection, kind: str, as_of: date) -> pl.DataFrame:
-    """item, id: each item's id as of the latest earlier run that saw it."""
-    return query(con, "select item, arg_max(id, as_of) as id from id_history where kind = $kind and as_of < $as_of group by item", {"kind": kind, "as_of": as_of}).cast({"item": pl.Utf8, "id": pl.Utf8})
+def _latest_state(con: duckdb.DuckDBPyConnection, kind: str, as_of: date, inclusive: bool = False) -> pl.DataFrame:
+    """item, id: each item's id as of the latest earlier run that saw it (`inclusive`: an
+    earlier attempt of this month counts)."""
+    op = "<=" if inclusive else "<"
+    return query(con, f"select item, arg_max(id, as_of) as id from id_history where kind = $kind and as_of {op} $as_of group by item", {"kind": kind, "as_of": as_of}).cast({"item": pl.Utf8, "id": pl.Utf8})
 
 
 def _issued(con: duckdb.DuckDBPyConnection, kind: str) -> pl.DataFrame:
@@ -178,9 +182,9 @@ def _issued(con: duckdb.DuckDBPyConnection, kind: str) -> pl.DataFrame:
 
 
 def _forget_month(con: duckdb.DuckDBPyConnection, kind: str, as_of: date) -> None:
-    """A re-run of a month replaces what the earlier attempt recorded for it."""
-    for table in ("id_history", "id_redirects", "id_splits"):
-        con.execute(f"delete from {table} where kind = $kind and as_of = $as_of", {"kind": kind, "as_of": as_of})
+    """A re-run of a month rewrites the month's history rows (its redirects and splits stay:
+    an id the earlier attempt retired is never issued again)."""
+    con.execute("delete from id_history where kind = $kind and as_of = $as_of", {"kind": kind, "as_of": as_of})
 
 
 def _record(con: duckdb.DuckDBPyConnection, kind: str, as_of: date, state: pl.DataFrame,
@@ -198,7 +202,10 @@ def _record(con: duckdb.DuckDBPyConnection, kind: str, as_of: date, state: pl.Da
         if frame.height:
             con.register("_ids_frame", frame)
             try:
-                con.execute(f"insert into {table} by name select * from _ids_frame")
+                # a re-run's redirects and splits may repeat the earlier attempt's: kept once
+                cols = ", ".join(frame.columns)
+                con.execute(f"insert into {table} ({cols}) select {cols} from _ids_frame "
+                            f"except select {cols} from {table}")
             finally:
                 con.unregister("_ids_frame")
 
@@ -207,14 +214,16 @@ def _stabilise(con: duckdb.DuckDBPyConnection, kind: str, as_of: date, members: 
                item_redirects: pl.DataFrame | None = None) -> StableIds:
     """members: provisional, item. Returns the mapping and records this month's history."""
     ensure_tables(con)
-    _forget_month(con, kind, as_of)
+    latest = _latest_state(con, kind, as_of, inclusive=True)  # an earlier attempt of this month included
+    issued = _issued(con, kind)
     before = _latest_state(con, kind, as_of)
-    previous = before.rename({"id": "old_id"})
+    _forget_month(con, kind, as_of)
+    previous = latest.rename({"id": "old_id"})
     if item_redirects is not None and item_redirects.height:
         # An item that is itself an id (a family's person) may have been merged since.
         previous = follow_redirects(previous, "item", item_redirects).unique(["item", "old_id"])
-    previous = follow_redirects(previous, "old_id", redirects_before(con, kind, as_of))
-    result = assign_ids(members, previous, _issued(con, kind), prefix=PREFIX[kind], as_of=as_of)
+    previous = follow_redirects(previous, "old_id", redirects_before(con, kind, as_of, inclusive=True))
+    result = assign_ids(members, previous, issued, prefix=PREFIX[kind], as_of=as_of)
     state = members.join(result.mapping, on="provisional").select("item", "id")
     _record(con, kind, as_of, state, before, result)
     log.info("%s ids: %d clusters, %d kept an earlier id, %d retired, %d splits", kind,

@@ -62,6 +62,7 @@ def warehouse(history=HISTORY, redirects=(("Fabsorbed", "Fhost"),),
     con.register("_h", frame)
     con.execute("create table family_history as select as_of, programme, family_id, district, members, "
                 "criteria_met, status from _h")
+    con.execute("create table family_history_replaced as select * from family_history limit 0")
     ensure_tables(con)
     for old, new in redirects:
         con.execute("insert into id_redirects values (?, ?, 'family', ?)", [old, new, M2])

@@ -293,4 +293,8 @@ def test_second_month_publishes_what_changed(two_months):
     assert f"| automatic | {then} | {now} | {now - then:+d} |" in markdown
     review = {r["item"]: r["value"] for r in table if r["section"] == "review queue"}
     assert review == {"person questions": summary["export"]["review_person_questions"],
-                      "household questions": summary["export"]["review_household_questions"]}
+                      "household questions": summary["export"]["review_household_questions"],
+                      "monthly budget (Review sheet)": 150,
+                      "on 'If you have more time'": summary["export"]["review_more_time"]}
+    estimate = {r["item"] for r in table if r["section"] == "still wrong (estimate, no labels)"}
+    assert {"expected false links", "expected missed links", "expected families with wrong member"} <= estimate

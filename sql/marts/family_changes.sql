@@ -1,6 +1,10 @@
 -- Families that changed since the previous run, for the "Changes since last run" sheet of
--- each district list (issue 4). The previous run is the latest earlier as-of date of the
--- same programme in family_history; on a first run there is none and nothing is listed.
+-- each district list (issue 4). The previous run is the earlier attempt of this month when
+-- it was kept (`family_history_replaced`: a re-run after importing reviewers' decisions on
+-- that attempt's workbook), else the latest earlier as-of date of the same programme in
+-- family_history; on a first run there is none and nothing is listed. A merge or split
+-- counts only against a family of the previous run (a re-run does not repeat the earlier
+-- attempt's).
 -- Only families listed ($listed_statuses: automatic, discretionary or candidate) in either
 -- run are shown.
 --   new             a family id not in the previous run (and not split off another family)
@@ -17,11 +21,27 @@
 
 with
 
+replaced as (
+    select
+        fr.family_id,
+        fr.district,
+        fr.status
+    from family_history_replaced as fr
+    where fr.programme = $programme
+      and fr.as_of = $as_of
+),
+
 previous_run as (
-    select max(fh.as_of) as previous_as_of
-    from family_history as fh
-    where fh.programme = $programme
-      and fh.as_of < $as_of
+    select
+        case
+            when exists (select 1 from replaced) then cast($as_of as date)
+            else (
+                select max(fh.as_of)
+                from family_history as fh
+                where fh.programme = $programme
+                  and fh.as_of < $as_of
+            )
+        end as previous_as_of
 ),
 
 cur as (
@@ -36,12 +56,21 @@ cur as (
 
 prev as (
     select
+        r.family_id,
+        r.district,
+        r.status
+    from replaced as r
+
+    union all
+
+    select
         fh.family_id,
         fh.district,
         fh.status
     from family_history as fh
     inner join previous_run as pr on fh.as_of = pr.previous_as_of
     where fh.programme = $programme
+      and fh.as_of < $as_of
 ),
 
 merges as (
@@ -51,6 +80,7 @@ merges as (
     from id_redirects as r
     where r.kind = 'family'
       and r.as_of = $as_of
+      and r.old_id in (select p.family_id from prev as p)
 ),
 
 splits as (
@@ -60,6 +90,8 @@ splits as (
     from id_splits as s
     where s.kind = 'family'
       and s.as_of = $as_of
+      and s.from_id in (select p.family_id from prev as p)
+      and s.to_id not in (select p.family_id from prev as p)
 ),
 
 changes as (
