@@ -146,6 +146,7 @@ def match(s: RunSettings, mapper: Mapper = serial_map) -> dict[str, Any]:
         write_table(con, "match_pairs", result.pairs)
         write_table(con, "blocking_counts", result.blocking_counts)
         write_table(con, "match_weights", result.weights)  # the model this run estimated
+        write_table(con, "match_blocking_unseen", pl.DataFrame({"expected_unseen": [round(result.unseen_matches, 6)]}))
     per_person = result.links.group_by("person_id").agg(pl.len().alias("records"), pl.col("source").n_unique())
     return {
         "persons": result.persons.height,

@@ -16,6 +16,16 @@ compare.py), capped at MIN_COUNT out of all observed. The same holds for the who
 when there are too few profiles (a test, a tiny district): the defaults are used.
 Identifiers keep their weight as strong evidence, not proof: a shared identifier's u is
 measured (a few are keyed against the wrong person), and the guards still apply.
+
+Reviewers' answers teach the model, as active-learning linkers use labels: a decided
+pair's posterior in EM is its answer (1 for match, 0 for not a match) instead of the
+model's guess, and it counts LABEL_WEIGHT times, since a reviewer is asked about the
+hard pairs and each answer stands for the similar pairs around it. The same kind of
+mistake elsewhere in the data then becomes less likely.
+
+What blocking cannot see: the random pairs drawn for u are scored with the final model;
+those that are not candidate pairs, scaled from the sample to all pairs, give the
+expected number of matches blocking never compared (`Estimate.unseen`).
 """
 
 from __future__ import annotations
@@ -42,6 +52,7 @@ MIN_COUNT = 10          # fewer observations than this: the level keeps its defa
 MIN_PROFILES = 1_000    # fewer profiles than this: nothing is estimated
 EM_ITERATIONS = 30
 EM_TOLERANCE = 1e-5     # stop when no m moves by more than this
+LABEL_WEIGHT = 20       # a reviewer's answer counts as this many pairs in EM
 
 # The model as a table, for the run's record and the review: m, u and weight (log2 m/u)
 # per level, the shipped defaults, how many expected matches (m_count) and random pairs
@@ -63,6 +74,8 @@ class Estimate:
     table: pl.DataFrame     # TABLE_SCHEMA: one row per level, per conditional u, then the prior
     match_share: float      # estimated share of matches among the candidate pairs
     iterations: int
+    unseen: float = 0.0     # expected matches among the pairs blocking never compared
+    labelled: int = 0       # reviewers' answers the estimate learnt from
 
 
 def random_pairs(n: int, k: int, seed: int = SEED) -> pl.DataFrame:
@@ -100,7 +113,8 @@ def _shares(counts: np.ndarray, defaults: np.ndarray) -> tuple[np.ndarray, np.nd
 
 
 def estimate_u(profiles: pl.DataFrame, base: Weights, n_pairs: int = U_PAIRS,
-               seed: int = SEED) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray]]:
+               seed: int = SEED, keep: list | None = None
+               ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Per comparison: (u per level, measured?, random pairs at each level).
 
     u is P(level | two different people): a random pair that names one person (forename,
@@ -109,6 +123,8 @@ def estimate_u(profiles: pl.DataFrame, base: Weights, n_pairs: int = U_PAIRS,
     something strangers have."""
     n_pairs = min(n_pairs, U_PAIRS_PER_PROFILE * profiles.height)
     sample = compare_pairs(random_pairs(profiles.height, n_pairs, seed), profiles)
+    if keep is not None:  # the whole sample, for what blocking cannot see
+        keep.append(sample)
     one_person = role_is("forename", AGREES) & role_is("surname", AGREES) & role_is("dob", AGREES)
     sample = sample.filter(~one_person)
     u, measured, counts = {}, {}, {}
@@ -142,7 +158,7 @@ class Fit:
 
 def expectation_maximisation(
     patterns: pl.DataFrame, base: Weights, u: dict[str, np.ndarray], population: int,
-    iterations: int = EM_ITERATIONS,
+    iterations: int = EM_ITERATIONS, labelled: pl.DataFrame | None = None,
 ) -> Fit:
     """m per comparison, and the prior, from `patterns` (one row per distinct pattern of
     levels among the candidate pairs, with its count `n`) of `population` profiles; u and
@@ -157,7 +173,16 @@ def expectation_maximisation(
 
     The conditional u's (score.DEFAULT_CONDITIONALS) are not re-estimated: the candidate
     pairs at one home are mostly those sharing a forename initial (that is how they were
-    blocked), so they overstate how often people living together share a forename."""
+    blocked), so they overstate how often people living together share a forename.
+
+    `labelled`: patterns of reviewers' answers (levels, `n`, `same`): their posterior is
+    the answer, not the model's guess."""
+    fixed = np.full(patterns.height, np.nan)
+    if labelled is not None and labelled.height:
+        names = [c.name for c in COMPARISONS]
+        patterns = pl.concat([patterns.select(*names, "n"),
+                              labelled.select(*names, (pl.col("n") * LABEL_WEIGHT).cast(patterns["n"].dtype))])
+        fixed = np.concatenate([fixed, labelled["same"].cast(pl.Float64).to_numpy()])
     n = patterns["n"].to_numpy().astype(float)
     codes = {c.name: _codes(patterns, c.name) for c in COMPARISONS}
     defaults = {c.name: np.array([base.mu[c.name][key][0] for key in c.keys]) for c in COMPARISONS}
@@ -169,6 +194,7 @@ def expectation_maximisation(
     levels = patterns.select(c.name for c in COMPARISONS)
     for rounds in range(1, iterations + 1):
         p = add_probability(levels, _with(base, m, u, prior))["probability"].to_numpy()
+        p = np.where(np.isnan(fixed), p, fixed)
         matches = n * p
         moved = 0.0
         for name, c in codes.items():
@@ -194,12 +220,13 @@ def level_patterns(compared: pl.DataFrame) -> pl.DataFrame:
 
 
 def estimate(profiles: pl.DataFrame, compared: pl.DataFrame, base: Weights | None = None,
-             *, n_pairs: int = U_PAIRS, seed: int = SEED) -> Estimate:
+             *, n_pairs: int = U_PAIRS, seed: int = SEED, labelled: pl.DataFrame | None = None) -> Estimate:
     """Estimate u (random pairs of `profiles`) and m (EM over the `compared` candidate
     pairs), starting from `base` (default: the shipped table).
 
     The prior, P(one person) for two profiles at random, is estimated with m (see
-    `expectation_maximisation`) unless `base.prior` is set.
+    `expectation_maximisation`) unless `base.prior` is set. `labelled` (pid_l, pid_r,
+    same): reviewers' answers, compared here and given their answer as posterior.
     """
     base = base or Weights()
     n = profiles.height
@@ -208,19 +235,46 @@ def estimate(profiles: pl.DataFrame, compared: pl.DataFrame, base: Weights | Non
         prior = base.prior if base.prior is not None else _default_prior(n)
         weights = replace(base, prior=prior)
         return Estimate(weights, weights_table(weights), 0.0, 0)
-    u, u_measured, u_counts = estimate_u(profiles, base, n_pairs, seed)
-    fit = expectation_maximisation(level_patterns(compared), base, u, n)
+    sample: list[pl.DataFrame] = []
+    u, u_measured, u_counts = estimate_u(profiles, base, n_pairs, seed, keep=sample)
+    labels = None
+    if labelled is not None and labelled.height:
+        names = [c.name for c in COMPARISONS]
+        pairs = labelled.select(pl.col("pid_l").cast(pl.UInt32), pl.col("pid_r").cast(pl.UInt32), "same").unique(
+            ["pid_l", "pid_r"], keep="first")
+        levels = compare_pairs(pairs.select("pid_l", "pid_r"), profiles).join(pairs, on=["pid_l", "pid_r"])
+        labels = levels.group_by(*names, "same").agg(pl.len().alias("n")).sort(*names, "same", nulls_last=True)
+    fit = expectation_maximisation(level_patterns(compared), base, u, n, labelled=labels)
     matches = fit.share * compared.height
     prior = fit.prior
     weights = _with(base, fit.m, u, prior)
     log.info("em: m over %d candidate pairs in %d rounds; about %.0f of them are matches (%.4f)",
              compared.height, fit.rounds, matches, fit.share)
     table = _table(weights, fit, u_measured, u_counts, base, prior)
+    unseen = unseen_matches(sample[0], compared, weights, n)
     for row in table.iter_rows(named=True):
         log.debug("em: %s %s m %.4g u %.4g weight %.2f (expected matches %.0f, random pairs %s)",
                   row["comparison"], row["level"], row["m"], row["u"], row["weight"],
                   row["m_count"] or 0, row["u_count"])
-    return Estimate(weights, table, fit.share, fit.rounds)
+    return Estimate(weights, table, fit.share, fit.rounds, unseen,
+                    int(labelled.height) if labelled is not None else 0)
+
+
+def unseen_matches(sample: pl.DataFrame, compared: pl.DataFrame, weights: Weights, population: int) -> float:
+    """Expected matches among all the pairs blocking never compared: the random pairs that
+    are not candidate pairs, scored with the final model (no term frequencies), their sum
+    scaled from the sample to all pairs."""
+    if sample.height == 0:
+        return 0.0
+    names = [c.name for c in COMPARISONS]
+    outside = sample.join(compared.select(pl.col("pid_l").cast(sample["pid_l"].dtype),
+                                          pl.col("pid_r").cast(sample["pid_r"].dtype)),
+                          on=["pid_l", "pid_r"], how="anti")
+    if outside.height == 0:
+        return 0.0
+    p = add_probability(outside.select(names), weights)["probability"].to_numpy()
+    all_pairs = population * (population - 1) / 2
+    return float(p.sum() * all_pairs / sample.height)
 
 
 def weights_table(weights: Weights) -> pl.DataFrame:

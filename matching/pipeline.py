@@ -71,6 +71,8 @@ class LinkResult:
     # The model the pairs were scored with, one row per level (em.TABLE_SCHEMA: comparison,
     # level, label, m, u, weight, defaults and counts), for the run's record.
     weights: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=em.TABLE_SCHEMA))
+    # Expected matches among the pairs blocking never compared (em.unseen_matches).
+    unseen_matches: float = 0.0
 
 
 def hashed_id(prefix: str, key: pl.Expr) -> pl.Expr:
@@ -211,7 +213,12 @@ def link_persons(
     cand, counts = block.candidate_pairs(profiles, max_block=max_block)
     profiles = add_term_frequencies(profiles)
     must = _review_pairs(must_link, rec)
-    cannot = _review_pairs(cannot_link, rec) + _tenancy_pairs(records, rec)
+    decided_apart = _review_pairs(cannot_link, rec)
+    cannot = decided_apart + _tenancy_pairs(records, rec)
+    labelled = pl.DataFrame(
+        [(min(a, b), max(a, b), True) for a, b in must] + [(min(a, b), max(a, b), False) for a, b in decided_apart],
+        schema={"pid_l": pl.Int64, "pid_r": pl.Int64, "same": pl.Boolean}, orient="row",
+    ).filter(pl.col("pid_l") != pl.col("pid_r"))
     k = partition.partition_count(cand.height, partitions)
     review = np.array(must + cannot, dtype=np.int64).reshape(-1, 2)
     part = partition.assign(profiles.height,
@@ -220,7 +227,7 @@ def link_persons(
     log.info("matching: %d candidate pairs in %d partition(s)", cand.height, k)
     compared, self_compared = _compare(profiles, rec, cand, part, k, mapper)
     del cand
-    weights, table = _model(profiles, compared, weights, estimate)
+    weights, table, unseen = _model(profiles, compared, weights, estimate, labelled)
     scored = score_pairs(compared, weights)
     self_scored = score_pairs(self_compared, weights)
     del compared, self_compared
@@ -244,6 +251,7 @@ def link_persons(
         pairs=_pair_output(scored, rec),
         blocking_counts=counts,
         weights=table,
+        unseen_matches=unseen,
     )
 
 
@@ -264,16 +272,17 @@ def _compare(profiles: pl.DataFrame, rec: pl.DataFrame, cand: pl.DataFrame, part
 
 
 def _model(profiles: pl.DataFrame, compared: pl.DataFrame, weights: Weights | None,
-           estimate: bool) -> tuple[Weights, pl.DataFrame]:
-    """The weights to score with, and their table for the run's record."""
+           estimate: bool, labelled: pl.DataFrame | None = None) -> tuple[Weights, pl.DataFrame, float]:
+    """The weights to score with, their table for the run's record, and the expected
+    matches blocking never compared. Reviewers' answers (`labelled`) inform the estimate."""
     if weights is None and estimate:
-        estimated = em.estimate(profiles, compared)
-        return estimated.weights, estimated.table
+        estimated = em.estimate(profiles, compared, labelled=labelled)
+        return estimated.weights, estimated.table, estimated.unseen
     weights = weights or Weights()
     if weights.prior is None:
         # About one same-person partner per profile among all the others.
         weights = replace(weights, prior=PROFILES_PER_PERSON / max(profiles.height, MIN_POPULATION))
-    return weights, em.weights_table(weights)
+    return weights, em.weights_table(weights), 0.0
 
 
 def _cluster(n: int, work: list[ClusterWork], mapper: partition.Mapper) -> tuple[np.ndarray, np.ndarray]:
