@@ -46,7 +46,7 @@ from cohort.review import estimate as error_estimate
 from cohort.review.decisions import HOUSEHOLD, PERSON, keys_digest, warehouse_identity
 from cohort.review.impact import impact, rank
 from cohort.review.importer import ReviewError
-from cohort.review.questions import APART, LINKED, all_questions
+from cohort.review.questions import APART, LINKED, MIN_VALUE, all_questions
 from cohort.review.workbook import (  # noqa: F401  (the layout, re-exported for readers of this module)
     DECISIONS, HOUSEHOLD_QUESTION, INPUT_COLUMNS, KEY_COLUMNS, KEY_SHEET_COLUMNS, META_FIELDS, PERSON_QUESTION,
     REVIEW_COLUMNS, SHEET_INSTRUCTIONS, SHEET_KEYS, SHEET_MORE, SHEET_REVIEW, read_match_review,
@@ -126,6 +126,7 @@ def build_questions(con: duckdb.DuckDBPyConnection, *, as_of: date, ruleset: Rul
         effects = pl.DataFrame(schema={"q": pl.Int64, "family_a": pl.Utf8, "family_b": pl.Utf8,
                                        "district": pl.Utf8, "weight": pl.Int64, "matters": pl.Utf8})
     ranked = rank(questions.join(effects.drop("person_a", "person_b", strict=False), on="q", how="left"))
+    ranked = ranked.filter(pl.col("value") >= MIN_VALUE)
     return ranked.with_columns(
         pl.format("R{}", (pl.int_range(pl.len()) + 1).cast(pl.Utf8).str.zfill(5)).alias("review_id"),
         pl.col("state").replace_strict(NOW_WORDS, default=None).alias("now"),

@@ -47,9 +47,14 @@ from cohort.review.decisions import (
 from cohort.review.households import uncertain_household_joins
 from cohort.review.workbook import HOUSEHOLD_QUESTION, PERSON_QUESTION
 
-MIN_CHANCE = 0.1
+MIN_CHANCE = 0.1        # below: the model is sure; not a question
+MIN_VALUE = 0.15        # chance x (1 + weight) below this: not worth a reviewer's time
 MAX_GROUP = 60          # records per side a question binds (distinct profiles); more are not shown
-PRIOR_DOUBT = (1.0, 10.0)  # pseudo-counts: overturned, decided
+# Prior pseudo-counts (overturned, decided) of the share of answers that overturn the run:
+# a guard's refusal of a pair the rest of the evidence calls one person is a coin toss
+# until reviewers have answered some; a household join on weak address evidence was found
+# right all but about once in twenty (benchmarks/review_and_ids.py).
+PRIOR_DOUBT = {"guard": (1.0, 2.0), "household": (1.0, 20.0)}
 
 LINKED, APART, IN_FAMILY = "linked", "apart", "in one family"
 
@@ -78,20 +83,21 @@ inner join _persons as p on p.person_id = l.person_id
 """
 
 
-def doubt(decisions: pl.DataFrame, category: pl.Expr) -> dict[str, float]:
+def doubt(decisions: pl.DataFrame, category: pl.Expr, prior: str = "guard") -> dict[str, float]:
     """category -> share of questions of that category reviewers overturned so far, with
-    the prior PRIOR_DOUBT; `category` is an expression over the stored decisions."""
+    the prior PRIOR_DOUBT[prior]; `category` is an expression over the stored decisions."""
     binding = decisions.filter(pl.col("decision").is_in(BINDING) & pl.col("state").is_not_null())
     overturned = ((pl.col("state") == APART) & (pl.col("decision") == MATCH)) | (
         (pl.col("state") != APART) & (pl.col("decision") == NOT_A_MATCH))
     counts = binding.with_columns(category.alias("_c")).drop_nulls("_c").group_by("_c").agg(
         overturned.sum().alias("o"), pl.len().alias("n"))
-    a, b = PRIOR_DOUBT
+    a, b = PRIOR_DOUBT[prior]
     return {c: (o + a) / (n + b) for c, o, n in counts.iter_rows()}
 
 
-def default_doubt() -> float:
-    return PRIOR_DOUBT[0] / PRIOR_DOUBT[1]
+def default_doubt(prior: str = "guard") -> float:
+    a, b = PRIOR_DOUBT[prior]
+    return a / b
 
 
 def _agreement_classes() -> dict[str, dict[str, str]]:
@@ -318,7 +324,7 @@ def household_questions(con: duckdb.DuckDBPyConnection, as_of: date, decisions: 
     shown = _side_text(recs, "_key")
     cols = ["name", "dob", "address", "postcode", "records"]
     stored = stored_decisions(con)
-    rates = doubt(stored.filter(pl.col("kind") == HOUSEHOLD), pl.col("category"))
+    rates = doubt(stored.filter(pl.col("kind") == HOUSEHOLD), pl.col("category"), "household")
     out = joins
     for s in ("a", "b"):
         out = (out.with_columns(pl.concat_str([f"source_{s}", f"record_id_{s}"], separator=":").alias("_key"))
@@ -329,7 +335,7 @@ def household_questions(con: duckdb.DuckDBPyConnection, as_of: date, decisions: 
         pl.lit(HOUSEHOLD).alias("kind"),
         pl.lit(HOUSEHOLD_QUESTION).alias("question"),
         pl.lit(IN_FAMILY).alias("state"),
-        pl.lit(rates.get(HOUSEHOLD, default_doubt())).alias("chance"),
+        pl.lit(rates.get(HOUSEHOLD, default_doubt("household"))).alias("chance"),
         pl.lit(None, pl.Float64).alias("chance_shown"),
         pl.lit(HOUSEHOLD).alias("category"),
         pl.col("reason").alias("differences"),
