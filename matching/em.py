@@ -24,8 +24,9 @@ hard pairs and each answer stands for the similar pairs around it. The same kind
 mistake elsewhere in the data then becomes less likely.
 
 What blocking cannot see: the random pairs drawn for u are scored with the final model;
-those that are not candidate pairs, scaled from the sample to all pairs, give the
-expected number of matches blocking never compared (`Estimate.unseen`).
+those that are not candidate pairs and score UNSEEN_FROM or more (below, the model's far
+tail is too rough to sum over hundreds of millions of pairs), scaled from the sample to
+all pairs, give the expected number of matches blocking never compared (`Estimate.unseen`).
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ MIN_PROFILES = 1_000    # fewer profiles than this: nothing is estimated
 EM_ITERATIONS = 30
 EM_TOLERANCE = 1e-5     # stop when no m moves by more than this
 LABEL_WEIGHT = 20       # a reviewer's answer counts as this many pairs in EM
+UNSEEN_FROM = 0.5       # random pairs at least this probable count towards what blocking missed
 
 # The model as a table, for the run's record and the review: m, u and weight (log2 m/u)
 # per level, the shipped defaults, how many expected matches (m_count) and random pairs
@@ -273,6 +275,7 @@ def unseen_matches(sample: pl.DataFrame, compared: pl.DataFrame, weights: Weight
     if outside.height == 0:
         return 0.0
     p = add_probability(outside.select(names), weights)["probability"].to_numpy()
+    p = p[p >= UNSEEN_FROM]
     all_pairs = population * (population - 1) / 2
     return float(p.sum() * all_pairs / sample.height)
 

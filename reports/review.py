@@ -136,11 +136,12 @@ def build_questions(con: duckdb.DuckDBPyConnection, *, as_of: date, ruleset: Rul
 
 
 def write_review(con: duckdb.DuckDBPyConnection, path: Path, *, as_of: date, run_id: str, ruleset: RuleSet,
-                 programme: str) -> dict[str, Any]:
-    """Build this run's questions and estimate and write match_review.xlsx (always, even with none)."""
-    ident = warehouse_identity(con)
+                 programme: str, store: bool = True) -> dict[str, Any]:
+    """Build this run's questions and estimate and write match_review.xlsx (always, even
+    with none); `store`: keep the estimate in the warehouse (a run does; an export reads)."""
+    ident = warehouse_identity(con, create=store)
     questions = build_questions(con, as_of=as_of, ruleset=ruleset, programme=programme)
-    estimate = error_estimate.estimate(con, ruleset.matching)
+    estimate = error_estimate.estimate(con, ruleset.matching, store=store)
     keys = questions.select(
         "review_id", "kind", "source_a", "record_id_a", "source_b", "record_id_b", "fingerprint_a",
         "fingerprint_b", "group_a", "group_b", "state",
@@ -307,4 +308,5 @@ def export_from_warehouse(db: Path, out: Path) -> dict[str, Any]:
         run_id, as_of, settings = fetch_one(con.execute(
             "select run_id, as_of, settings from runs order by finished_at desc, run_id limit 1"))
         rules, programme = ruleset_of_run(settings)
-        return write_review(con, Path(out), as_of=as_of, run_id=run_id, ruleset=rules, programme=programme)
+        return write_review(con, Path(out), as_of=as_of, run_id=run_id, ruleset=rules, programme=programme,
+                            store=False)

@@ -2,11 +2,13 @@
 posterior false discovery and false negative rates).
 
 Every scored pair carries the probability that the run's state for it is wrong:
-- a pair linked on its own evidence (probability at or above the link threshold): 1 - p;
-- a pair in one person only through other records: 1 - the better of its own probability
-  and the weaker of its two records' best link inside the person;
-- a pair kept apart: p; kept apart by a guard: the guard's doubt (the share of its refusals
-  reviewers overturned, prior 1 in 10) times the probability without the guard.
+- a pair in one person: 1 - p, or less where a third record c vouches for it (a~c and
+  c~b make a~b: the pair is wrong only if one of those is, 1 - p(a,c) p(c,b) at most);
+  a pair linked only through other records also by the weaker of its two records' best
+  link inside the person;
+- a pair kept apart: p; kept apart by a guard although the rest of its evidence reaches
+  `review_accept`: the guard's doubt (`cohort.review.questions.guard_doubt`: the share of
+  its refusals reviewers overturned, with a prior).
 Expected false links are the sum over pairs in one person, expected missed links the sum
 over pairs kept apart, both per pair of sources; to these the matching stage adds what
 blocking cannot see (`match_blocking_unseen`: random pairs never compared, scored, scaled
@@ -31,8 +33,8 @@ import polars as pl
 from cohort.core.ruleset import Matching
 from cohort.core.statuses import LISTED_STATUSES as LISTED
 from cohort.core.warehouse import query, read_table, table_exists, write_table
-from cohort.review.decisions import BINDING, MATCH, NOT_A_MATCH, PERSON, stored_decisions
-from cohort.review.questions import APART, default_doubt, doubt
+from cohort.review.decisions import BINDING, MATCH, NOT_A_MATCH, stored_decisions
+from cohort.review.questions import APART, guard_doubt
 
 TABLE = "match_error_estimate"
 UNSEEN_TABLE = "match_blocking_unseen"
@@ -49,20 +51,43 @@ inner join person_links as b on b.source = mp.source_r and b.record_id = mp.reco
 """
 
 
+CORROBORATE_BELOW = 0.999  # pairs this sure need no third record
+
+
+def _corroboration(pairs: pl.DataFrame) -> pl.DataFrame:
+    """source_l, record_id_l, source_r, record_id_r, vouched: for pairs inside one person,
+    the best p(a,c) p(c,b) over third records c of the same person."""
+    key_l = pl.concat_str(["source_l", "record_id_l"], separator=":")
+    key_r = pl.concat_str(["source_r", "record_id_r"], separator=":")
+    linked = pairs.filter(pl.col("person_l") == pl.col("person_r")).with_columns(key_l.alias("a"), key_r.alias("b"))
+    edges = pl.concat([linked.select(pl.col("a").alias("x"), pl.col("b").alias("y"), "probability"),
+                       linked.select(pl.col("b").alias("x"), pl.col("a").alias("y"), "probability")])
+    doubtful = linked.filter(pl.col("probability") < CORROBORATE_BELOW).select(
+        "source_l", "record_id_l", "source_r", "record_id_r", "a", "b")
+    paths = (
+        doubtful.join(edges.rename({"x": "a", "y": "c", "probability": "p_ac"}), on="a")
+        .join(edges.rename({"x": "b", "y": "c", "probability": "p_bc"}), on=["b", "c"])
+    )
+    return paths.group_by("source_l", "record_id_l", "source_r", "record_id_r").agg(
+        (pl.col("p_ac") * pl.col("p_bc")).max().alias("vouched"))
+
+
 def pair_errors(con: duckdb.DuckDBPyConnection, matching: Matching) -> pl.DataFrame:
     """Every scored pair with `linked` and `error`, the probability its state is wrong."""
     pairs = query(con, PAIRS_SQL)
-    rates = doubt(stored_decisions(con).filter(pl.col("kind") == PERSON), pl.col("category"))
+    pairs = pairs.join(_corroboration(pairs), on=["source_l", "record_id_l", "source_r", "record_id_r"],
+                       how="left")
     linked = pl.col("person_l") == pl.col("person_r")
     direct = (pl.col("probability") >= matching.link_threshold) & pl.col("guard").is_null()
-    support = pl.max_horizontal("probability", pl.min_horizontal("conf_l", "conf_r").fill_null(0.0))
+    vouched = pl.max_horizontal("probability", pl.col("vouched").fill_null(0.0))
+    support = pl.max_horizontal(vouched, pl.min_horizontal("conf_l", "conf_r").fill_null(0.0))
     evidence = 1 / (1 + (2.0 ** -pl.col("match_weight")))
-    guard_rate = pl.col("guard").replace_strict(rates, default=default_doubt(), return_dtype=pl.Float64)
+    doubted = pl.col("guard").is_not_null() & (evidence >= matching.review_accept)
     return pairs.with_columns(
         linked.alias("linked"),
-        pl.when(linked & direct).then(1.0 - pl.col("probability"))
+        pl.when(linked & direct).then(1.0 - vouched)
         .when(linked).then(1.0 - support)
-        .when(pl.col("guard").is_not_null()).then(guard_rate * evidence)
+        .when(doubted).then(guard_doubt(stored_decisions(con)))
         .otherwise(pl.col("probability")).clip(0.0, 1.0).alias("error"),
         pl.min_horizontal("source_l", "source_r").alias("pair_l"),
         pl.max_horizontal("source_l", "source_r").alias("pair_r"),
@@ -90,8 +115,9 @@ def observed(con: duckdb.DuckDBPyConnection) -> dict[str, float]:
     return out
 
 
-def estimate(con: duckdb.DuckDBPyConnection, matching: Matching) -> pl.DataFrame:
-    """The run's estimate (module docstring) as `match_error_estimate` rows; also written."""
+def estimate(con: duckdb.DuckDBPyConnection, matching: Matching, store: bool = True) -> pl.DataFrame:
+    """The run's estimate (module docstring) as `match_error_estimate` rows, written to the
+    warehouse when `store`."""
     pairs = pair_errors(con, matching)
     rows: list[dict] = []
     by_sources = (
@@ -119,7 +145,8 @@ def estimate(con: duckdb.DuckDBPyConnection, matching: Matching) -> pl.DataFrame
     rows += _rows("listed families", _families(con, pairs))
     rows += _rows("decided sample", observed(con))
     frame = pl.DataFrame(rows, schema=SCHEMA).with_columns(pl.col("value").round(6))
-    write_table(con, TABLE, frame)
+    if store:
+        write_table(con, TABLE, frame)
     return frame
 
 

@@ -50,11 +50,13 @@ from cohort.review.workbook import HOUSEHOLD_QUESTION, PERSON_QUESTION
 MIN_CHANCE = 0.1        # below: the model is sure; not a question
 MIN_VALUE = 0.15        # chance x (1 + weight) below this: not worth a reviewer's time
 MAX_GROUP = 60          # records per side a question binds (distinct profiles); more are not shown
-# Prior pseudo-counts (overturned, decided) of the share of answers that overturn the run:
-# a guard's refusal of a pair the rest of the evidence calls one person is a coin toss
-# until reviewers have answered some; a household join on weak address evidence was found
-# right all but about once in twenty (benchmarks/review_and_ids.py).
-PRIOR_DOUBT = {"guard": (1.0, 2.0), "household": (1.0, 20.0)}
+# Prior pseudo-counts (overturned, decided) of the share of answers that overturn the run.
+# The twins guard is a guess from names (one birthday, one home, two forenames): where the
+# rest of the evidence calls the pair one person it is a coin toss until reviewers have
+# answered some. The other guards stand on facts the agencies supplied (two confirmed
+# identifiers, two dates of birth, a birth window) and are trusted. A household join on
+# weak address evidence was found right all but about once in twenty.
+PRIOR_DOUBT = {"twins": (1.0, 2.0), "guard": (1.0, 20.0), "household": (1.0, 20.0)}
 
 LINKED, APART, IN_FAMILY = "linked", "apart", "in one family"
 
@@ -91,13 +93,21 @@ def doubt(decisions: pl.DataFrame, category: pl.Expr, prior: str = "guard") -> d
         (pl.col("state") != APART) & (pl.col("decision") == NOT_A_MATCH))
     counts = binding.with_columns(category.alias("_c")).drop_nulls("_c").group_by("_c").agg(
         overturned.sum().alias("o"), pl.len().alias("n"))
-    a, b = PRIOR_DOUBT[prior]
-    return {c: (o + a) / (n + b) for c, o, n in counts.iter_rows()}
+    return {c: (o + PRIOR_DOUBT.get(c, PRIOR_DOUBT[prior])[0]) / (n + PRIOR_DOUBT.get(c, PRIOR_DOUBT[prior])[1])
+            for c, o, n in counts.iter_rows()}
 
 
 def default_doubt(prior: str = "guard") -> float:
     a, b = PRIOR_DOUBT[prior]
     return a / b
+
+
+def guard_doubt(decisions: pl.DataFrame) -> pl.Expr:
+    """The doubt of each pair's guard (column `guard`), learnt from the person decisions."""
+    rates = doubt(decisions.filter(pl.col("kind") == PERSON), pl.col("category"))
+    priors = {g: default_doubt(g) for g in PRIOR_DOUBT if g != "household"}
+    return pl.col("guard").cast(pl.Utf8).replace_strict({**priors, **rates}, default=default_doubt(),
+                                                        return_dtype=pl.Float64)
 
 
 def _agreement_classes() -> dict[str, dict[str, str]]:
@@ -119,12 +129,9 @@ def candidate_pairs(con: duckdb.DuckDBPyConnection, matching: Matching) -> pl.Da
     pairs = ordered(pairs.select(
         *PAIR_KEYS, "probability", "match_weight", "guard", pl.col("reason").cast(pl.Utf8),
         *[pl.col(c).cast(pl.Utf8) for c in levels], "person_l", "person_r", "conf_l", "conf_r"))
-    stored = stored_decisions(con)
-    guard_doubt = doubt(stored.filter(pl.col("kind") == PERSON), pl.col("category"))
     same = pl.col("person_l") == pl.col("person_r")
     support = pl.max_horizontal("probability", pl.min_horizontal("conf_l", "conf_r").fill_null(0.0))
-    guard_rate = pl.col("guard").cast(pl.Utf8).replace_strict(guard_doubt, default=default_doubt(),
-                                                               return_dtype=pl.Float64)
+    guard_rate = guard_doubt(stored_decisions(con))
     return pairs.with_columns(
         pl.when(same).then(1.0 - support)
         .when(pl.col("guard").is_not_null()).then(guard_rate)
