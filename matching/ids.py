@@ -254,7 +254,7 @@ def stabilise_persons(con: duckdb.DuckDBPyConnection, as_of: date) -> dict[str, 
     _remap(con, "person_links", "person_id", result.mapping, ["source", "record_id"])
     _remap(con, "persons", "person_id", result.mapping, ["person_id"])
     _remap(con, "household_members", "person_id", result.mapping, ["family_id", "person_id"])
-    return _counts(PERSON, result)
+    return _counts(con, PERSON, as_of, result)
 
 
 def stabilise_families(con: duckdb.DuckDBPyConnection, as_of: date) -> dict[str, int]:
@@ -265,7 +265,7 @@ def stabilise_families(con: duckdb.DuckDBPyConnection, as_of: date) -> dict[str,
                         item_redirects=redirects_before(con, PERSON, as_of, inclusive=True))
     _remap(con, "household_members", "family_id", result.mapping, ["family_id", "person_id"])
     _remap(con, "families_base", "family_id", result.mapping, ["family_id"])
-    counts = _counts(FAMILY, result)
+    counts = _counts(con, FAMILY, as_of, result)
     counts["engagements_redirected"] = resolve_engagements(con, as_of)
     return counts
 
@@ -317,11 +317,17 @@ def current_ids(con: duckdb.DuckDBPyConnection, kind: str, ids: list[str]) -> di
     return dict(follow_redirects(frame, "id", redirects).select("_given", "id").iter_rows())
 
 
-def _counts(kind: str, result: StableIds) -> dict[str, int]:
-    kept = int(result.mapping["kept"].sum())
+def _counts(con: duckdb.DuckDBPyConnection, kind: str, as_of: date, result: StableIds) -> dict[str, int]:
+    """Counts against the previous month (not an earlier attempt of this one), so that the
+    same month run twice reports the same."""
+    before = set(_latest_state(con, kind, as_of)["id"].to_list())
+    kept = int(result.mapping["id"].is_in(list(before)).sum())
+    month = {"kind": kind, "as_of": as_of}
     return {
         f"{kind}_ids_kept": kept,
         f"{kind}_ids_new": result.mapping.height - kept,
-        f"{kind}_ids_retired": result.redirects.height,
-        f"{kind}_splits": result.splits.height,
+        f"{kind}_ids_retired": fetch_one(con.execute(
+            "select count(*) from id_redirects where kind = $kind and as_of = $as_of", month))[0],
+        f"{kind}_splits": fetch_one(con.execute(
+            "select count(*) from id_splits where kind = $kind and as_of = $as_of", month))[0],
     }
