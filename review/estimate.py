@@ -6,9 +6,15 @@ Every scored pair carries the probability that the run's state for it is wrong:
   c~b make a~b: the pair is wrong only if one of those is, 1 - p(a,c) p(c,b) at most);
   a pair linked only through other records also by the weaker of its two records' best
   link inside the person;
-- a pair kept apart: p; kept apart by a guard although the rest of its evidence reaches
-  `review_accept`: the guard's doubt (`cohort.review.questions.guard_doubt`: the share of
-  its refusals reviewers overturned, with a prior).
+- a pair kept apart: p, or less where a third record contradicts it: if a is one person
+  with c, and b is scored against c, then a~b needs b~c as well, so P(a~b) is at most
+  p(b,c) + 1 - p(a,c);
+- kept apart by a guard although the rest of its evidence reaches
+  `review_accept`: the guard's prior doubt (`cohort.review.questions.PRIOR_DOUBT`). The
+  rates reviewers' answers show are not used here: the questions answered were chosen as
+  the most doubtful, so they overstate the rest (they are shown beside the estimate);
+- a pair a reviewer's answer in force settles (its two records, or records with the same
+  details): 0, the run follows the answer.
 Expected false links are the sum over pairs in one person, expected missed links the sum
 over pairs kept apart, both per pair of sources; to these the matching stage adds what
 blocking cannot see (`match_blocking_unseen`: random pairs never compared, scored, scaled
@@ -33,8 +39,8 @@ import polars as pl
 from cohort.core.ruleset import Matching
 from cohort.core.statuses import LISTED_STATUSES as LISTED
 from cohort.core.warehouse import query, read_table, table_exists, write_table
-from cohort.review.decisions import BINDING, MATCH, NOT_A_MATCH, stored_decisions
-from cohort.review.questions import APART, guard_doubt
+from cohort.review.decisions import BINDING, MATCH, NOT_A_MATCH, latest_decisions, stored_decisions
+from cohort.review.questions import APART, guard_doubt, unsettled_pairs
 
 TABLE = "match_error_estimate"
 UNSEEN_TABLE = "match_blocking_unseen"
@@ -72,11 +78,46 @@ def _corroboration(pairs: pl.DataFrame) -> pl.DataFrame:
         (pl.col("p_ac") * pl.col("p_bc")).max().alias("vouched"))
 
 
+def _settled(con: duckdb.DuckDBPyConnection, pairs: pl.DataFrame) -> pl.DataFrame:
+    """source_l, record_id_l, source_r, record_id_r, settled: scored pairs a reviewer's
+    answer in force settles (cohort.review.questions.unsettled_pairs)."""
+    keys = ["source_l", "record_id_l", "source_r", "record_id_r"]
+    decisions = latest_decisions(con)
+    left = unsettled_pairs(con, decisions, pairs.select(keys))
+    return pairs.select(keys).join(left, on=keys, how="anti").with_columns(pl.lit(True).alias("settled"))
+
+
+def _contradiction(pairs: pl.DataFrame) -> pl.DataFrame:
+    """source_l, record_id_l, source_r, record_id_r, bound: for pairs kept apart, the best
+    p(b,c) + 1 - p(a,c) over records c in the person of a (or of b) scored against the other."""
+    keys = ["source_l", "record_id_l", "source_r", "record_id_r"]
+    keyed = pairs.with_columns(pl.concat_str(["source_l", "record_id_l"], separator=":").alias("a"),
+                               pl.concat_str(["source_r", "record_id_r"], separator=":").alias("b"))
+    both = pl.concat([keyed.select(pl.col("a").alias("x"), pl.col("b").alias("y"), "probability",
+                                   (pl.col("person_l") == pl.col("person_r")).alias("inside")),
+                      keyed.select(pl.col("b").alias("x"), pl.col("a").alias("y"), "probability",
+                                   (pl.col("person_l") == pl.col("person_r")).alias("inside"))])
+    inside = both.filter("inside").select("x", "y", "probability")
+    scored = both.select("x", "y", "probability")
+    doubtful = pl.col("probability") >= 0.01
+    apart = keyed.filter((pl.col("person_l") != pl.col("person_r")) & doubtful).select(
+        *keys, "a", "b")
+    bounds = []
+    for near, far in (("a", "b"), ("b", "a")):
+        paths = (apart.join(inside.rename({"x": near, "y": "c", "probability": "p_near"}), on=near)
+                 .join(scored.rename({"x": "c", "y": far, "probability": "p_far"}), on=["c", far]))
+        bounds.append(paths.select(*keys, (pl.col("p_far") + 1.0 - pl.col("p_near")).alias("bound")))
+    return pl.concat(bounds).group_by(keys).agg(pl.col("bound").min())
+
+
 def pair_errors(con: duckdb.DuckDBPyConnection, matching: Matching) -> pl.DataFrame:
     """Every scored pair with `linked` and `error`, the probability its state is wrong."""
     pairs = query(con, PAIRS_SQL)
     pairs = pairs.join(_corroboration(pairs), on=["source_l", "record_id_l", "source_r", "record_id_r"],
-                       how="left")
+                       how="left").join(_settled(con, pairs), on=["source_l", "record_id_l", "source_r", "record_id_r"],
+                                        how="left").join(_contradiction(pairs),
+                                                         on=["source_l", "record_id_l", "source_r", "record_id_r"],
+                                                         how="left")
     linked = pl.col("person_l") == pl.col("person_r")
     direct = (pl.col("probability") >= matching.link_threshold) & pl.col("guard").is_null()
     vouched = pl.max_horizontal("probability", pl.col("vouched").fill_null(0.0))
@@ -85,10 +126,13 @@ def pair_errors(con: duckdb.DuckDBPyConnection, matching: Matching) -> pl.DataFr
     doubted = pl.col("guard").is_not_null() & (evidence >= matching.review_accept)
     return pairs.with_columns(
         linked.alias("linked"),
+        pl.col("settled").fill_null(False).alias("settled"),
         pl.when(linked & direct).then(1.0 - vouched)
         .when(linked).then(1.0 - support)
-        .when(doubted).then(guard_doubt(stored_decisions(con)))
-        .otherwise(pl.col("probability")).clip(0.0, 1.0).alias("error"),
+        .when(doubted).then(guard_doubt(None))
+        .otherwise(pl.min_horizontal("probability", pl.col("bound").fill_null(1.0))).clip(0.0, 1.0).alias("error"),
+    ).with_columns(
+        pl.when(pl.col("settled")).then(0.0).otherwise(pl.col("error")).alias("error"),
         pl.min_horizontal("source_l", "source_r").alias("pair_l"),
         pl.max_horizontal("source_l", "source_r").alias("pair_r"),
     )

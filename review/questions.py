@@ -48,7 +48,7 @@ from cohort.review.households import uncertain_household_joins
 from cohort.review.workbook import HOUSEHOLD_QUESTION, PERSON_QUESTION
 
 MIN_CHANCE = 0.1        # below: the model is sure; not a question
-MIN_VALUE = 0.15        # chance x (1 + weight) below this: not worth a reviewer's time
+MIN_VALUE = 0.25        # chance x (1 + weight) below this: not worth a reviewer's time
 MAX_GROUP = 60          # records per side a question binds (distinct profiles); more are not shown
 # Prior pseudo-counts (overturned, decided) of the share of answers that overturn the run.
 # The twins guard is a guess from names (one birthday, one home, two forenames): where the
@@ -102,9 +102,10 @@ def default_doubt(prior: str = "guard") -> float:
     return a / b
 
 
-def guard_doubt(decisions: pl.DataFrame) -> pl.Expr:
-    """The doubt of each pair's guard (column `guard`), learnt from the person decisions."""
-    rates = doubt(decisions.filter(pl.col("kind") == PERSON), pl.col("category"))
+def guard_doubt(decisions: pl.DataFrame | None) -> pl.Expr:
+    """The doubt of each pair's guard (column `guard`), learnt from the person decisions
+    (None: the priors alone)."""
+    rates = {} if decisions is None else doubt(decisions.filter(pl.col("kind") == PERSON), pl.col("category"))
     priors = {g: default_doubt(g) for g in PRIOR_DOUBT if g != "household"}
     return pl.col("guard").cast(pl.Utf8).replace_strict({**priors, **rates}, default=default_doubt(),
                                                         return_dtype=pl.Float64)
@@ -141,7 +142,7 @@ def candidate_pairs(con: duckdb.DuckDBPyConnection, matching: Matching) -> pl.Da
     ).filter(pl.col("chance") >= MIN_CHANCE)
 
 
-def _settled_profiles(con: duckdb.DuckDBPyConnection, decisions: pl.DataFrame,
+def unsettled_pairs(con: duckdb.DuckDBPyConnection, decisions: pl.DataFrame,
                       pairs: pl.DataFrame) -> pl.DataFrame:
     """The candidate pairs left once those settled by a decision in force (for the same two
     records, or records with the same details) are taken out."""
@@ -195,7 +196,7 @@ def _side_text(recs: pl.DataFrame, key: str) -> pl.DataFrame:
 
 def person_questions(con: duckdb.DuckDBPyConnection, matching: Matching, decisions: pl.DataFrame) -> pl.DataFrame:
     """One row per person question (module docstring), unranked."""
-    pairs = _settled_profiles(con, decisions, candidate_pairs(con, matching))
+    pairs = unsettled_pairs(con, decisions, candidate_pairs(con, matching))
     if pairs.height == 0:
         return pl.DataFrame()
     pairs = pairs.with_columns(
