@@ -45,7 +45,7 @@ def _timed(name, fn):
 
 
 def _wrap_parts() -> None:
-    for owner in (stages, stages.outputs, stages.review_loop):
+    for owner in (stages, stages.outputs):
         for name in PARTS:
             if hasattr(owner, name) and not hasattr(getattr(owner, name), "__wrapped_part__"):
                 wrapped = _timed(name, getattr(owner, name))

@@ -115,7 +115,7 @@ def _shipped(section: str, key: str) -> Any:
 
 @dataclass
 class Matching:
-    """What match_review.xlsx asks a data officer (cohort/review.py): person pairs scored in
+    """What match_review.xlsx asks a data officer (cohort.review): person pairs scored in
     [review_reject, review_accept), pairs whose own evidence reaches review_accept but that
     were kept apart (a guard, or a conflict with other records), and pairs linked only
     through other records although they score below review_reject."""
