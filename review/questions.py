@@ -15,9 +15,11 @@ persons is asked twice; a pair whose every candidate is settled by a decision in
 A household question is about a person and a family (`cohort.review.households`).
 
 Each question carries `chance`, the probability that the current state is wrong:
-- two persons apart: the best match probability among their pairs;
-- a link inside one person: 1 - the better of the pair's own probability and the weaker
-  of the two records' best link inside the person (a chain of strong links is strong);
+- two persons apart: the best match probability among their pairs, each bounded by a
+  third record (`cohort.review.evidence`: a~b needs b~c for every c of a's person);
+- a link inside one person: 1 - the best of the pair's own probability, a third record
+  vouching for it, and the weaker of the two records' best link inside the person (a
+  chain of strong links is strong);
 - a guard's refusal of a pair whose own evidence reaches `review_accept`, or a household
   join on weak evidence: the share of such refusals or joins reviewers overturned so far,
   with a prior of 1 in 10 (`doubt`); so a kind of question reviewers keep confirming
@@ -44,6 +46,7 @@ from cohort.review.decisions import (
     BINDING, HOUSEHOLD, MATCH, NOT_A_MATCH, PERSON, UNSURE, fingerprints, group_text, latest_decisions,
     ordered, record_profiles, stored_decisions,
 )
+from cohort.review.evidence import PAIRS_SQL, contradiction, corroboration
 from cohort.review.households import uncertain_household_joins
 from cohort.review.workbook import HOUSEHOLD_QUESTION, PERSON_QUESTION
 
@@ -130,13 +133,18 @@ def candidate_pairs(con: duckdb.DuckDBPyConnection, matching: Matching) -> pl.Da
     pairs = ordered(pairs.select(
         *PAIR_KEYS, "probability", "match_weight", "guard", pl.col("reason").cast(pl.Utf8),
         *[pl.col(c).cast(pl.Utf8) for c in levels], "person_l", "person_r", "conf_l", "conf_r"))
+    everything = query(con, PAIRS_SQL)
+    keys = list(PAIR_KEYS)
+    pairs = ordered(pairs.join(ordered(corroboration(everything)), on=keys, how="left")
+                    .join(ordered(contradiction(everything)), on=keys, how="left"))
     same = pl.col("person_l") == pl.col("person_r")
-    support = pl.max_horizontal("probability", pl.min_horizontal("conf_l", "conf_r").fill_null(0.0))
+    vouched = pl.max_horizontal("probability", pl.col("vouched").fill_null(0.0))
+    support = pl.max_horizontal(vouched, pl.min_horizontal("conf_l", "conf_r").fill_null(0.0))
     guard_rate = guard_doubt(stored_decisions(con))
     return pairs.with_columns(
         pl.when(same).then(1.0 - support)
         .when(pl.col("guard").is_not_null()).then(guard_rate)
-        .otherwise(pl.col("probability")).alias("chance"),
+        .otherwise(pl.min_horizontal("probability", pl.col("bound").fill_null(1.0))).alias("chance"),
         pl.when(same).then(pl.lit(LINKED)).otherwise(pl.lit(APART)).alias("state"),
         (pl.col("guard").is_not_null() & ~same).alias("guarded"),
     ).filter(pl.col("chance") >= MIN_CHANCE)
