@@ -180,3 +180,19 @@ def test_given_weights_are_used_as_they_are(drop_records):
     assert not result.weights["m_estimated"].any()
     unestimated = link_persons(drop_records, estimate=False)
     assert not unestimated.weights["u_estimated"].any()
+
+
+def test_reviewers_answers_teach_m():
+    """Answers fix their pairs' posterior: pairs at the forename 'different' level that
+    reviewers called one person raise that level's m; called two people, lower it."""
+    compared = simulate(2_000, 20_000, seed=3)
+    patterns = em.level_patterns(compared)
+    names = [c.name for c in COMPARISONS]
+    different = compared.filter(pl.col("forename") == "different").head(30)
+    labels = {same: different.group_by(names).agg(pl.len().alias("n")).with_columns(pl.lit(same).alias("same"))
+              for same in (True, False)}
+    plain = em.expectation_maximisation(patterns, NO_CONDITIONALS, true_u(), 20_000)
+    taught = {same: em.expectation_maximisation(patterns, NO_CONDITIONALS, true_u(), 20_000, labelled=frame)
+              for same, frame in labels.items()}
+    i = list(BY_NAME["forename"].keys).index("different")
+    assert taught[True].m["forename"][i] > plain.m["forename"][i] >= taught[False].m["forename"][i]
