@@ -105,6 +105,22 @@ def test_previous_run_is_the_latest_earlier_one():
                              "related_family_id").iter_rows(), key=lambda r: (r[0], r[1], r[2])) == EXPECTED
 
 
+def test_a_rerun_after_an_import_compares_with_the_months_earlier_run():
+    """The earlier attempt of month 2 was kept (decisions were imported from its workbook):
+    the re-run compares with it, and the month's merge and split from month 1 are not
+    repeated; a new redirect of the re-run is."""
+    con = warehouse()
+    con.execute("insert into family_history_replaced select * from family_history where as_of = ?", [M2])
+    con.execute("update family_history set status = 'automatic' where as_of = ? and family_id = 'Fchild'", [M2])
+    con.execute("delete from family_history where as_of = ? and family_id = 'Fnew'", [M2])
+    con.execute("insert into id_redirects values ('Fnew', 'Fhost', 'family', ?)", [M2])
+    got = changes(con)
+    rows = sorted(got.select("family_id", "change", "previous_status", "status", "related_family_id").iter_rows())
+    assert rows == [("Fchild", "status_changed", "candidate", "automatic", None),
+                    ("Fhost", "merged", "automatic", "automatic", "Fnew")]
+    assert set(got["previous_as_of"]) == {M2}
+
+
 def test_each_district_book_shows_only_its_own_changes(tmp_path):
     got = changes(warehouse())
     families = pl.DataFrame({
