@@ -2,7 +2,8 @@
 questions and the estimate read it alike).
 
 Transitivity bounds what two records' own probability says: if a~c and c~b then a~b, so
-a link is wrong only if one of the two is (at most 1 - p(a,c) p(c,b)); and a pair kept
+a link is wrong only if one of the two is (at most 1 - p(a,c) p(c,b)), and only if every
+such path is broken (taken as independent, as the model takes its comparisons); a pair kept
 apart is one person only if b~c too for every c of a's person, so P(a~b) is at most
 p(b,c) + 1 - p(a,c).
 """
@@ -39,8 +40,9 @@ def corroboration(pairs: pl.DataFrame) -> pl.DataFrame:
         doubtful.join(edges.rename({"x": "a", "y": "c", "probability": "p_ac"}), on="a")
         .join(edges.rename({"x": "b", "y": "c", "probability": "p_bc"}), on=["b", "c"])
     )
+    # Every path must be broken for the link to be wrong: independent paths multiply.
     return paths.group_by("source_l", "record_id_l", "source_r", "record_id_r").agg(
-        (pl.col("p_ac") * pl.col("p_bc")).max().alias("vouched"))
+        (1.0 - (1.0 - pl.col("p_ac") * pl.col("p_bc")).product()).alias("vouched"))
 
 
 def contradiction(pairs: pl.DataFrame) -> pl.DataFrame:
