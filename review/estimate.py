@@ -2,8 +2,8 @@
 posterior false discovery and false negative rates).
 
 Every scored pair carries the probability that the run's state for it is wrong:
-- a pair in one person: 1 - p, or less where a third record c vouches for it (a~c and
-  c~b make a~b: the pair is wrong only if one of those is, 1 - p(a,c) p(c,b) at most);
+- a pair in one person: 1 - p, or less where third records vouch for it (a~c and c~b
+  make a~b: the pair is wrong only if every such path is broken, `cohort.review.evidence`);
   a pair linked only through other records also by the weaker of its two records' best
   link inside the person;
 - a pair kept apart: p, or less where a third record contradicts it: if a is one person
