@@ -53,7 +53,11 @@ def test_self_contained_nothing_fetched(warehouse, tmp_path):
 
 
 def test_error_estimate_rendered_with_all_its_columns(warehouse, tmp_path):
-    assert "table match_error_estimate not found" in _report(warehouse, tmp_path)
+    html = _report(warehouse, tmp_path)
+    assert "expected_false_links" in html and "expected_families_with_wrong_member" in html, "the run's own estimate"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("drop table match_error_estimate")
+    assert "table match_error_estimate not found" in _report(warehouse, tmp_path, name="without.html")
     with duckdb.connect(str(warehouse)) as con:
         con.execute("create table match_error_estimate as select * from (values ('false links', 0.012, 37), "
                     "('missed links', 0.034, 105)) as t(kind, rate, pairs_estimated)")
