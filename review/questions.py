@@ -62,6 +62,7 @@ MAX_GROUP = 60          # records per side a question binds (distinct profiles);
 PRIOR_DOUBT = {"twins": (1.0, 2.0), "guard": (1.0, 20.0), "household": (1.0, 20.0)}
 
 LINKED, APART, IN_FAMILY = "linked", "apart", "in one family"
+ALSO_AGREE = {"address": ("dwelling",)}
 
 PERSON_PAIRS_SQL = """
 select
@@ -115,8 +116,10 @@ def guard_doubt(decisions: pl.DataFrame | None) -> pl.Expr:
 
 
 def _agreement_classes() -> dict[str, dict[str, str]]:
-    """Level -> agree / partial / differ, from the comparisons' ordered levels."""
-    return {c.name: {k: "agree" if i == 0 else "differ" if k.startswith("different") else "partial"
+    """Level -> agree / partial / differ, from the comparisons' ordered levels (the first
+    level agrees, and the same address written out where no UPRN is given)."""
+    return {c.name: {k: "agree" if i == 0 or k in ALSO_AGREE.get(c.name, ()) else
+                     "differ" if k.startswith("different") else "partial"
                      for i, k in enumerate(c.keys)} for c in COMPARISONS}
 
 
