@@ -7,7 +7,7 @@ import hashlib
 import json
 import re
 import shutil
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import openpyxl
@@ -203,8 +203,9 @@ def test_run_summary_is_published_as_a_prefect_artifact(first_run):
             artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["cohort-run-summary"]))
         )
     run_id = json.loads((first_run / "out" / "run_summary.json").read_text())["run_id"]
-    ours = [a for a in artifacts if a.description == f"cohort run {run_id}"]
-    assert ours, "no run-summary artifact for this run"
+    started, ended = map(datetime.fromisoformat, (first_run / "ran_between.txt").read_text().split())
+    ours = [a for a in artifacts if a.description == f"cohort run {run_id}" and started <= a.created <= ended]
+    assert len(ours) == 1, "one run-summary artifact for this run"
     table = ours[0].data
     rows = table if isinstance(table, list) else __import__("json").loads(table)
     sections = {r["section"] for r in rows}
