@@ -31,6 +31,7 @@ import polars as pl
 from cohort.core.warehouse import fetch_one, query
 
 from cohort.programme.claims import ensure_ledger, standing_submission
+from cohort.programme.rules import EVIDENCE_TYPE
 from cohort.programme.engagements import judge_engagements, no_engagements, not_admitted, state_counts
 from cohort.core.reference import DISTRICT_TARGETS, DISTRICTS
 from cohort.core.ruleset import RuleSet
@@ -78,20 +79,14 @@ RESULT_LABELS: dict[str, str] = {
     "progress_to_work": "Progress to work",
 }
 
-RESULT_FLAGS_DDL = """
+RESULT_FLAGS_DDL = f"""
 create or replace table result_flags (
     family_id varchar,
     result varchar,
     achieved boolean,
     achieved_on date,
     detail varchar,
-    evidence struct(
-        source varchar,
-        record_id varchar,
-        person_id varchar,
-        event_date date,
-        value varchar
-    )[]
+    evidence {EVIDENCE_TYPE}
 )
 """
 

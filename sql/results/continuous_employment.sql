@@ -51,13 +51,7 @@ spells as (
 ),
 
 employment as (
-    select
-        e.family_id,
-        e.person_id,
-        e.source,
-        e.record_id,
-        e.event_type,
-        e.event_date
+    select e.*
     from int_member_events__employment as e
     where e.event_date <= $as_of
 ),
@@ -124,13 +118,7 @@ breaks as (
 ),
 
 programme_starts as (
-    select
-        e.family_id,
-        e.person_id,
-        e.source,
-        e.record_id,
-        e.event_type,
-        e.event_date
+    select e.*
     from employment as e
     where e.event_type in ('work_programme_start', 'esf_start')
       and e.event_date > cast($as_of - to_months($work_programme_exclusion_months) as date)

@@ -23,13 +23,7 @@ adults as (
 ),
 
 starts as (
-    select
-        e.family_id,
-        e.person_id,
-        e.source,
-        e.record_id,
-        e.event_type,
-        e.event_date
+    select e.*
     from int_member_events__employment as e
     inner join adults as ad on ad.family_id = e.family_id and ad.person_id = e.person_id
     where e.event_type in ('work_programme_start', 'esf_start')
