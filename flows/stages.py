@@ -158,7 +158,8 @@ def households(s: RunSettings, mapper: Mapper = serial_map) -> dict[str, Any]:
     addresses per partition through `mapper`."""
     with connect(s.work_db) as con:
         recs, links, housing = (read_table(con, t) for t in ("records", "person_links", "stg_housing"))
-    result = form_households(recs, links, housing, s.as_of, mapper=mapper, partitions=s.partitions)
+    result = form_households(recs, links, housing, s.as_of, mapper=mapper, partitions=s.partitions,
+                             adult_age=s.ruleset.identification.adult_age)
     with connect(s.work_db) as con:
         write_table(con, "household_members", result.members)
         write_table(con, "families_base", result.families)
