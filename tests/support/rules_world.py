@@ -19,73 +19,20 @@ import polars as pl
 
 from cohort.programme.rules import evaluate
 from cohort.core.ruleset import RuleSet, load_ruleset
+from cohort.schemas.registry import EXTRACTS
 from cohort.core.sqlrunner import run_sql
 
-PERSON_COLUMNS: dict[str, Any] = {
-    "record_id": pl.Utf8,
-    "forename": pl.Utf8,
-    "surname": pl.Utf8,
-    "dob": pl.Date,
-    "gender": pl.Utf8,
-    "address": pl.Utf8,
-    "postcode": pl.Utf8,
-}
-
-EXTRACT_COLUMNS: dict[str, dict[str, Any]] = {
-    "police": {"pnc_id": pl.Utf8, "event_date": pl.Date, "event_type": pl.Utf8},
-    "youth_offending": {
-        "pnc_id": pl.Utf8,
-        "offence_date": pl.Date,
-        "outcome_date": pl.Date,
-        "outcome": pl.Utf8,
-    },
-    "school_census": {
-        "upn": pl.Utf8,
-        "school_urn": pl.Utf8,
-        "academic_year": pl.Utf8,
-        "term": pl.Utf8,
-        "provision": pl.Utf8,
-        "sessions_possible": pl.Int64,
-        "sessions_unauthorised": pl.Int64,
-    },
-    "school_exclusions": {
-        "upn": pl.Utf8,
-        "exclusion_date": pl.Date,
-        "exclusion_type": pl.Utf8,
-        "sessions": pl.Int64,
-    },
-    "dwp_benefits": {
-        "nino": pl.Utf8,
-        "benefit": pl.Utf8,
-        "spell_start": pl.Date,
-        "spell_end": pl.Date,
-    },
-    "dwp_employment": {"nino": pl.Utf8, "event": pl.Utf8, "event_date": pl.Date},
-    "housing": {
-        "tenancy_ref": pl.Utf8,
-        "uprn": pl.Utf8,
-        "nino": pl.Utf8,
-        "role": pl.Utf8,
-        "tenancy_start": pl.Date,
-        "tenancy_end": pl.Date,
-    },
-    "social_care": {"status": pl.Utf8, "start_date": pl.Date, "end_date": pl.Date},
-    "health": {"issue": pl.Utf8, "recorded_date": pl.Date},
-}
-
-HOUSING_ASB_COLUMNS: dict[str, Any] = {
-    "record_id": pl.Utf8,
-    "tenancy_ref": pl.Utf8,
-    "intervention": pl.Utf8,
-    "intervention_date": pl.Date,
-}
-
-
 def stg_schema(extract: str) -> dict[str, Any]:
-    """The stg_<extract> columns of architecture.md: contract columns plus row_number."""
-    if extract == "housing_asb":
-        return {**HOUSING_ASB_COLUMNS, "row_number": pl.Int64}
-    return {**PERSON_COLUMNS, **EXTRACT_COLUMNS[extract], "row_number": pl.Int64}
+    """The stg_<extract> columns of architecture.md: the model's contract columns plus
+    row_number, so a new agency's extract is in every world without a test-side copy."""
+    model = EXTRACTS[extract].schema.columns
+    return {**{c: model[c].dtype.type for c in EXTRACTS[extract].columns}, "row_number": pl.Int64}
+
+
+# The person-level extracts a world holds (engagements are ResultsWorld's), by their columns.
+EXTRACT_COLUMNS: dict[str, dict[str, Any]] = {
+    n: stg_schema(n) for n, e in EXTRACTS.items() if e.person_level
+}
 
 
 def query(con: duckdb.DuckDBPyConnection, relpath: str, params: dict[str, Any]) -> pl.DataFrame:
