@@ -73,7 +73,8 @@ def _read_extract(folder: Path, name: str) -> tuple[pl.DataFrame, str]:
     rows = [list(r) for r in wb.worksheets[0].iter_rows(values_only=True)]
     wb.close()
     header = [str(h) for h in rows[0]]
-    body = [[None if v is None else str(v) for v in r] for r in rows[1:]]
+    # A row whose last cells are blank comes back shorter than the header.
+    body = [[None if v is None else str(v) for v in r] + [None] * (len(header) - len(r)) for r in rows[1:]]
     return pl.DataFrame(body, schema={h: pl.String for h in header}, orient="row"), ".xlsx"
 
 
