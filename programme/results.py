@@ -48,6 +48,7 @@ RESULTS: tuple[str, ...] = ("crime_asb_education", "continuous_employment", "pro
 INTERMEDIATES: tuple[str, ...] = (
     "int_family_attachment",
     "int_member_events__employment",
+    "int_family_adults__attached",
     "int_family_events__asb_offending",
     "int_family_children__school",
 )

@@ -15,11 +15,9 @@ attachment as (
 
 adults as (
     select
-        m.family_id,
-        m.person_id
-    from int_household_members__aged as m
-    inner join attachment as a on a.family_id = m.family_id
-    where m.is_adult
+        ad.family_id,
+        ad.person_id
+    from int_family_adults__attached as ad
 ),
 
 starts as (
