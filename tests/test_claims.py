@@ -24,7 +24,7 @@ from cohort.programme.claims import ClaimsError, balance, claimed, submissions, 
 from cohort.cli import main
 from cohort.programme.results import PaymentReason
 from cohort.core.sqlrunner import run_sql
-from support.claims import NOW, T1, T2, engaged_family
+from support.claims import NOW, T1, T2, engaged_family, warehouse_after_t1
 from support.results_world import ADULT, ResultsWorld, d
 
 def _in_work(w: ResultsWorld, start: str) -> ResultsWorld:
@@ -153,12 +153,7 @@ def test_a_submission_never_half_applies() -> None:
 @pytest.fixture()
 def warehouse(tmp_path: Path) -> Path:
     """A warehouse file holding one run of the window ending T1."""
-    run = engaged_family().results(T1)
-    path = tmp_path / "w.duckdb"
-    run.con.execute(f"attach '{path}' as disk")
-    run.con.execute("copy from database memory to disk")
-    run.con.execute("detach disk")
-    return path
+    return warehouse_after_t1(tmp_path)
 
 
 def test_claims_submit_command_and_its_refusals(warehouse: Path, capsys) -> None:

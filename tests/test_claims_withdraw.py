@@ -28,7 +28,7 @@ from cohort.programme.claims import (
 )
 from cohort.programme.results import claim_workbook_frames
 from cohort.reports.claims import write_claim_workbook
-from support.claims import T1, T2, NOW, engaged_family
+from support.claims import T1, T2, NOW, engaged_family, warehouse_after_t1
 
 LATER = NOW + timedelta(days=3)
 
@@ -137,12 +137,8 @@ def test_a_ledger_from_before_withdrawals_is_brought_forward(tmp_path: Path) -> 
 
 @pytest.fixture()
 def warehouse(tmp_path: Path) -> Path:
-    run = engaged_family().results(T1)
-    path = tmp_path / "w.duckdb"
-    run.con.execute(f"attach '{path}' as disk")
-    run.con.execute("copy from database memory to disk")
-    run.con.execute("detach disk")
-    return path
+    """A warehouse file holding one run of the window ending T1."""
+    return warehouse_after_t1(tmp_path)
 
 
 def test_claims_withdraw_command(warehouse: Path, capsys) -> None:
