@@ -50,6 +50,7 @@ INTERMEDIATES: tuple[str, ...] = (
     "int_member_events__employment",
     "int_family_adults__attached",
     "int_family_events__asb_offending",
+    "int_family_asb_offending__counted",
     "int_family_children__school",
 )
 
