@@ -108,9 +108,14 @@ def _default_section(section: str) -> dict[str, Any]:
     return tomllib.loads(DEFAULT_PATH.read_text(encoding="utf-8")).get(section, {})
 
 
+def shipped_value(section: str, key: str) -> Any:
+    """A setting's value in the shipped rule set (for callers given no rule set)."""
+    return _default_section(section)[key]
+
+
 def _shipped(section: str, key: str) -> Any:
     """A field's default is the shipped TOML's value, so it is written in one place."""
-    return field(default_factory=lambda: _default_section(section)[key])
+    return field(default_factory=lambda: shipped_value(section, key))
 
 
 @dataclass

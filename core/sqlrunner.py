@@ -22,6 +22,7 @@ from typing import Any, Mapping
 import duckdb
 import polars as pl
 
+from cohort.core.agencies import GENERATED
 from cohort.core.statuses import status_params
 from cohort.core.warehouse import fetch_one, query
 
@@ -32,6 +33,8 @@ _PARAM_RE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _COMMENT_RE = re.compile(r"--[^\n]*")
 _CRITERION_RE = re.compile(r"^rules/[a-z0-9_]+/(?P<criterion>[a-z][a-z0-9_]*)\.sql$")
 CRITERION_SHAPE = "rules/criterion_shape.sql"
+# `{{ name }}` in a SQL file: text generated from a registry (cohort.core.agencies.GENERATED).
+_GENERATED_RE = re.compile(r"\{\{ ([a-z_]+) \}\}")
 
 
 def sql_path(relpath: str | Path) -> Path:
@@ -40,9 +43,10 @@ def sql_path(relpath: str | Path) -> Path:
 
 
 def load_sql(relpath: str | Path) -> str:
-    """A SQL file's text; a criterion file comes inside the criterion shape."""
+    """A SQL file's text, with what it asks to be generated filled in; a criterion file
+    comes inside the criterion shape."""
     path = sql_path(relpath)
-    text = path.read_text(encoding="utf-8")
+    text = _GENERATED_RE.sub(lambda m: GENERATED[m[1]](), path.read_text(encoding="utf-8"))
     try:
         rel = path.relative_to(SQL_DIR).as_posix()
     except ValueError:

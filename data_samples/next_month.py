@@ -31,6 +31,7 @@ import argparse
 import calendar
 import json
 import shutil
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -73,7 +74,8 @@ def _read_extract(folder: Path, name: str) -> tuple[pl.DataFrame, str]:
     rows = [list(r) for r in wb.worksheets[0].iter_rows(values_only=True)]
     wb.close()
     header = [str(h) for h in rows[0]]
-    body = [[None if v is None else str(v) for v in r] for r in rows[1:]]
+    # A row whose last cells are blank comes back shorter than the header.
+    body = [[None if v is None else str(v) for v in r] + [None] * (len(header) - len(r)) for r in rows[1:]]
     return pl.DataFrame(body, schema={h: pl.String for h in header}, orient="row"), ".xlsx"
 
 
@@ -146,12 +148,29 @@ def _clashes(drop: Drop, hh_pids: list[int], used: dict[str, set[str]]) -> bool:
     pids = set(hh_pids)
     for name in PERSON_SOURCES:
         rows = _rows_of(drop, name, pids)
-        for field in ("postcode", *ID_FIELDS):
-            if field in rows.columns:
-                values = {(_pc(v) if field == "postcode" else v) for v in rows[field].drop_nulls().to_list()}
-                if values & used[field]:
+        for column in ("postcode", *ID_FIELDS):
+            if column in rows.columns:
+                values = {(_pc(v) if column == "postcode" else v) for v in rows[column].drop_nulls().to_list()}
+                if values & used[column]:
                     return True
     return False
+
+
+@dataclass
+class _Month:
+    """What the month's steps share: last month's world, the small world new households come
+    from, record ids, the random stream, and the rows and truth added so far."""
+
+    drop: Drop
+    mini: Drop
+    mini_pids: dict[int, list[int]]
+    ids: _Ids
+    rng: np.random.Generator
+    as_of1: date
+    as_of2: date
+    added: dict[str, list[pl.DataFrame]] = field(default_factory=lambda: {name: [] for name in EXTRACTS})
+    truth_rows: list[dict] = field(default_factory=list)
+    new_home: dict[int, tuple[int, str]] = field(default_factory=dict)  # pid -> (mini dwelling, true family)
 
 
 def generate_next_month(prev_dir: str | Path, out_dir: str | Path, *, new_share: float = 0.01,
@@ -169,82 +188,107 @@ def generate_next_month(prev_dir: str | Path, out_dir: str | Path, *, new_share:
     seed = base_seed if seed is None else seed
     rng = np.random.default_rng([seed, 2024, as_of2.toordinal()])
     drop = build(households, base_seed, as_of1, mess)
-    world = drop.world
 
     frames, suffix = {}, {}
     for name in EXTRACTS:
         frames[name], suffix[name] = _read_extract(prev_dir / "extracts", name)
-    ids = _Ids(frames)
-    used: dict[str, set[str]] = {f: set() for f in ("postcode", *ID_FIELDS)}
-    for name, frame in frames.items():
-        h = _headers(frame)
-        for field in used:
-            if field in h:
-                values = frame[h[field]].drop_nulls().to_list()
-                used[field] |= {_pc(v) for v in values} if field == "postcode" else set(values)
-    used["postcode"] |= {_pc(p) for p in world.d_postcode}
-
     n_new = max(1, round(households * new_share))
     n_move = max(1, round(households * move_share))
     mini = build(3 * (n_new + n_move) + 10, seed * 7_919 + as_of2.toordinal(), as_of2, mess)
-    mini_pids = _household_pids(mini)
-    fresh: list[int] = []  # mini households free of clashes
-    for h in range(len(mini.world.h_dwelling)):
-        pids = mini_pids.get(h)
-        if pids and mini.world.h_dwelling[h] >= 0 and not _clashes(mini, pids, used):
+    month = _Month(drop, mini, _household_pids(mini), _Ids(frames), rng, as_of1, as_of2)
+    fresh = _fresh_households(month, _used_values(frames, drop), n_new + n_move)
+    arrival_pids = _add_arrivals(month, fresh[:n_new])
+    movers = _add_moves(month, fresh[n_new:n_new + n_move], n_move)
+    _add_month_events(month, event_share)
+
+    counts = {"as_of": as_of2.isoformat(), "new_households": n_new, "moved_households": len(movers),
+              "rows_added": _write_extracts(prev_dir, out / "extracts", frames, suffix, month.added)}
+    counts["person_level_rows"] = _write_truth(prev_dir, out / "truth", month, arrival_pids)
+    (out / "manifest.json").write_text(json.dumps({
+        "generator": "data_samples.next_month",
+        "as_of": as_of2.isoformat(),
+        "previous": manifest,
+        "new_share": new_share, "move_share": move_share, "event_share": event_share, "seed": seed,
+        "counts": counts,
+    }, indent=2) + "\n", encoding="utf-8")
+    return counts
+
+
+def _used_values(frames: dict[str, pl.DataFrame], drop: Drop) -> dict[str, set[str]]:
+    """Postcodes and identifiers last month's files (and world) already use."""
+    used: dict[str, set[str]] = {f: set() for f in ("postcode", *ID_FIELDS)}
+    for frame in frames.values():
+        h = _headers(frame)
+        for column in used:
+            if column in h:
+                values = frame[h[column]].drop_nulls().to_list()
+                used[column] |= {_pc(v) for v in values} if column == "postcode" else set(values)
+    used["postcode"] |= {_pc(p) for p in drop.world.d_postcode}
+    return used
+
+
+def _fresh_households(month: _Month, used: dict[str, set[str]], need: int) -> list[int]:
+    """The small world's households with a dwelling and nothing that clashes with last month."""
+    fresh = []
+    for h in range(len(month.mini.world.h_dwelling)):
+        pids = month.mini_pids.get(h)
+        if pids and month.mini.world.h_dwelling[h] >= 0 and not _clashes(month.mini, pids, used):
             fresh.append(h)
-    if len(fresh) < n_new + n_move:
+    if len(fresh) < need:
         raise RuntimeError("not enough clash-free new households; try another seed")
-    arrivals, destinations = fresh[:n_new], fresh[n_new:n_new + n_move]
+    return fresh
 
-    added: dict[str, list[pl.DataFrame]] = {name: [] for name in EXTRACTS}
-    truth_rows: list[dict] = []
 
-    # New households: all their rows, with record ids continuing the agencies' numbering.
-    arrival_pids = {p for h in arrivals for p in mini_pids[h]}
-    housing_ids: dict[str, str] = {}
+def _add_arrivals(month: _Month, arrivals: list[int]) -> set[int]:
+    """New households: all their rows, with record ids continuing the agencies' numbering."""
+    arrival_pids = {p for h in arrivals for p in month.mini_pids[h]}
     for name in EXTRACTS:
-        rows = _rows_of(mini, name, arrival_pids)
+        rows = _rows_of(month.mini, name, arrival_pids)
         if rows.height == 0:
             continue
-        new_ids = ids.take(name, rows.height)
-        if name == "housing":
-            housing_ids = dict(zip(rows["record_id"].to_list(), new_ids))
+        new_ids = month.ids.take(name, rows.height)
         if name != "housing_asb":
             for rid, pid in zip(new_ids, rows["_pid"].to_list()):
-                dw = mini.person_family.get(pid)
-                truth_rows.append({"source": name, "record_id": rid, "true_person_id": f"TN{pid:07d}",
-                                   "true_family_id": None if dw is None else f"TFN{dw:07d}"})
-        added[name].append(rows.with_columns(pl.Series("record_id", new_ids)).select(contract_columns(name)))
+                dw = month.mini.person_family.get(pid)
+                month.truth_rows.append({"source": name, "record_id": rid, "true_person_id": f"TN{pid:07d}",
+                                         "true_family_id": None if dw is None else f"TFN{dw:07d}"})
+        month.added[name].append(rows.with_columns(pl.Series("record_id", new_ids)).select(contract_columns(name)))
+    return arrival_pids
 
-    # Moves: each member of a chosen household gets a health row at the new dwelling, dated T2.
+
+def _add_moves(month: _Month, destinations: list[int], n_move: int) -> list[int]:
+    """Moves: each member of a chosen household gets a health row at the new dwelling, dated T2."""
+    drop = month.drop
     tenants = set(drop.rows["housing"].cols["pid"].tolist())
     movable = sorted(
         dw for dw in set(drop.person_family.values())
         if not any(p in tenants for p in _members(drop, dw)) and _members(drop, dw)
     )
-    movers = sorted(rng.choice(movable, size=min(n_move, len(movable)), replace=False).tolist())
-    new_home: dict[int, tuple[int, str]] = {}  # pid -> (dwelling in mini world, new true family)
+    movers = sorted(month.rng.choice(movable, size=min(n_move, len(movable)), replace=False).tolist())
     for dw, dest_h in zip(movers, destinations):
-        dest = int(mini.world.h_dwelling[dest_h])
+        dest = int(month.mini.world.h_dwelling[dest_h])
         for p in _members(drop, dw):
-            new_home[p] = (dest, f"TFM{dest:07d}")
-    if new_home:
-        latest = _latest_written(drop, set(new_home))
-        pids = sorted(new_home)
-        health_ids = ids.take("health", len(pids))
-        rows = []
-        for rid, p in zip(health_ids, pids):
-            address, postcode = _address(mini.world, new_home[p][0], "health", rng)
-            fore, sur, dob, gender = latest[p]
-            rows.append({"record_id": rid, "forename": fore, "surname": sur, "dob": dob, "gender": gender,
-                         "address": address, "postcode": postcode, "issue": "long_term_condition",
-                         "recorded_date": as_of2.isoformat()})
-            truth_rows.append({"source": "health", "record_id": rid, "true_person_id": person_id(p),
-                               "true_family_id": new_home[p][1]})
-        added["health"].append(pl.DataFrame(rows, schema={c: pl.String for c in contract_columns("health")}))
+            month.new_home[p] = (dest, f"TFM{dest:07d}")
+    if not month.new_home:
+        return movers
+    latest = _latest_written(drop, set(month.new_home))
+    pids = sorted(month.new_home)
+    rows = []
+    for rid, p in zip(month.ids.take("health", len(pids)), pids):
+        address, postcode = _address(month.mini.world, month.new_home[p][0], "health", month.rng)
+        fore, sur, dob, gender = latest[p]
+        rows.append({"record_id": rid, "forename": fore, "surname": sur, "dob": dob, "gender": gender,
+                     "address": address, "postcode": postcode, "issue": "long_term_condition",
+                     "recorded_date": month.as_of2.isoformat()})
+        month.truth_rows.append({"source": "health", "record_id": rid, "true_person_id": person_id(p),
+                                 "true_family_id": month.new_home[p][1]})
+    month.added["health"].append(pl.DataFrame(rows, schema={c: pl.String for c in contract_columns("health")}))
+    return movers
 
-    # A month more events, at each person's dwelling on T2.
+
+def _add_month_events(month: _Month, event_share: float) -> None:
+    """A month more events, at each person's dwelling on T2."""
+    drop, rng, new_home = month.drop, month.rng, month.new_home
     for name, date_col in EVENT_EXTRACTS.items():
         frame = drop.written[name]
         k = round(frame.height * event_share)
@@ -253,35 +297,36 @@ def generate_next_month(prev_dir: str | Path, out_dir: str | Path, *, new_share:
         pick = np.sort(rng.choice(frame.height, size=k, replace=False))
         pids = drop.rows[name].cols["pid"][pick].tolist()
         rows = frame[pick.tolist()]
-        new_ids = ids.take(name, k)
+        new_ids = month.ids.take(name, k)
         addresses, postcodes = [], []
         for p, old_a, old_pc in zip(pids, rows["address"].to_list(), rows["postcode"].to_list()):
             if p in new_home:
-                a, pc = _address(mini.world, new_home[p][0], name, rng)
+                a, pc = _address(month.mini.world, new_home[p][0], name, rng)
             elif p in drop.person_family:
-                a, pc = _address(world, drop.person_family[p], name, rng)
+                a, pc = _address(drop.world, drop.person_family[p], name, rng)
             else:
                 a, pc = old_a, old_pc
             addresses.append(a)
             postcodes.append(pc)
-        days = [_fmt(d, name) for d in _day_in(rng, as_of1, as_of2, k)]
+        days = [_fmt(d, name) for d in _day_in(rng, month.as_of1, month.as_of2, k)]
         rows = rows.with_columns(
             pl.Series("record_id", new_ids), pl.Series("address", addresses, dtype=pl.String),
             pl.Series("postcode", postcodes, dtype=pl.String), pl.Series(date_col, days),
         )
-        added[name].append(rows.select(contract_columns(name)))
+        month.added[name].append(rows.select(contract_columns(name)))
         for rid, p in zip(new_ids, pids):
             fam = new_home[p][1] if p in new_home else (
                 family_id(drop.person_family[p]) if p in drop.person_family else None)
-            truth_rows.append({"source": name, "record_id": rid, "true_person_id": person_id(p),
-                               "true_family_id": fam})
+            month.truth_rows.append({"source": name, "record_id": rid, "true_person_id": person_id(p),
+                                     "true_family_id": fam})
 
-    extracts = out / "extracts"
-    truth = out / "truth"
+
+def _write_extracts(prev_dir: Path, extracts: Path, frames: dict[str, pl.DataFrame], suffix: dict[str, str],
+                    added: dict[str, list[pl.DataFrame]]) -> dict[str, int]:
+    """Each extract as last month's file plus its added rows, in the file's own headers and
+    format; the engagements file carried over. Returns the rows added per extract."""
     extracts.mkdir(parents=True, exist_ok=True)
-    truth.mkdir(parents=True, exist_ok=True)
-    counts = {"as_of": as_of2.isoformat(), "new_households": len(arrivals), "moved_households": len(movers),
-              "rows_added": {}}
+    rows_added = {}
     for name in EXTRACTS:
         frame = frames[name]
         h = _headers(frame)
@@ -292,7 +337,7 @@ def generate_next_month(prev_dir: str | Path, out_dir: str | Path, *, new_share:
                 pl.col(col) if col in extra.columns else pl.lit(None, pl.String).alias(col) for col in frame.columns
             )
             frame = pl.concat([frame, extra.cast({c: pl.String for c in extra.columns})], how="vertical_relaxed")
-        counts["rows_added"][name] = frame.height - frames[name].height
+        rows_added[name] = frame.height - frames[name].height
         for stale in (extracts / f"{name}.csv", extracts / f"{name}.xlsx"):
             stale.unlink(missing_ok=True)
         if suffix[name] == ".xlsx":
@@ -302,14 +347,21 @@ def generate_next_month(prev_dir: str | Path, out_dir: str | Path, *, new_share:
     for f in ("engagements.csv", "engagements.xlsx"):
         if (prev_dir / "extracts" / f).exists():
             shutil.copy2(prev_dir / "extracts" / f, extracts / f)
+    return rows_added
 
+
+def _write_truth(prev_dir: Path, truth: Path, month: _Month, arrival_pids: set[int]) -> int:
+    """records.csv and persons.csv for the new month (movers in their new families, the new
+    households' people added); returns the person-level rows."""
+    truth.mkdir(parents=True, exist_ok=True)
+    mini = month.mini
     old_truth = pl.read_csv(prev_dir / "truth" / "records.csv", infer_schema=False)
-    moved_ids = {person_id(p): fam for p, (_, fam) in new_home.items()}
+    moved_ids = {person_id(p): fam for p, (_, fam) in month.new_home.items()}
     moved = pl.DataFrame({"true_person_id": list(moved_ids), "_fam": list(moved_ids.values())},
                          schema={"true_person_id": pl.String, "_fam": pl.String})
     old_truth = old_truth.join(moved, on="true_person_id", how="left").with_columns(
         pl.coalesce("_fam", "true_family_id").alias("true_family_id")).drop("_fam")
-    new_truth = pl.DataFrame(truth_rows, schema={c: pl.String for c in old_truth.columns})
+    new_truth = pl.DataFrame(month.truth_rows, schema={c: pl.String for c in old_truth.columns})
     pl.concat([old_truth, new_truth]).sort("source", "record_id").write_csv(truth / "records.csv")
     persons = pl.read_csv(prev_dir / "truth" / "persons.csv", infer_schema=False).join(
         moved.rename({"_fam": "_new"}), on="true_person_id", how="left"
@@ -324,16 +376,7 @@ def generate_next_month(prev_dir: str | Path, out_dir: str | Path, *, new_share:
         schema={c: pl.String for c in persons.columns},
     )
     pl.concat([persons, arrivals_people]).write_csv(truth / "persons.csv")
-    counts["person_level_rows"] = old_truth.height + new_truth.height
-    (out / "manifest.json").write_text(json.dumps({
-        "generator": "data_samples.next_month",
-        "as_of": as_of2.isoformat(),
-        "previous": manifest,
-        "new_share": new_share, "move_share": move_share, "event_share": event_share, "seed": seed,
-        "counts": counts,
-    }, indent=2) + "\n", encoding="utf-8")
-    return counts
-
+    return old_truth.height + new_truth.height
 
 def _members(drop: Drop, dwelling: int) -> list[int]:
     if not hasattr(drop, "_members_by_dwelling"):

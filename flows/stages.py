@@ -18,7 +18,7 @@ import polars as pl
 
 from cohort.reports import csv_exports as outputs
 
-from cohort.programme import rules
+from cohort.programme import rules as programme_rules
 from cohort.review.decisions import person_constraints
 from cohort.review.households import apply_household_decisions
 from cohort.programme import results as payment_results
@@ -28,7 +28,7 @@ from cohort.core.ruleset import RuleSet
 from cohort.core.statuses import LISTED_STATUSES
 from cohort.core.sqlrunner import run_sql
 from cohort.core.warehouse import append_table, connect, fetch_one, query, read_table, table_exists, write_table
-from cohort.matching import ids
+from cohort.matching import ids as stable_ids
 from cohort.matching.households import form_households
 from cohort.matching.partition import Mapper, serial_map
 from cohort.matching.pipeline import link_persons
@@ -123,7 +123,7 @@ def records(s: RunSettings) -> dict[str, Any]:
     """Union every person-level extract into one `records` table; warn when the as-of date
     is before every record (nothing can be met: most likely a mistyped date)."""
     with connect(s.work_db) as con:
-        out: dict[str, Any] = {"records": rules.build_records(con, s.as_of)}
+        out: dict[str, Any] = {"records": programme_rules.build_records(con, s.as_of)}
         earliest = fetch_one(con.execute("select min(record_date) from records"))[0]
     if earliest is not None and earliest > s.as_of:
         out["warnings"] = [f"the as-of date {s.as_of.isoformat()} is before every record in the extracts "
@@ -161,27 +161,28 @@ def households(s: RunSettings, mapper: Mapper = serial_map) -> dict[str, Any]:
     addresses per partition through `mapper`."""
     with connect(s.work_db) as con:
         recs, links, housing = (read_table(con, t) for t in ("records", "person_links", "stg_housing"))
-    result = form_households(recs, links, housing, s.as_of, mapper=mapper, partitions=s.partitions)
+    result = form_households(recs, links, housing, s.as_of, mapper=mapper, partitions=s.partitions,
+                             adult_age=s.ruleset.identification.adult_age)
     with connect(s.work_db) as con:
         write_table(con, "household_members", result.members)
         write_table(con, "families_base", result.families)
     return {"households": result.families.height, "persons_in_households": result.members.height}
 
 
-def stable_ids(s: RunSettings) -> dict[str, Any]:
+def ids(s: RunSettings) -> dict[str, Any]:
     """Keep last month's person and family ids (matching/ids.py), applying reviewers'
     household decisions between the two."""
     with connect(s.work_db) as con:
-        counts = ids.stabilise_persons(con, s.as_of)
+        counts = stable_ids.stabilise_persons(con, s.as_of)
         counts |= apply_household_decisions(con, s.as_of)
-        counts |= ids.stabilise_families(con, s.as_of)
+        counts |= stable_ids.stabilise_families(con, s.as_of)
     return counts
 
 
-def flag(s: RunSettings) -> dict[str, Any]:
+def rules(s: RunSettings) -> dict[str, Any]:
     """Apply the programme's SQL rules; keep this month's statuses in the history."""
     with connect(s.work_db) as con:
-        families = rules.evaluate(con, s.programme, s.ruleset, s.as_of)
+        families = programme_rules.evaluate(con, s.programme, s.ruleset, s.as_of)
         _record_history(con, s, families)
     by_status = families.group_by("status").len().sort("status")
     return {"families_by_status": dict(zip(by_status["status"], by_status["len"]))}
@@ -305,17 +306,10 @@ def _change_counts(changes: pl.DataFrame, previous_as_of, previous_status: dict[
 
 Stage = tuple[str, Callable[[RunSettings], dict[str, Any]]]
 
-STAGES: list[Stage] = [
-    ("ingest", ingest),
-    ("validate", validate),
-    ("records", records),
-    ("match", match),
-    ("households", households),
-    ("ids", stable_ids),
-    ("rules", flag),
-    ("results", results),
-    ("export", export),
-]
+# A stage's name is its function's name.
+STAGES: list[Stage] = [(f.__name__, f) for f in (
+    ingest, validate, records, match, households, ids, rules, results, export,
+)]
 
 IO_STAGES = {"ingest", "export"}
 # Stages that hand their partitions to the flow's task runner (they take a `mapper`).

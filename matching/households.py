@@ -24,7 +24,9 @@ import polars as pl
 from rapidfuzz.distance import OSA, JaroWinkler
 from rapidfuzz.process import cpdist
 
+from cohort.core.agencies import address_priority, child_sources
 from cohort.core.reference import district_for_postcode
+from cohort.core.ruleset import shipped_value
 from cohort.matching import partition
 from cohort.matching.cluster import find_root
 from cohort.matching.compare import STREET_JW, street_agrees
@@ -34,14 +36,10 @@ from cohort.matching.standardise import add_address_parts, clean_id, normalise_a
 log = logging.getLogger(__name__)
 
 OPEN_TENANCY_ROLES = ("lead_tenant", "joint_tenant")
-ADULT_AGE = 18
-# Sources whose subjects are children, for a person with no date of birth anywhere.
-CHILD_SOURCES = ("school_census", "school_exclusions", "youth_offending", "social_care")
-# Tie order for records on the same date (architecture.md).
-SOURCE_PRIORITY = {
-    "housing": 0, "dwp_benefits": 1, "dwp_employment": 1,
-    "school_census": 2, "school_exclusions": 2,
-}
+# Sources whose subjects are children, for a person with no date of birth anywhere, and
+# the tie order for records on the same date (architecture.md): cohort.core.agencies.
+CHILD_SOURCES = child_sources()
+SOURCE_PRIORITY = address_priority()
 
 
 @dataclass(frozen=True)
@@ -314,7 +312,8 @@ def _most_common(frame: pl.DataFrame, col: str, prefer: pl.Expr | None = None) -
     )
 
 
-def _roles(members: pl.DataFrame, records: pl.DataFrame, links: pl.DataFrame, as_of: date) -> pl.DataFrame:
+def _roles(members: pl.DataFrame, records: pl.DataFrame, links: pl.DataFrame, as_of: date,
+           adult_age: int) -> pl.DataFrame:
     """Role per member: the open tenancy's lead/joint role, else adult/child by age at T."""
     rep = representative_values(records, links).select("person_id", "dob")
     child_source = (
@@ -329,7 +328,7 @@ def _roles(members: pl.DataFrame, records: pl.DataFrame, links: pl.DataFrame, as
     age = as_of.year - pl.col("dob").dt.year() - pl.when(had_birthday).then(0).otherwise(1)
     by_age = (
         pl.when(age.is_not_null())
-        .then(pl.when(age >= ADULT_AGE).then(pl.lit("adult")).otherwise(pl.lit("child")))
+        .then(pl.when(age >= adult_age).then(pl.lit("adult")).otherwise(pl.lit("child")))
         .when(pl.col("_child_source").fill_null(False)).then(pl.lit("child"))
         .otherwise(pl.lit("adult"))
     )
@@ -343,10 +342,13 @@ def _roles(members: pl.DataFrame, records: pl.DataFrame, links: pl.DataFrame, as
 
 def form_households(records: pl.DataFrame, links: pl.DataFrame, housing: pl.DataFrame,
                     as_of: date, *, mapper: partition.Mapper = partition.serial_map,
-                    partitions: int | None = None) -> HouseholdResult:
+                    partitions: int | None = None, adult_age: int | None = None) -> HouseholdResult:
     """Families at T: `members` (person_id, family_id, role), `families` (family_id, district,
     members, address, postcode, uprn). Address comparisons run per partition through
-    `mapper` (see `matching.partition`); the result does not depend on either."""
+    `mapper` (see `matching.partition`); the result does not depend on either. A member
+    without a tenancy role is an adult from `adult_age` (the rule set's, shipped by default)."""
+    if adult_age is None:
+        adult_age = shipped_value("identification", "adult_age")
     dwell = group_dwellings(dwellings_at(records, links, housing, as_of), mapper, partitions)
     fam = (
         dwell.group_by("dwelling")
@@ -355,7 +357,7 @@ def form_households(records: pl.DataFrame, links: pl.DataFrame, housing: pl.Data
     )
     dwell = dwell.join(fam.select("dwelling", "family_id"), on="dwelling")
     members = (
-        _roles(dwell, records, links, as_of)
+        _roles(dwell, records, links, as_of, adult_age)
         .select("person_id", "family_id", "role")
         .sort("family_id", "person_id")
     )

@@ -15,17 +15,16 @@ from pathlib import Path
 
 import polars as pl
 
+from cohort.core.agencies import id_authority, source_ages
+
 NICKNAMES_PATH = Path(str(resources.files("cohort.matching") / "nicknames.csv"))
 
 TITLES = ("MR", "MRS", "MISS", "MS", "MSTR", "MASTER", "DR")
 
-# Which sources issue an identifier: two different values from issuing sources mean two
-# different people (barring a keying error); a value quoted by another agency is weaker.
-ID_AUTHORITY: dict[str, tuple[str, ...]] = {
-    "nino": ("dwp_benefits", "dwp_employment"),
-    "upn": ("school_census", "school_exclusions"),
-    "pnc_id": ("police", "youth_offending"),
-}
+# Which sources issue an identifier (cohort.core.agencies): two different values from
+# issuing sources mean two different people (barring a keying error); a value quoted by
+# another agency is weaker.
+ID_AUTHORITY: dict[str, tuple[str, ...]] = id_authority()
 PERSON_IDS = tuple(ID_AUTHORITY)
 # Identifiers only children have: two same-name children in one home are one child, so a
 # conflict in these is a keying error even when the date of birth is missing.
@@ -252,18 +251,9 @@ def _distinct_map(frame: pl.DataFrame, col: str, exprs: list[pl.Expr]) -> pl.Dat
 
 
 # What a record's source says about its subject's age on the record's date, as (youngest,
-# oldest) in whole years, None for no bound: no police record names a child under 10
-# (the age of criminal responsibility), youth offending is 10 to 17 (19 allows a late
-# outcome), DWP claimants and workers are 16 or more, schools' pupils are 19 or less,
-# and a lead or joint tenant is 16 or more (a household member may be any age).
-SOURCE_AGES: dict[str, tuple[int | None, int | None]] = {
-    "police": (10, None),
-    "youth_offending": (10, 19),
-    "dwp_benefits": (16, None),
-    "dwp_employment": (16, None),
-    "school_census": (None, 19),
-    "school_exclusions": (None, 19),
-}
+# oldest) in whole years, None for no bound (each agency's `ages`, cohort.core.agencies);
+# a lead or joint tenant is 16 or more (a household member may be any age).
+SOURCE_AGES: dict[str, tuple[int | None, int | None]] = source_ages()
 TENANT_AGE = 16
 TENANT_ROLES = ("lead_tenant", "joint_tenant")
 

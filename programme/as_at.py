@@ -37,20 +37,14 @@ log = logging.getLogger(__name__)
 SCHEMA = "as_at"
 
 OUTPUT_DDL = (
-    """
+    f"""
     create or replace table attachment_flags (
         as_of date,
         programme varchar,
         family_id varchar,
         criterion varchar,
         met boolean,
-        evidence struct(
-            source varchar,
-            record_id varchar,
-            person_id varchar,
-            event_date date,
-            value varchar
-        )[]
+        evidence {rules.EVIDENCE_TYPE}
     )
     """,
     """

@@ -31,6 +31,7 @@ import polars as pl
 from cohort.core.warehouse import fetch_one, query
 
 from cohort.programme.claims import ensure_ledger, standing_submission
+from cohort.programme.rules import EVIDENCE_TYPE
 from cohort.programme.engagements import judge_engagements, no_engagements, not_admitted, state_counts
 from cohort.core.reference import DISTRICT_TARGETS, DISTRICTS
 from cohort.core.ruleset import RuleSet
@@ -47,7 +48,9 @@ RESULTS: tuple[str, ...] = ("crime_asb_education", "continuous_employment", "pro
 INTERMEDIATES: tuple[str, ...] = (
     "int_family_attachment",
     "int_member_events__employment",
+    "int_family_adults__attached",
     "int_family_events__asb_offending",
+    "int_family_asb_offending__counted",
     "int_family_children__school",
 )
 
@@ -78,20 +81,14 @@ RESULT_LABELS: dict[str, str] = {
     "progress_to_work": "Progress to work",
 }
 
-RESULT_FLAGS_DDL = """
+RESULT_FLAGS_DDL = f"""
 create or replace table result_flags (
     family_id varchar,
     result varchar,
     achieved boolean,
     achieved_on date,
     detail varchar,
-    evidence struct(
-        source varchar,
-        record_id varchar,
-        person_id varchar,
-        event_date date,
-        value varchar
-    )[]
+    evidence {EVIDENCE_TYPE}
 )
 """
 

@@ -50,19 +50,16 @@ INTERMEDIATES: tuple[str, ...] = (SCOPE, TERMS, *LINKED, *DATED)
 # The criteria of each programme, in families.csv column order.
 PROGRAMMES = PROGRAMME_CRITERIA
 
-FLAGS_DDL = """
+# The evidence every criterion and result carries: the input rows behind it, oldest first.
+EVIDENCE_TYPE = "struct(source varchar, record_id varchar, person_id varchar, event_date date, value varchar)[]"
+
+FLAGS_DDL = f"""
 create or replace table flags (
     programme varchar,
     family_id varchar,
     criterion varchar,
     met boolean,
-    evidence struct(
-        source varchar,
-        record_id varchar,
-        person_id varchar,
-        event_date date,
-        value varchar
-    )[]
+    evidence {EVIDENCE_TYPE}
 )
 """
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from cohort.core.agencies import AGENCIES
+
 STATUS_LABELS: dict[str, str] = {
     "automatic": "Automatic",
     "discretionary": "Discretionary",
@@ -41,19 +43,7 @@ CRITERION_LABELS: dict[str, str] = {
     "health": "Health",
 }
 
-SOURCE_LABELS: dict[str, str] = {
-    "police": "Kent Police",
-    "youth_offending": "Youth Offending Service",
-    "school_census": "School census",
-    "school_exclusions": "School exclusions",
-    "dwp_benefits": "DWP benefits",
-    "dwp_employment": "DWP employment",
-    "housing": "Housing tenancies",
-    "housing_asb": "Housing ASB",
-    "social_care": "Children's social care",
-    "health": "Health services",
-    "engagements": "Programme engagements",
-}
+SOURCE_LABELS: dict[str, str] = {a.name: a.label for a in AGENCIES.values()}
 
 CHANGE_LABELS: dict[str, str] = {
     "new": "New on the list",

@@ -60,7 +60,7 @@ def _cell(value: Any) -> str:
 def table_html(frame: pl.DataFrame, headers: dict[str, str] | None = None) -> str:
     """A plain HTML table of the frame's rows (every column, headers renamed where given)."""
     headers = headers or {}
-    head = "".join(f"<th>{escape(headers.get(c, c.replace('_', ' ')))}</th>" for c in frame.columns)
+    head = "".join(f"<th>{escape(headers.get(c, c.replace('_', ' ').capitalize()))}</th>" for c in frame.columns)
     rows = "".join("<tr>" + "".join(_cell(v) for v in row) + "</tr>" for row in frame.iter_rows())
     if not frame.height:
         rows = f'<tr><td colspan="{max(frame.width, 1)}">none</td></tr>'
@@ -80,7 +80,7 @@ def _districts(d: ReportData) -> str:
         name = "Out of area" if district == OUT_OF_AREA else district
         bars.append(Bar(name, identified, target, share, GREY if district == OUT_OF_AREA else BLUE))
         rows.append({"district": name, **{STATUS_LABELS[s]: counts.get((district, s), 0) for s in LISTED},
-                     "identified": identified, "target": target})
+                     "identified (automatic + discretionary)": identified, "3-year target": target})
     intro = ("Identified families (automatic + discretionary) against each district's 3-year Phase 1 target; "
              "each bar is scaled to its own target, so every district's progress reads at a glance."
              if phase1 else "Identified families (automatic) by district. Phase 2 has a Kent-wide target "

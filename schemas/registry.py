@@ -1,7 +1,9 @@
 """Every extract a drop may hold, in data-contract order, with its two models.
 
 The models are the single statement of an extract's columns: which are required, which
-may be blank, which are dates, counts or enums. Everything else here is derived.
+may be blank, which are dates, counts or enums. What else the code knows about the agency
+(required, person-level, record date, identifiers...) is its entry in
+`cohort.core.agencies`; everything else here is derived.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import pandera.polars as pa
+
+from cohort.core.agencies import AGENCIES, Agency
 
 from cohort.schemas.dwp_benefits import DwpBenefits, DwpBenefitsRaw
 from cohort.schemas.dwp_employment import DwpEmployment, DwpEmploymentRaw
@@ -26,11 +30,21 @@ from cohort.schemas.youth_offending import YouthOffending, YouthOffendingRaw
 
 @dataclass(frozen=True)
 class Extract:
-    name: str
+    agency: Agency
     raw_model: type[pa.DataFrameModel]
     model: type[pa.DataFrameModel]
-    required: bool
-    person_level: bool
+
+    @property
+    def name(self) -> str:
+        return self.agency.name
+
+    @property
+    def required(self) -> bool:
+        return self.agency.required
+
+    @property
+    def person_level(self) -> bool:
+        return self.agency.person_level
 
     @cached_property
     def raw_schema(self) -> pa.DataFrameSchema:
@@ -58,17 +72,17 @@ class Extract:
 EXTRACTS: dict[str, Extract] = {
     e.name: e
     for e in (
-        Extract("police", PoliceRaw, Police, required=True, person_level=True),
-        Extract("youth_offending", YouthOffendingRaw, YouthOffending, required=True, person_level=True),
-        Extract("school_census", SchoolCensusRaw, SchoolCensus, required=True, person_level=True),
-        Extract("school_exclusions", SchoolExclusionsRaw, SchoolExclusions, required=True, person_level=True),
-        Extract("dwp_benefits", DwpBenefitsRaw, DwpBenefits, required=True, person_level=True),
-        Extract("dwp_employment", DwpEmploymentRaw, DwpEmployment, required=False, person_level=True),
-        Extract("housing", HousingRaw, Housing, required=True, person_level=True),
-        Extract("housing_asb", HousingAsbRaw, HousingAsb, required=True, person_level=False),
-        Extract("social_care", SocialCareRaw, SocialCare, required=False, person_level=True),
-        Extract("health", HealthRaw, Health, required=False, person_level=True),
-        Extract("engagements", EngagementsRaw, Engagements, required=False, person_level=False),
+        Extract(AGENCIES["police"], PoliceRaw, Police),
+        Extract(AGENCIES["youth_offending"], YouthOffendingRaw, YouthOffending),
+        Extract(AGENCIES["school_census"], SchoolCensusRaw, SchoolCensus),
+        Extract(AGENCIES["school_exclusions"], SchoolExclusionsRaw, SchoolExclusions),
+        Extract(AGENCIES["dwp_benefits"], DwpBenefitsRaw, DwpBenefits),
+        Extract(AGENCIES["dwp_employment"], DwpEmploymentRaw, DwpEmployment),
+        Extract(AGENCIES["housing"], HousingRaw, Housing),
+        Extract(AGENCIES["housing_asb"], HousingAsbRaw, HousingAsb),
+        Extract(AGENCIES["social_care"], SocialCareRaw, SocialCare),
+        Extract(AGENCIES["health"], HealthRaw, Health),
+        Extract(AGENCIES["engagements"], EngagementsRaw, Engagements),
     )
 }
 

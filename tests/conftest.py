@@ -6,6 +6,7 @@ import atexit
 import os
 import shutil
 import tempfile
+from datetime import datetime, timezone
 from pathlib import Path
 
 os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="cohort-test-prefect-")
@@ -38,7 +39,11 @@ def first_run(small_drop, tmp_path_factory) -> Path:
     from cohort.cli import main
 
     work = tmp_path_factory.mktemp("run1")
+    started = datetime.now(timezone.utc)
     rc = main(["run", "--input", str(small_drop / "extracts"), "--as-of", "2014-03-31",
                "--db", str(work / "w.duckdb"), "--out", str(work / "out")])
     assert rc == 0
+    # Other tests run the same drop and month, so the same run id; this tells this run's
+    # Prefect artifacts from theirs.
+    (work / "ran_between.txt").write_text(f"{started.isoformat()} {datetime.now(timezone.utc).isoformat()}")
     return work

@@ -121,10 +121,10 @@ def test_a_rerun_after_an_import_compares_with_the_months_earlier_run():
     assert set(got["previous_as_of"]) == {M2}
 
 
-def test_each_district_book_shows_only_its_own_changes(tmp_path):
-    got = changes(warehouse())
+def _one_thanet_family(family_id: str) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """families, members and evidence frames for one automatic Thanet family."""
     families = pl.DataFrame({
-        "family_id": ["Fup"], "district": ["Thanet"], "members": [2], "crime_asb": [1], "education": [1],
+        "family_id": [family_id], "district": ["Thanet"], "members": [2], "crime_asb": [1], "education": [1],
         "work": [1], "local_discretion": [0], "criteria_met": [3], "status": ["automatic"],
     })
     members = pl.DataFrame(schema={"family_id": pl.Utf8, "person_id": pl.Utf8, "forename": pl.Utf8,
@@ -132,6 +132,12 @@ def test_each_district_book_shows_only_its_own_changes(tmp_path):
     evidence = pl.DataFrame(schema={"family_id": pl.Utf8, "criterion": pl.Utf8, "source": pl.Utf8,
                                     "record_id": pl.Utf8, "person_id": pl.Utf8, "event_date": pl.Date,
                                     "value": pl.Utf8})
+    return families, members, evidence
+
+
+def test_each_district_book_shows_only_its_own_changes(tmp_path):
+    got = changes(warehouse())
+    families, members, evidence = _one_thanet_family("Fup")
     write_district_lists(tmp_path, families=families, members=members, evidence=evidence, programme="phase1",
                          as_of=M2, missing_extracts=[], run_id="r", changes=got, previous_as_of=M1)
     expected_by_district = {d: sorted(r[1] for r in EXPECTED if r[0] == d) for d in DISTRICTS}
@@ -149,15 +155,7 @@ def test_each_district_book_shows_only_its_own_changes(tmp_path):
 
 
 def test_first_run_sheet_says_there_is_nothing_to_compare(tmp_path):
-    families = pl.DataFrame({
-        "family_id": ["F1"], "district": ["Thanet"], "members": [2], "crime_asb": [1], "education": [1],
-        "work": [1], "local_discretion": [0], "criteria_met": [3], "status": ["automatic"],
-    })
-    members = pl.DataFrame(schema={"family_id": pl.Utf8, "person_id": pl.Utf8, "forename": pl.Utf8,
-                                   "surname": pl.Utf8, "dob": pl.Date, "age": pl.Int64, "role": pl.Utf8})
-    evidence = pl.DataFrame(schema={"family_id": pl.Utf8, "criterion": pl.Utf8, "source": pl.Utf8,
-                                    "record_id": pl.Utf8, "person_id": pl.Utf8, "event_date": pl.Date,
-                                    "value": pl.Utf8})
+    families, members, evidence = _one_thanet_family("F1")
     write_district_lists(tmp_path, families=families, members=members, evidence=evidence, programme="phase1",
                          as_of=M1, missing_extracts=[], run_id="r")
     ws = openpyxl.load_workbook(tmp_path / "Thanet.xlsx")[SHEET_CHANGES]

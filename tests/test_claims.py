@@ -11,7 +11,7 @@ crime_asb_education is achieved in both windows.
 from __future__ import annotations
 
 import shutil
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -24,18 +24,8 @@ from cohort.programme.claims import ClaimsError, balance, claimed, submissions, 
 from cohort.cli import main
 from cohort.programme.results import PaymentReason
 from cohort.core.sqlrunner import run_sql
-from test_results_world import ADULT, ResultsWorld, d
-
-T1, T2 = d("2014-03-31"), d("2014-06-30")
-NOW = datetime(2014, 4, 5, 10, 30)
-
-
-def _family() -> ResultsWorld:
-    w = ResultsWorld().person("P1", ADULT).identified(d("2013-02-28")).engaged(d("2013-03-01"))
-    w.add("police", "P1", record_id="ASB1", event_date=d("2012-12-01"), event_type="asb_incident")
-    w.add("police", "P1", record_id="ASB2", event_date=d("2012-12-02"), event_type="asb_incident")
-    return w
-
+from support.claims import NOW, T1, T2, engaged_family, warehouse_after_t1
+from support.results_world import ADULT, ResultsWorld, d
 
 def _in_work(w: ResultsWorld, start: str) -> ResultsWorld:
     w.add("dwp_benefits", "P1", benefit="JSA", spell_start=d("2012-01-01"),
@@ -49,7 +39,7 @@ def _ledger(con: duckdb.DuckDBPyConnection) -> list[tuple]:
 
 
 def test_a_result_claimed_in_one_window_is_already_claimed_in_the_next() -> None:
-    w = _family()
+    w = engaged_family()
     first = w.results(T1)
     assert first.payments() == {"crime_asb_education": (Decimal("700.00"), 0, PaymentReason.PAYABLE)}
     sub = submit_window(first.con, T1, by="Auditor", now=NOW)
@@ -66,7 +56,7 @@ def test_a_result_claimed_in_one_window_is_already_claimed_in_the_next() -> None
 
 
 def test_a_window_is_submitted_once() -> None:
-    run = _family().results(T1)
+    run = engaged_family().results(T1)
     submit_window(run.con, T1, by="Auditor", now=NOW)
     with pytest.raises(ClaimsError, match="already submitted by Auditor at 2014-04-05 10:30"):
         submit_window(run.con, T1, by="Someone else")
@@ -77,7 +67,7 @@ def test_a_window_is_submitted_once() -> None:
 def test_re_running_a_submitted_window_shows_its_results_as_claimed() -> None:
     """Issue 10: run again, a submitted window shows already_claimed = 1 (it pays nothing
     more); the claim workbook says who submitted it and when."""
-    w = _family()
+    w = engaged_family()
     run = w.results(T1)
     submit_window(run.con, T1, by="Auditor", now=NOW)
     again = w.results(T1)
@@ -85,7 +75,7 @@ def test_re_running_a_submitted_window_shows_its_results_as_claimed() -> None:
 
 
 def test_windows_are_submitted_in_order() -> None:
-    w = _family()
+    w = engaged_family()
     w.results(T1)
     run = w.results(T2)
     submit_window(run.con, T2, by="Auditor", now=NOW)
@@ -95,7 +85,7 @@ def test_windows_are_submitted_in_order() -> None:
 
 
 def test_a_window_no_run_has_computed_is_refused() -> None:
-    run = _family().results(T1)
+    run = engaged_family().results(T1)
     with pytest.raises(ClaimsError, match="no results for the window ending 2014-06-30"):
         submit_window(run.con, T2, by="Auditor")
     assert submissions(run.con).height == 0
@@ -103,7 +93,7 @@ def test_a_window_no_run_has_computed_is_refused() -> None:
 
 def test_continuous_employment_after_crime_asb_education_pays_only_the_balance() -> None:
     """In work from 1 Feb 2014: 13 weeks reached 3 May 2014, in the second window only."""
-    w = _in_work(_family(), "2014-02-01")
+    w = _in_work(engaged_family(), "2014-02-01")
     first = w.results(T1)
     assert not first.achieved("continuous_employment")
     submit_window(first.con, T1, by="Auditor", now=NOW)
@@ -149,7 +139,7 @@ def test_nothing_is_left_after_continuous_employment() -> None:
 def test_a_submission_never_half_applies() -> None:
     """A claim row already in the ledger without its submission: the insert fails part way,
     and neither the submission row nor any claim of it is left behind."""
-    w = _in_work(_family(), "2013-11-01")
+    w = _in_work(engaged_family(), "2013-11-01")
     run = w.results(T1)
     assert len(run.payments()) == 2
     run.con.execute("insert into claims values ($w, 'F1', 'continuous_employment', null, 'Dartford', 1, 'payable',"
@@ -163,12 +153,7 @@ def test_a_submission_never_half_applies() -> None:
 @pytest.fixture()
 def warehouse(tmp_path: Path) -> Path:
     """A warehouse file holding one run of the window ending T1."""
-    run = _family().results(T1)
-    path = tmp_path / "w.duckdb"
-    run.con.execute(f"attach '{path}' as disk")
-    run.con.execute("copy from database memory to disk")
-    run.con.execute("detach disk")
-    return path
+    return warehouse_after_t1(tmp_path)
 
 
 def test_claims_submit_command_and_its_refusals(warehouse: Path, capsys) -> None:
@@ -229,7 +214,7 @@ def test_a_claim_follows_its_family_through_a_merge() -> None:
     """F1 is claimed in the first window, then merged into F2 (its id retired: id_redirects
     F1 -> F2, as the ids stage writes it). F2's result is already claimed, not paid again,
     and F2 is one family turned around, not two."""
-    w = _family()
+    w = engaged_family()
     first = w.results(T1)
     submit_window(first.con, T1, by="Auditor", now=NOW)
     _merge_f1_into_f2(first.con)
@@ -246,7 +231,7 @@ def test_a_claim_follows_its_family_through_a_merge() -> None:
 def test_explain_points_from_a_merged_family_to_the_one_it_became() -> None:
     from cohort.programme.explain import ExplainError, explain
 
-    w = _family()
+    w = engaged_family()
     con = w.results(T1).con
     _merge_f1_into_f2(con)
     w.results(T2)

@@ -28,7 +28,7 @@ from cohort.programme.claims import (
 )
 from cohort.programme.results import claim_workbook_frames
 from cohort.reports.claims import write_claim_workbook
-from test_claims import T1, T2, NOW, _family
+from support.claims import T1, T2, NOW, engaged_family, warehouse_after_t1
 
 LATER = NOW + timedelta(days=3)
 
@@ -38,7 +38,7 @@ def _rows(con: duckdb.DuckDBPyConnection, table: str) -> int:
 
 
 def test_withdraw_then_resubmit_never_deletes_a_row() -> None:
-    w = _family()
+    w = engaged_family()
     run = w.results(T1)
     first = submit_window(run.con, T1, by="Auditor", now=NOW)
     assert first.total_gbp == Decimal("700.00")
@@ -61,7 +61,7 @@ def test_withdraw_then_resubmit_never_deletes_a_row() -> None:
 
 
 def test_withdrawals_are_refused_without_a_reason_a_submission_or_in_the_wrong_order() -> None:
-    w = _family()
+    w = engaged_family()
     w.results(T1)
     run = w.results(T2)
     with pytest.raises(ClaimsError, match="never submitted"):
@@ -80,7 +80,7 @@ def test_withdrawals_are_refused_without_a_reason_a_submission_or_in_the_wrong_o
 
 
 def test_a_submitted_window_run_again_is_claimed_and_its_workbook_says_by_whom(tmp_path: Path) -> None:
-    w = _family()
+    w = engaged_family()
     run = w.results(T1)
     submit_window(run.con, T1, by="Auditor", now=NOW)
     again = w.results(T1)
@@ -95,7 +95,7 @@ def test_a_submitted_window_run_again_is_claimed_and_its_workbook_says_by_whom(t
 
 
 def test_a_window_ending_after_today_cannot_be_submitted() -> None:
-    run = _family().results(T1)
+    run = engaged_family().results(T1)
     future = date.today() + timedelta(days=1)
     with pytest.raises(ClaimsError, match="has not ended yet"):
         submit_window(run.con, future, by="Auditor")
@@ -104,7 +104,7 @@ def test_a_window_ending_after_today_cannot_be_submitted() -> None:
 
 def test_a_2041_typo_can_be_withdrawn_and_the_real_window_submitted() -> None:
     """A ledger recorded before the check (a 2041 window) blocked every real window; withdrawn, it does not."""
-    run = _family().results(T1)
+    run = engaged_family().results(T1)
     run.con.execute("insert into claim_submissions values ('2041-03-31', 'Someone', $at, 1, 1, 18200)", {"at": NOW})
     with pytest.raises(ClaimsError, match="2041-03-31 has already been submitted"):
         submit_window(run.con, T1, by="Auditor", now=NOW)
@@ -137,12 +137,8 @@ def test_a_ledger_from_before_withdrawals_is_brought_forward(tmp_path: Path) -> 
 
 @pytest.fixture()
 def warehouse(tmp_path: Path) -> Path:
-    run = _family().results(T1)
-    path = tmp_path / "w.duckdb"
-    run.con.execute(f"attach '{path}' as disk")
-    run.con.execute("copy from database memory to disk")
-    run.con.execute("detach disk")
-    return path
+    """A warehouse file holding one run of the window ending T1."""
+    return warehouse_after_t1(tmp_path)
 
 
 def test_claims_withdraw_command(warehouse: Path, capsys) -> None:

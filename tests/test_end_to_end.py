@@ -3,11 +3,10 @@ checked against the generator's ground truth."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import shutil
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import openpyxl
@@ -17,12 +16,12 @@ import pytest
 from cohort.core.warehouse import fetch_one
 
 from cohort.cli import main
-from cohort.flows.stages import STAGES
 from cohort.core.reference import DISTRICTS
 from cohort.reports.labels import is_code_word
 from cohort.reports.run_report import without_timings
 from xlsx_read import table_rows
 from cohort.data_samples.evaluate import household_accuracy, identified_accuracy, person_accuracy
+from support.outputs import digest, summary_without_seconds
 
 AS_OF = "2014-03-31"
 PERSON_LEVEL = ("police", "youth_offending", "school_census", "school_exclusions", "dwp_benefits",
@@ -31,17 +30,6 @@ PERSON_LEVEL = ("police", "youth_offending", "school_census", "school_exclusions
 
 def _run(drop: Path, db: Path, out: Path, *extra: str) -> int:
     return main(["run", "--input", str(drop), "--as-of", AS_OF, "--db", str(db), "--out", str(out), *extra])
-
-
-def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _summary_without_seconds(out: Path) -> dict:
-    """run_summary.json as a re-run must reproduce it: everything but the stage timings."""
-    summary = json.loads((out / "run_summary.json").read_text())
-    assert set(summary.pop("seconds")) == {name for name, _ in STAGES}, "every stage's seconds"
-    return summary
 
 
 def test_outputs_follow_the_contract(first_run):
@@ -100,11 +88,11 @@ def test_same_month_twice_gives_identical_outputs(first_run, small_drop, tmp_pat
     shutil.copy(first_run / "w.duckdb", db)
     assert _run(small_drop / "extracts", db, tmp_path / "out") == 0
     for name in ("person_links.csv", "families.csv", "results.csv", "rejected_rows.csv", "settings.json"):
-        assert _digest(tmp_path / "out" / name) == _digest(first_run / "out" / name), name
-    assert _summary_without_seconds(tmp_path / "out") == _summary_without_seconds(first_run / "out")
+        assert digest(tmp_path / "out" / name) == digest(first_run / "out" / name), name
+    assert summary_without_seconds(tmp_path / "out") == summary_without_seconds(first_run / "out")
     books = [f"district_lists/{d}.xlsx" for d in DISTRICTS] + ["out_of_area.xlsx", "claims/2014-03-31.xlsx"]
     for name in books:
-        assert _digest(tmp_path / "out" / name) == _digest(first_run / "out" / name), name
+        assert digest(tmp_path / "out" / name) == digest(first_run / "out" / name), name
     report = [without_timings((folder / "out" / "report.html").read_text(encoding="utf-8"))
               for folder in (tmp_path, first_run)]
     assert report[0] == report[1] and "<svg" in report[0]
@@ -127,14 +115,14 @@ def test_failed_run_changes_nothing(first_run, small_drop, tmp_path, capsys):
     db, out = tmp_path / "w.duckdb", tmp_path / "out"
     shutil.copy(first_run / "w.duckdb", db)
     shutil.copytree(first_run / "out", out)
-    before = {p: _digest(p) for p in [db, *out.rglob("*.*")]}
+    before = {p: digest(p) for p in [db, *out.rglob("*.*")]}
     broken = tmp_path / "broken"
     shutil.copytree(small_drop / "extracts", broken)
     (broken / "housing.csv").unlink()
     assert _run(broken, db, out) == 2
     err = capsys.readouterr().err
     assert "housing" in err
-    assert {p: _digest(p) for p in [db, *out.rglob("*.*")]} == before
+    assert {p: digest(p) for p in [db, *out.rglob("*.*")]} == before
     assert not list(tmp_path.glob(".*run-*")), "no working copies left behind"
     last = json.loads((tmp_path / "w.duckdb.runlog.jsonl").read_text().splitlines()[-1])
     assert last["outcome"] == "failed" and "housing" in last["error"]
@@ -174,7 +162,7 @@ def test_xlsx_extract_gives_the_same_families(first_run, small_drop, tmp_path):
     wb.save(drop / "housing.xlsx")
     (drop / "housing.csv").unlink()
     assert _run(drop, tmp_path / "w.duckdb", tmp_path / "out") == 0
-    assert _digest(tmp_path / "out" / "families.csv") == _digest(first_run / "out" / "families.csv")
+    assert digest(tmp_path / "out" / "families.csv") == digest(first_run / "out" / "families.csv")
 
 
 def test_warehouse_keeps_the_layers_and_history(first_run):
@@ -203,8 +191,9 @@ def test_run_summary_is_published_as_a_prefect_artifact(first_run):
             artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["cohort-run-summary"]))
         )
     run_id = json.loads((first_run / "out" / "run_summary.json").read_text())["run_id"]
-    ours = [a for a in artifacts if a.description == f"cohort run {run_id}"]
-    assert ours, "no run-summary artifact for this run"
+    started, ended = map(datetime.fromisoformat, (first_run / "ran_between.txt").read_text().split())
+    ours = [a for a in artifacts if a.description == f"cohort run {run_id}" and started <= a.created <= ended]
+    assert len(ours) == 1, "one run-summary artifact for this run"
     table = ours[0].data
     rows = table if isinstance(table, list) else __import__("json").loads(table)
     sections = {r["section"] for r in rows}

@@ -8,7 +8,6 @@ autumn and spring 2013/14, so a child's schooling can differ on the two dates. D
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 
 import polars as pl
@@ -19,7 +18,7 @@ from cohort.matching.ids import ensure_tables, resolve_engagements
 from cohort.programme.engagements import STATE_LABELS, EngagementState, not_admitted
 from cohort.programme.explain import explain
 from cohort.programme.results import claim_workbook_frames
-from test_results_world import ADULT, CHILD, ResultsWorld, T, d
+from support.results_world import ADULT, CHILD, ResultsWorld, T, d
 
 D = d("2013-06-30")
 D_TERMS = (("2011/12", "summer"), ("2012/13", "autumn"), ("2012/13", "spring"))

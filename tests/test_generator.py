@@ -569,3 +569,14 @@ def test_5000_households_generate_in_a_few_seconds():
     assert elapsed < 15, elapsed
     rows = drop.counts["person_level_rows"] + drop.counts["extracts"]["housing_asb"]
     assert 5 * 5000 <= rows <= 20 * 5000
+
+
+def test_next_month_steps_a_drop_whose_housing_is_a_workbook(tmp_path):
+    """The demo's housing extract is .xlsx; a row with blank last cells reads back shorter
+    than the header and must still step to the next month."""
+    from cohort.data_samples.next_month import generate_next_month
+
+    generate(tmp_path / "m1", households=300, seed=8, xlsx=("housing",))
+    counts = generate_next_month(tmp_path / "m1", tmp_path / "m2", seed=3)
+    assert (tmp_path / "m2" / "extracts" / "housing.xlsx").exists()
+    assert counts["rows_added"]["housing"] > 0 and counts["new_households"] >= 1

@@ -55,13 +55,13 @@ class World:
             "role": role, "tenancy_start": start, "tenancy_end": end,
         })
 
-    def run(self):
+    def run(self, **settings):
         records = pl.DataFrame(self.recs, schema=REC_SCHEMA)
         links = records.select("source", "record_id").with_columns(
             pl.Series("person_id", self.person), pl.lit(1.0).alias("match_confidence"),
             pl.lit("test").alias("match_reason"))
         housing = pl.DataFrame(self.housing, schema=HOUSING_SCHEMA)
-        return form_households(records, links, housing, T)
+        return form_households(records, links, housing, T, **settings)
 
 
 def family_of(result) -> dict[str, str]:
@@ -83,6 +83,16 @@ def test_open_tenancy_beats_a_later_record_elsewhere():
     assert groups(r) == {frozenset({"mum", "kid"}), frozenset({"stranger"})}
     roles = dict(zip(r.members["person_id"], r.members["role"]))
     assert roles == {"mum": "lead_tenant", "kid": "child", "stranger": "adult"}
+
+
+@pytest.mark.parametrize("adult_age,role", [(None, "child"), (18, "child"), (17, "adult")])
+def test_the_rule_sets_adult_age_decides_a_members_role(adult_age, role):
+    """Issue 16 "settings from one place": roles and criteria read the same adult age."""
+    w = World()
+    w.tenancy("mum", "T1", date(2010, 1, 1), None, "12 High St", "CT11 9AA")
+    w.record("teen", "police", date(2014, 1, 1), "12 High St", "CT11 9AA", dob=date(1996, 6, 1))  # 17 at T
+    r = w.run(**({} if adult_age is None else {"adult_age": adult_age}))
+    assert dict(zip(r.members["person_id"], r.members["role"]))["teen"] == role
 
 
 def test_a_tenancy_that_ended_before_t_does_not_count():

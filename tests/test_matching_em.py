@@ -138,7 +138,7 @@ def test_too_few_profiles_use_the_shipped_model(caplog):
 
 @pytest.fixture(scope="module")
 def drop_records(small_drop):
-    from test_matching_accuracy import read_drop
+    from support.drops import read_drop
 
     records, _ = read_drop(small_drop / "extracts")
     return records

@@ -9,7 +9,7 @@ from datetime import date
 import polars as pl
 import pytest
 
-from support.matching import HOME, SCHEMA, persons_of, rec, records
+from support.matching import HOME, persons_of, rec, records
 
 from cohort.matching.pipeline import REASON_AMBIGUOUS, link_persons
 

@@ -11,7 +11,7 @@ from cohort.matching import partition
 from cohort.matching.cluster import components
 from cohort.matching.households import form_households
 from cohort.matching.pipeline import link_persons
-from test_matching_accuracy import AS_OF, read_drop
+from support.drops import AS_OF, read_drop
 
 
 @given(

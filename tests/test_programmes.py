@@ -20,7 +20,7 @@ from cohort.core.ruleset import load_ruleset
 from cohort.core.sqlrunner import SQL_DIR, bind, criterion_sql, load_sql
 from cohort.core.statuses import IN_PROGRAMME_STATUSES, LISTED_STATUSES, STATUS_RANK, STATUSES, Status, status_params
 from cohort.schemas.registry import EXTRACTS
-from test_rules_world import World
+from support.rules_world import World
 
 T = date(2014, 3, 31)
 

@@ -16,7 +16,7 @@ import yaml
 
 from cohort.programme.results import RESULTS
 from cohort.core.sqlrunner import SQL_DIR
-from test_results_world import ResultsWorld, results_ruleset
+from support.results_world import ResultsWorld, results_ruleset
 
 RESULT_DOCS = sorted(SQL_DIR.glob("results/*.yml"))
 REQUIRED_KEYS = {"result", "programme", "policy", "source", "reading", "grain", "parameters", "cases"}

@@ -18,7 +18,7 @@ import pytest
 
 from cohort.programme.results import PaymentReason
 from cohort.core.sqlrunner import SQL_DIR
-from test_results_world import ADULT, ResultsWorld, d, results_ruleset
+from support.results_world import ADULT, ResultsWorld, d, results_ruleset
 
 T = d("2015-03-31")
 

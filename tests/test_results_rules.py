@@ -11,7 +11,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from test_results_world import ADULT, T, ResultsWorld, d
+from support.results_world import ADULT, T, ResultsWorld, d
 
 IDENTIFIED = d("2013-06-30")
 BASELINE_DAY = d("2013-03-01")

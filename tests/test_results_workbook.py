@@ -15,7 +15,7 @@ from cohort.programme.claims import submit_window
 from cohort.core.reference import DISTRICT_TARGETS, DISTRICTS
 from cohort.programme.results import claim_workbook_frames
 from cohort.reports.claims import write_claim_workbook
-from test_results_world import ADULT, ResultsWorld, d
+from support.results_world import ADULT, ResultsWorld, d
 
 T1, T2 = d("2014-03-31"), d("2014-06-30")
 

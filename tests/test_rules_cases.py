@@ -16,7 +16,7 @@ import yaml
 
 from cohort.programme.rules import PROGRAMMES
 from cohort.core.sqlrunner import SQL_DIR
-from test_rules_world import World, ruleset_with
+from support.rules_world import World, ruleset_with
 
 RULE_DOCS = sorted(SQL_DIR.glob("rules/*/*.yml"))
 REQUIRED_KEYS = {"criterion", "programme", "policy", "source", "reading", "grain", "parameters", "cases"}

@@ -11,7 +11,7 @@ from datetime import date
 
 import pytest
 
-from test_rules_world import World, ruleset_with
+from support.rules_world import World, ruleset_with
 
 T = date(2014, 3, 31)
 ADULT = date(1980, 5, 5)

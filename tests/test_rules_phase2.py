@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from test_rules_world import World
+from support.rules_world import World
 
 T = date(2014, 3, 31)
 ADULT = date(1980, 5, 5)

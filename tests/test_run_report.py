@@ -62,7 +62,7 @@ def test_error_estimate_rendered_with_all_its_columns(warehouse, tmp_path):
         con.execute("create table match_error_estimate as select * from (values ('false links', 0.012, 37), "
                     "('missed links', 0.034, 105)) as t(kind, rate, pairs_estimated)")
     html = _report(warehouse, tmp_path, name="with.html")
-    assert "<th>pairs estimated</th>" in html and "<th>rate</th>" in html and "missed links" in html
+    assert "<th>Pairs estimated</th>" in html and "<th>Rate</th>" in html and "missed links" in html
 
 
 def test_same_warehouse_same_page_apart_from_timings(warehouse, tmp_path):

@@ -13,7 +13,7 @@ from distributed import Client, LocalCluster, get_task_stream
 
 from cohort.cli import main
 from cohort.core.reference import DISTRICTS
-from test_end_to_end import _digest, _summary_without_seconds
+from support.outputs import digest, summary_without_seconds
 
 AS_OF = "2014-03-31"
 
@@ -53,8 +53,8 @@ def test_dask_run_is_identical_to_the_single_process_run(small_drop, tmp_path, c
     assert len(workers) == 2
 
     for name in ("person_links.csv", "families.csv", "results.csv", "rejected_rows.csv"):
-        assert _digest(dask / "out" / name) == _digest(single / "out" / name), name
-    assert _summary_without_seconds(dask / "out") == _summary_without_seconds(single / "out")
+        assert digest(dask / "out" / name) == digest(single / "out" / name), name
+    assert summary_without_seconds(dask / "out") == summary_without_seconds(single / "out")
     for district in DISTRICTS:
         name = f"district_lists/{district}.xlsx"
         assert _cells(dask / "out" / name) == _cells(single / "out" / name), name
@@ -94,7 +94,7 @@ def test_the_scheduled_month_runs_on_dask_too(small_drop, tmp_path, cluster, sin
     assert len(stream.data) >= 3
     assert summary["as_of"] == "2014-03-31"
     for name in ("person_links.csv", "families.csv"):
-        assert _digest(tmp_path / "out" / "2014-03" / name) == _digest(single / "out" / name), name
+        assert digest(tmp_path / "out" / "2014-03" / name) == digest(single / "out" / name), name
 
 
 def test_partitions_must_be_positive(small_drop, tmp_path, capsys):

@@ -23,12 +23,8 @@ attachment as (
 
 police_asb as (
     select
-        me.family_id,
+        me.*,
         'asb_event' as kind,
-        me.source,
-        me.record_id,
-        me.person_id,
-        me.event_date,
         me.event_type as value
     from int_member_events__linked as me
     where me.source = 'police'
@@ -37,12 +33,8 @@ police_asb as (
 
 minor_offences as (
     select
-        me.family_id,
+        me.*,
         'minor_offence' as kind,
-        me.source,
-        me.record_id,
-        me.person_id,
-        me.event_date,
         'proven offence (' || coalesce(me.event_type, 'outcome not given') || ')' as value
     from int_member_events__linked as me
     where me.source = 'youth_offending'
@@ -74,8 +66,8 @@ housing_asb as (
 
 events as (
     select * from police_asb
-    union all select * from minor_offences
-    union all select * from housing_asb
+    union all by name select * from minor_offences
+    union all by name select * from housing_asb
 ),
 
 placed as (
@@ -94,16 +86,7 @@ placed as (
 ),
 
 final as (
-    select
-        p.family_id,
-        p.kind,
-        p.source,
-        p.record_id,
-        p.person_id,
-        p.event_date,
-        p.value,
-        p.in_baseline,
-        p.in_outcome
+    select p.*
     from placed as p
     where p.in_baseline or p.in_outcome
 )

@@ -26,13 +26,8 @@ member_events as (
 
 minor_offences as (
     select
-        me.family_id,
-        me.as_of,
+        me.*,
         'minor_offence' as kind,
-        me.source,
-        me.record_id,
-        me.person_id,
-        me.event_date,
         'proven offence (' || coalesce(me.event_type, 'outcome not given') || ')' as value
     from member_events as me
     where me.source = 'youth_offending'
@@ -41,13 +36,8 @@ minor_offences as (
 
 asb_orders as (
     select
-        me.family_id,
-        me.as_of,
+        me.*,
         'asb_order' as kind,
-        me.source,
-        me.record_id,
-        me.person_id,
-        me.event_date,
         me.event_type as value
     from member_events as me
     where me.source = 'police'
@@ -56,13 +46,8 @@ asb_orders as (
 
 adult_offences as (
     select
-        me.family_id,
-        me.as_of,
+        me.*,
         'adult_offence' as kind,
-        me.source,
-        me.record_id,
-        me.person_id,
-        me.event_date,
         me.event_type as value
     from member_events as me
     where me.source = 'police'
@@ -98,11 +83,24 @@ housing_asb as (
     where list_contains($housing_asb_types, a.intervention)
 ),
 
-final as (
+events as (
     select * from minor_offences
-    union all select * from asb_orders
-    union all select * from adult_offences
-    union all select * from housing_asb
+    union all by name select * from asb_orders
+    union all by name select * from adult_offences
+    union all by name select * from housing_asb
+),
+
+final as (
+    select
+        e.family_id,
+        e.as_of,
+        e.kind,
+        e.source,
+        e.record_id,
+        e.person_id,
+        e.event_date,
+        e.value
+    from events as e
 )
 
 select * from final

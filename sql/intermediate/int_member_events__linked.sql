@@ -24,69 +24,8 @@ people as (
 ),
 
 events as (
-    select
-        'police' as source,
-        p.record_id,
-        p.event_type,
-        p.event_date,
-        cast(null as date) as end_date,
-        p.event_date as age_date
-    from stg_police as p
-
-    union all
-
-    select
-        'youth_offending' as source,
-        y.record_id,
-        y.outcome as event_type,
-        y.outcome_date as event_date,
-        cast(null as date) as end_date,
-        y.offence_date as age_date
-    from stg_youth_offending as y
-
-    union all
-
-    select
-        'school_exclusions' as source,
-        x.record_id,
-        x.exclusion_type as event_type,
-        x.exclusion_date as event_date,
-        cast(null as date) as end_date,
-        x.exclusion_date as age_date
-    from stg_school_exclusions as x
-
-    union all
-
-    select
-        'dwp_benefits' as source,
-        b.record_id,
-        b.benefit as event_type,
-        b.spell_start as event_date,
-        b.spell_end as end_date,
-        b.spell_start as age_date
-    from stg_dwp_benefits as b
-
-    union all
-
-    select
-        'social_care' as source,
-        s.record_id,
-        s.status as event_type,
-        s.start_date as event_date,
-        s.end_date,
-        s.start_date as age_date
-    from stg_social_care as s
-
-    union all
-
-    select
-        'health' as source,
-        h.record_id,
-        h.issue as event_type,
-        h.recorded_date as event_date,
-        cast(null as date) as end_date,
-        h.recorded_date as age_date
-    from stg_health as h
+    -- one select per agency with an `event` in cohort/core/agencies.py
+    {{ agency_events }}
 ),
 
 final as (

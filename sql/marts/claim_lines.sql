@@ -45,14 +45,8 @@ flags as (
 ),
 
 counts as (
-    select
-        e.family_id,
-        count(*) filter (where e.kind = 'asb_event' and e.in_baseline) as asb_baseline,
-        count(*) filter (where e.kind = 'asb_event' and e.in_outcome) as asb_outcome,
-        count(*) filter (where e.kind = 'minor_offence' and e.in_baseline) as offences_baseline,
-        count(*) filter (where e.kind = 'minor_offence' and e.in_outcome) as offences_outcome
-    from int_family_events__asb_offending as e
-    group by e.family_id
+    select ec.*
+    from int_family_asb_offending__counted as ec
 ),
 
 children as (
@@ -85,11 +79,9 @@ children_text as (
 
 adults as (
     select
-        m.family_id,
-        m.person_id
-    from int_household_members__aged as m
-    inner join attachment as a on a.family_id = m.family_id
-    where m.is_adult
+        ad.family_id,
+        ad.person_id
+    from int_family_adults__attached as ad
 ),
 
 work_items as (

@@ -94,6 +94,21 @@ splits as (
       and s.to_id not in (select p.family_id from prev as p)
 ),
 
+-- A family on both lists changed status within its district, or moved (listed on both sides).
+kept_changes as (
+    select * from (values ('status_changed', false), ('moved_in', true), ('moved_out', true))
+        as kc(change, moved)
+),
+
+-- Families this run that took in another: by a merge or by splitting off.
+joined as (
+    select m.new_id as family_id, 'merged' as change, m.old_id as related_family_id
+    from merges as m
+    union all
+    select s.to_id as family_id, 'split_off' as change, s.from_id as related_family_id
+    from splits as s
+),
+
 changes as (
     select
         c.family_id,
@@ -123,67 +138,29 @@ changes as (
 
     select
         c.family_id,
-        c.district,
-        'status_changed' as change,
+        case kc.change when 'moved_out' then p.district else c.district end as district,
+        kc.change,
         p.status as previous_status,
         c.status,
         cast(null as varchar) as related_family_id
     from cur as c
     inner join prev as p on p.family_id = c.family_id
-    where c.district = p.district
-      and c.status <> p.status
+    inner join kept_changes as kc
+        on kc.moved = (c.district <> p.district)
+    where kc.moved or c.status <> p.status
 
     union all
 
     select
         c.family_id,
         c.district,
-        'moved_in' as change,
+        j.change,
         p.status as previous_status,
         c.status,
-        cast(null as varchar) as related_family_id
-    from cur as c
-    inner join prev as p on p.family_id = c.family_id
-    where c.district <> p.district
-
-    union all
-
-    select
-        c.family_id,
-        p.district,
-        'moved_out' as change,
-        p.status as previous_status,
-        c.status,
-        cast(null as varchar) as related_family_id
-    from cur as c
-    inner join prev as p on p.family_id = c.family_id
-    where c.district <> p.district
-
-    union all
-
-    select
-        c.family_id,
-        c.district,
-        'merged' as change,
-        p.status as previous_status,
-        c.status,
-        m.old_id as related_family_id
-    from merges as m
-    inner join cur as c on c.family_id = m.new_id
-    left join prev as p on p.family_id = m.new_id
-
-    union all
-
-    select
-        c.family_id,
-        c.district,
-        'split_off' as change,
-        p.status as previous_status,
-        c.status,
-        s.from_id as related_family_id
-    from splits as s
-    inner join cur as c on c.family_id = s.to_id
-    left join prev as p on p.family_id = s.to_id
+        j.related_family_id
+    from joined as j
+    inner join cur as c on c.family_id = j.family_id
+    left join prev as p on p.family_id = j.family_id
 
     union all
 

@@ -23,11 +23,9 @@ attachment as (
 
 adults as (
     select
-        m.family_id,
-        m.person_id
-    from int_household_members__aged as m
-    inner join attachment as a on a.family_id = m.family_id
-    where m.is_adult
+        ad.family_id,
+        ad.person_id
+    from int_family_adults__attached as ad
 ),
 
 weeks_by_benefit as (
@@ -51,13 +49,7 @@ spells as (
 ),
 
 employment as (
-    select
-        e.family_id,
-        e.person_id,
-        e.source,
-        e.record_id,
-        e.event_type,
-        e.event_date
+    select e.*
     from int_member_events__employment as e
     where e.event_date <= $as_of
 ),
@@ -124,13 +116,7 @@ breaks as (
 ),
 
 programme_starts as (
-    select
-        e.family_id,
-        e.person_id,
-        e.source,
-        e.record_id,
-        e.event_type,
-        e.event_date
+    select e.*
     from employment as e
     where e.event_type in ('work_programme_start', 'esf_start')
       and e.event_date > cast($as_of - to_months($work_programme_exclusion_months) as date)

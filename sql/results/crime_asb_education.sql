@@ -23,28 +23,13 @@ attachment as (
 ),
 
 events as (
-    select
-        e.family_id,
-        e.kind,
-        e.source,
-        e.record_id,
-        e.person_id,
-        e.event_date,
-        e.value,
-        e.in_baseline,
-        e.in_outcome
+    select e.*
     from int_family_events__asb_offending as e
 ),
 
 counts as (
-    select
-        e.family_id,
-        count(*) filter (where e.kind = 'asb_event' and e.in_baseline) as asb_baseline,
-        count(*) filter (where e.kind = 'asb_event' and e.in_outcome) as asb_outcome,
-        count(*) filter (where e.kind = 'minor_offence' and e.in_baseline) as offences_baseline,
-        count(*) filter (where e.kind = 'minor_offence' and e.in_outcome) as offences_outcome
-    from events as e
-    group by e.family_id
+    select ec.*
+    from int_family_asb_offending__counted as ec
 ),
 
 children as (

@@ -15,21 +15,13 @@ attachment as (
 
 adults as (
     select
-        m.family_id,
-        m.person_id
-    from int_household_members__aged as m
-    inner join attachment as a on a.family_id = m.family_id
-    where m.is_adult
+        ad.family_id,
+        ad.person_id
+    from int_family_adults__attached as ad
 ),
 
 starts as (
-    select
-        e.family_id,
-        e.person_id,
-        e.source,
-        e.record_id,
-        e.event_type,
-        e.event_date
+    select e.*
     from int_member_events__employment as e
     inner join adults as ad on ad.family_id = e.family_id and ad.person_id = e.person_id
     where e.event_type in ('work_programme_start', 'esf_start')

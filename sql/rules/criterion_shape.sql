@@ -1,8 +1,10 @@
 -- The shape every criterion returns (architecture.md "Rules and marts"), added around each
 -- rules/<programme>/<criterion>.sql by cohort.core.sqlrunner, so a rule file states only its
 -- items. It reads two names the runner defines:
---   criterion_items  the rule file's rows: family_id, source, record_id, person_id,
---                    event_date, value (one per input row that meets the criterion)
+--   criterion_items  the rule file's rows, one per input row that meets the criterion; the
+--                    shape reads family_id, source, record_id, person_id, event_date and
+--                    value by name, so a rule file may `select e.*` and other columns are
+--                    passed over
 --   criterion_name   the criterion (the rule file's name)
 -- One row per family judged (int_families__as_of: every family at T in a monthly run, or
 -- the families judged as at other dates), met when the rule found at least one item, with

@@ -7,13 +7,7 @@
 with
 
 final as (
-    select
-        e.family_id,
-        e.source,
-        e.record_id,
-        e.person_id,
-        e.event_date,
-        e.value
+    select e.*
     from int_family_events__crime_asb as e
     where e.kind in ('minor_offence', 'asb_order', 'housing_asb')
       and e.event_date > cast(e.as_of - to_months($crime_window_months) as date)

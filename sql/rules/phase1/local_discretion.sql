@@ -40,11 +40,7 @@ windowed_events as (
 
 domestic_abuse as (
     select
-        we.family_id,
-        we.source,
-        we.record_id,
-        we.person_id,
-        we.event_date,
+        we.*,
         'domestic_abuse' as value
     from windowed_events as we
     where list_contains($discretion_indicators, 'domestic_abuse')
@@ -54,11 +50,7 @@ domestic_abuse as (
 
 substance_misuse as (
     select
-        we.family_id,
-        we.source,
-        we.record_id,
-        we.person_id,
-        we.event_date,
+        we.*,
         'substance_misuse: ' || we.event_type as value
     from windowed_events as we
     where list_contains($discretion_indicators, 'substance_misuse')
@@ -68,11 +60,7 @@ substance_misuse as (
 
 child_protection_plan as (
     select
-        me.family_id,
-        me.source,
-        me.record_id,
-        me.person_id,
-        me.event_date,
+        me.*,
         'child_protection_plan' || case when me.end_date is null then ' (open)'
             else ' (ended ' || strftime(me.end_date, '%Y-%m-%d') || ')' end as value
     from int_member_events__linked as me
@@ -89,11 +77,7 @@ child_protection_plan as (
 
 adult_offending as (
     select
-        we.family_id,
-        we.source,
-        we.record_id,
-        we.person_id,
-        we.event_date,
+        we.*,
         'adult_offending: adult_offence' as value
     from windowed_events as we
     where list_contains($discretion_indicators, 'adult_offending')
@@ -104,12 +88,7 @@ adult_offending as (
 
 callouts_counted as (
     select
-        we.family_id,
-        we.source,
-        we.record_id,
-        we.person_id,
-        we.event_date,
-        we.event_type,
+        we.*,
         count(*) over (partition by we.family_id) as family_callouts
     from windowed_events as we
     where list_contains($discretion_indicators, 'police_callouts')
@@ -119,11 +98,7 @@ callouts_counted as (
 
 police_callouts as (
     select
-        cc.family_id,
-        cc.source,
-        cc.record_id,
-        cc.person_id,
-        cc.event_date,
+        cc.*,
         format('police_callouts: {} ({} call-outs/arrests in the window)',
             cc.event_type, cc.family_callouts) as value
     from callouts_counted as cc
@@ -132,11 +107,7 @@ police_callouts as (
 
 health_problems as (
     select
-        we.family_id,
-        we.source,
-        we.record_id,
-        we.person_id,
-        we.event_date,
+        we.*,
         'health_problems: ' || we.event_type as value
     from windowed_events as we
     where list_contains($discretion_indicators, 'health_problems')
@@ -145,11 +116,11 @@ health_problems as (
 
 final as (
     select * from domestic_abuse
-    union all select * from substance_misuse
-    union all select * from child_protection_plan
-    union all select * from adult_offending
-    union all select * from police_callouts
-    union all select * from health_problems
+    union all by name select * from substance_misuse
+    union all by name select * from child_protection_plan
+    union all by name select * from adult_offending
+    union all by name select * from police_callouts
+    union all by name select * from health_problems
 )
 
 select * from final

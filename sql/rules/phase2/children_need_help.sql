@@ -9,11 +9,7 @@ with
 
 final as (
     select
-        me.family_id,
-        me.source,
-        me.record_id,
-        me.person_id,
-        me.event_date,
+        me.*,
         me.event_type || case when me.end_date is null then ' (open)'
             else ' (ended ' || strftime(me.end_date, '%Y-%m-%d') || ')' end as value
     from int_member_events__linked as me

@@ -6,11 +6,7 @@ with
 
 final as (
     select
-        me.family_id,
-        me.source,
-        me.record_id,
-        me.person_id,
-        me.event_date,
+        me.*,
         me.event_type as value
     from int_member_events__linked as me
     inner join int_families__as_of as fd on fd.family_id = me.family_id

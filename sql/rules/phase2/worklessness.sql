@@ -6,13 +6,7 @@
 with
 
 final as (
-    select
-        e.family_id,
-        e.source,
-        e.record_id,
-        e.person_id,
-        e.event_date,
-        e.value
+    select e.*
     from int_family_events__out_of_work as e
 )
 
