@@ -85,6 +85,10 @@ _PLACES = "|".join(sorted(set(POST_TOWNS + LOCALITIES), key=lambda p: (-len(p), 
 _SAINT_PLACES = "|".join(sorted({p.removeprefix("SAINT ") for p in LOCALITIES if p.startswith("SAINT ")},
                                 key=lambda p: (-len(p), p)))
 
+_ALL_PLACES = "|".join(sorted(set(POST_TOWNS + LOCALITIES) | {"ST " + p.removeprefix("SAINT ") for p in LOCALITIES
+                                                               if p.startswith("SAINT ")}, key=lambda p: (-len(p), p)))
+_GLUED_PLACE_RE = rf"\b({_TYPES}|ST) ((?:{_ALL_PLACES})(?: (?:{_ALL_PLACES}))?(?:,|$))"
+
 # What agencies write for a person with no address (after dots are dropped).
 _NO_FIXED_ABODE_RE = r"^(?:NFA|N F A|NO FIXED (?:ABODE|ADDRESS))(?:,.*)?$"
 
@@ -182,6 +186,10 @@ def normalise_address(e: pl.Expr) -> pl.Expr:
     s = s.str.replace_all("/", " ").str.replace_all(r" +", " ").str.replace_all(r" ,", ",")
     # A number followed by a comma belongs with the street after it: "12, High St".
     s = s.str.replace_all(r"\b([0-9]+[A-Z]?), ", "${1} ")
+    s = s.str.strip_chars(" ,").str.replace(_POSTCODE_IN_TEXT_RE, "")
+    # A locality or town run onto the street without a comma takes one (before and after
+    # ST is read, so that "HIGH ST MARGATE" and "CHURCH RD ST MARGARETS" both split).
+    s = s.str.replace_all(_GLUED_PLACE_RE, "${1}, ${2}")
     # "ST": SAINT before a Saint place or a name at the start of a part ("12 St Peters
     # Road", "Church Road St Margarets"); STREET before a town or locality and elsewhere.
     s = s.str.replace_all(rf"\bST ((?:{_SAINT_PLACES})\b)", "SAINT ${1}")
@@ -190,9 +198,7 @@ def normalise_address(e: pl.Expr) -> pl.Expr:
     s = s.str.replace_all(rf"\b({_TYPES}) ST ([A-Z])", "${1} SAINT ${2}")
     s = s.str.replace_all(rf"\bST ([A-Z]+ (?:{_TYPES})(?:,|$))", "SAINT ${1}")
     s = s.str.replace_all(r"\bST\b", "STREET")
-    s = s.str.strip_chars(" ,").str.replace(_POSTCODE_IN_TEXT_RE, "")
-    # A locality or town run onto the street without a comma takes one.
-    s = s.str.replace_all(rf"\b({_TYPES}) ((?:{_PLACES})(?: (?:{_PLACES}))?(?:,|$))", "${1}, ${2}")
+    s = s.str.replace_all(_GLUED_PLACE_RE, "${1}, ${2}")
     s = (
         s.str.replace_all(r" +", " ")
         .str.replace_all(r"(, )+", ", ")

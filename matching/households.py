@@ -177,9 +177,11 @@ def _star_edges(addr: pl.DataFrame, key: str) -> pl.DataFrame:
 
 def _candidate_pairs(addr: pl.DataFrame) -> pl.DataFrame:
     """Address pairs worth comparing: same flat and premise with the same postcode sector
-    or street, the same text and postcode, or the same UPRN."""
+    or street, the same text and postcode, two named houses in one postcode (a typo in
+    the name), or the same UPRN."""
     cand = []
-    for keys in (["_flat", "premise", "pc_sector"], ["_flat", "premise", "street"], ["addr", "pc"], ["_uprn"]):
+    for keys in (["_flat", "premise", "pc_sector"], ["_flat", "premise", "street"], ["addr", "pc"],
+                 ["_flat", "_named", "pc"], ["_uprn"]):
         side = addr.drop_nulls([k for k in keys if k != "_flat"]).select("aid", *keys)
         cand.append(
             side.join(side, on=keys, suffix="_r")
@@ -200,8 +202,8 @@ def _same_dwelling_edges(addr: pl.DataFrame, mapper: partition.Mapper = partitio
     The candidate pairs are compared per partition (whole components of the candidate
     graph, `matching.partition`) through `mapper`; the edges do not depend on either.
     """
-    fields = addr.select("aid", "_flat", "premise", "street", "street_name", "street_type", "locality", "pc",
-                         "_uprn", "tenancy_ref")
+    fields = addr.select("aid", "_flat", "premise", "_named", "street", "street_name", "street_type", "locality",
+                         "pc", "_uprn", "tenancy_ref")
     cand = _candidate_pairs(addr)
     k = partition.partition_count(cand.height, partitions)
     part = partition.assign(addr.height, cand["aid"].to_numpy(), cand["aid_r"].to_numpy(), k)
@@ -219,7 +221,8 @@ def dwelling_edges(wide: pl.DataFrame) -> pl.DataFrame:
     Same address: flat and premise equal, the same street allowing a typo, and postcode
     equal or one typo apart (a changed character or two swapped, or the last one lost),
     or blank on a side and then no conflicting town. A street name up to two edits off
-    counts only when flat, number and postcode all agree. Two addresses with different
+    counts only when flat, number and postcode all agree, and so does a house
+    name ("LITTLE ORCHARD, HYTEH AV") when flat and postcode agree. Two addresses with different
     UPRNs, or on different open tenancies, are one dwelling only on overwhelming evidence:
     the same flat, number, street and postcode exactly. Same UPRN: accepted unless the
     addresses disagree (postcodes not close, or streets differ) or the two are on
@@ -239,6 +242,7 @@ def dwelling_edges(wide: pl.DataFrame) -> pl.DataFrame:
         sim("locality", "locality_r", JaroWinkler.normalized_similarity).alias("_town_jw"),
         sim("pc", "pc_r", OSA.distance).alias("_pc_osa"),
         sim("street_name", "street_name_r", OSA.distance).alias("_name_osa"),
+        sim("premise", "premise_r", OSA.distance).alias("_premise_osa"),
     )
     pc_missing = pl.col("pc").is_null() | pl.col("pc_r").is_null()
     pc_close = (pl.col("_pc_osa") <= 1).fill_null(False)
@@ -251,7 +255,9 @@ def dwelling_edges(wide: pl.DataFrame) -> pl.DataFrame:
         pl.col("street_type").is_null() & pl.col("street_type_r").is_null())
     street_typo = both_streets & same_types & (pl.col("_name_osa") <= 2) & pc_agree
     same_building = (pl.col("_flat") == pl.col("_flat_r")) & (pl.col("premise") == pl.col("premise_r"))
-    same_address = (same_building & (street_ok | street_typo)).fill_null(False)
+    named_typo = (pl.col("_named").is_not_null() & pl.col("_named_r").is_not_null() & (pl.col("_flat") == pl.col("_flat_r"))
+                  & (pl.col("_premise_osa") <= 2) & pc_agree)
+    same_address = ((same_building & (street_ok | street_typo)) | named_typo).fill_null(False)
     other_uprn = (pl.col("_uprn") != pl.col("_uprn_r")).fill_null(False)
     exact = (same_building & (pl.col("street") == pl.col("street_r")) & (pl.col("pc") == pl.col("pc_r"))).fill_null(False)
     town_match = (pl.col("_town_jw") >= STREET_JW).fill_null(False)
@@ -284,6 +290,7 @@ def group_dwellings(dwell: pl.DataFrame, mapper: partition.Mapper = partition.se
     ).with_columns(
         pl.col("flat").fill_null("").alias("_flat"),
         postcode_sector(pl.col("pc")).alias("pc_sector"),
+        pl.when(pl.col("house").is_null() & pl.col("premise").is_not_null()).then(pl.lit("named")).alias("_named"),
     )
     edges = _same_dwelling_edges(addr, mapper, partitions)
     uf = _UnionFind(addr.height)
