@@ -254,12 +254,14 @@ def dwelling_edges(wide: pl.DataFrame) -> pl.DataFrame:
     same_types = (pl.col("street_type") == pl.col("street_type_r")) | (
         pl.col("street_type").is_null() & pl.col("street_type_r").is_null())
     street_typo = both_streets & same_types & (pl.col("_name_osa") <= 2) & pc_agree
-    same_building = (pl.col("_flat") == pl.col("_flat_r")) & (pl.col("premise") == pl.col("premise_r"))
-    named_typo = (pl.col("_named").is_not_null() & pl.col("_named_r").is_not_null() & (pl.col("_flat") == pl.col("_flat_r"))
-                  & (pl.col("_premise_osa") <= 2) & pc_agree)
+    same_flat = pl.col("_flat") == pl.col("_flat_r")
+    same_building = same_flat & (pl.col("premise") == pl.col("premise_r"))
+    named = pl.col("_named").is_not_null() & pl.col("_named_r").is_not_null()
+    named_typo = named & same_flat & (pl.col("_premise_osa") <= 2) & pc_agree
     same_address = ((same_building & (street_ok | street_typo)) | named_typo).fill_null(False)
     other_uprn = (pl.col("_uprn") != pl.col("_uprn_r")).fill_null(False)
-    exact = (same_building & (pl.col("street") == pl.col("street_r")) & (pl.col("pc") == pl.col("pc_r"))).fill_null(False)
+    exact = (same_building & (pl.col("street") == pl.col("street_r"))
+             & (pl.col("pc") == pl.col("pc_r"))).fill_null(False)
     town_match = (pl.col("_town_jw") >= STREET_JW).fill_null(False)
     same_uprn = (pl.col("_uprn") == pl.col("_uprn_r")).fill_null(False)
     other_tenancy = (pl.col("tenancy_ref") != pl.col("tenancy_ref_r")).fill_null(False)
