@@ -105,6 +105,12 @@ def no_fixed_abode(e: pl.Expr) -> pl.Expr:
     return s.str.contains(_NO_FIXED_ABODE_RE).fill_null(False)
 
 
+def known_places(e: pl.Expr) -> pl.Expr:
+    """True where a locality is only known places ("GARLINGE MARGATE"): then a near
+    spelling is another place (MARGATE is not RAMSGATE), not a typo."""
+    return e.str.contains(rf"^(?:(?:{_PLACES}|KENT)(?: |$))+$").fill_null(False)
+
+
 def _fix_confusions(compact: pl.Expr) -> pl.Expr:
     """O and I keyed for 0 and 1, put right by their place: the inward code starts with a
     digit, the outward code's district starts with one, and a district's optional last

@@ -30,7 +30,7 @@ from cohort.matching.cluster import find_root
 from cohort.matching.compare import STREET_JW, street_agrees
 from cohort.matching.pipeline import hashed_id, representative_values
 from cohort.matching.address import (
-    add_address_parts, no_fixed_abode, normalise_address, normalise_postcode, postcode_sector, postcodes_agree,
+    add_address_parts, known_places, no_fixed_abode, normalise_address, normalise_postcode, postcode_sector, postcodes_agree,
 )
 from cohort.matching.standardise import clean_id
 
@@ -249,7 +249,12 @@ def dwelling_edges(wide: pl.DataFrame) -> pl.DataFrame:
     both_streets = pl.col("street").is_not_null() & pl.col("street_r").is_not_null()
     street_ok = both_streets & street_agrees(
         pl.col("street_type"), pl.col("street_type_r"), pl.col("_street_jw"), pl.col("_name_jw"))
-    town_ok = pl.col("locality").is_null() | pl.col("locality_r").is_null() | (pl.col("_town_jw") >= STREET_JW)
+    # One locality inside the other is one place: "MARGATE" and "GARLINGE MARGATE".
+    within = (pl.col("locality").str.contains(pl.col("locality_r"), literal=True)
+              | pl.col("locality_r").str.contains(pl.col("locality"), literal=True))
+    both_known = known_places(pl.col("locality")) & known_places(pl.col("locality_r"))
+    same_town = (((pl.col("_town_jw") >= STREET_JW) & ~both_known) | within).fill_null(False)
+    town_ok = pl.col("locality").is_null() | pl.col("locality_r").is_null() | same_town
     pc_agree = postcodes_agree(pl.col("pc"), pl.col("pc_r"))
     same_types = (pl.col("street_type") == pl.col("street_type_r")) | (
         pl.col("street_type").is_null() & pl.col("street_type_r").is_null())
@@ -262,7 +267,7 @@ def dwelling_edges(wide: pl.DataFrame) -> pl.DataFrame:
     other_uprn = (pl.col("_uprn") != pl.col("_uprn_r")).fill_null(False)
     exact = (same_building & (pl.col("street") == pl.col("street_r"))
              & (pl.col("pc") == pl.col("pc_r"))).fill_null(False)
-    town_match = (pl.col("_town_jw") >= STREET_JW).fill_null(False)
+    town_match = same_town
     same_uprn = (pl.col("_uprn") == pl.col("_uprn_r")).fill_null(False)
     other_tenancy = (pl.col("tenancy_ref") != pl.col("tenancy_ref_r")).fill_null(False)
     uprn_ok = same_uprn & (pc_missing | pc_close) & (~both_streets | street_ok) & ~other_tenancy

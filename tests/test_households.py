@@ -383,3 +383,22 @@ def test_different_open_tenancies_join_only_on_overwhelming_evidence(address_b, 
     w.tenancy("b", "T2", date(2012, 1, 1), None, address_b, "TN11 2UQ")
     r = w.run()
     assert (family_of(r)["a"] == family_of(r)["b"]) is same, why
+
+
+@pytest.mark.parametrize(
+    "blank, same, why",
+    [
+        ("10 Star Rd., Margate", True, "the town alone, the other names its district too"),
+        ("10 Star Road, Garlinge", True, "the district alone"),
+        ("10 Star Road, Ramsgate", False, "another town"),
+    ],
+)
+def test_an_address_without_postcode_matches_a_locality_inside_the_other(blank, same, why):
+    w = World()
+    w.record("home", "school_census", date(2014, 1, 1), "10 Star Road, Garlinge, Margate", "CT9 0HL")
+    w.record("other", "school_census", date(2014, 1, 1), "10 Star Road, Ramsgate", "CT11 7AB")
+    w.record("x", "police", date(2014, 2, 1), blank, None)
+    r = w.run()
+    fam = family_of(r)
+    assert (fam["x"] == fam["home"]) is same, why
+    assert fam["x"] != fam["other"] or not same, why
