@@ -180,16 +180,20 @@ def normalise_address(e: pl.Expr) -> pl.Expr:
         .str.strip_chars(" ,")
     )
     s = s.str.replace(_NO_FIXED_ABODE_RE, "")
-    for abbr, word in ADDRESS_WORDS.items():
-        s = s.str.replace_all(rf"\b{abbr}\b", word)
+    # Whole words, in one pass over the text padded with spaces (twice, for two
+    # abbreviations in a row).
+    words_from, words_to = [f" {a} " for a in ADDRESS_WORDS], [f" {w} " for w in ADDRESS_WORDS.values()]
+    s = s.str.replace_all(", ", " , ").str.replace(r"^(.*)$", " ${1} ")
+    s = s.str.replace_many(words_from, words_to).str.replace_many(words_from, words_to)
+    s = s.str.replace_all(" , ", ", ").str.strip_chars(" ")
     s = s.str.replace_all(r"\bFLAT NO\b", "FLAT")
     # Flat 3 of number 12: "3/12 High St", "Flat 3/12", "3, 12 High St" and "3 12 High St".
     s = s.str.replace(r"^(?:FLAT )?([0-9]+[A-Z]?)/([0-9]+[A-Z]?)\b", "FLAT ${1} ${2}")
     s = s.str.replace(r"^([0-9]+[A-Z]?),? ([0-9]+[A-Z]?) ([A-Z])", "FLAT ${1} ${2} ${3}")
-    # "18B High St" is flat B of 18, as "Flat B, 18 High St" is.
-    s = pl.when(s.str.contains(r"\bFLAT\b")).then(s).otherwise(
-        s.str.replace(r"(^|, )([0-9]+)([A-Z])\b", "${1}FLAT ${3} ${2}"))
     s = s.str.replace_all("/", " ").str.replace_all(r" +", " ").str.replace_all(r" ,", ",")
+    # "18B High St" is flat B of 18, as "Flat B, 18 High St" is (at the start, where no
+    # flat has been written before it).
+    s = s.str.replace(r"^([0-9]+)([A-Z])( |,|$)", "FLAT ${2} ${1}${3}")
     # A number followed by a comma belongs with the street after it: "12, High St".
     s = s.str.replace_all(r"\b([0-9]+[A-Z]?), ", "${1} ")
     s = s.str.strip_chars(" ,").str.replace(_POSTCODE_IN_TEXT_RE, "")
