@@ -98,3 +98,31 @@ def identified_accuracy(out_dir: Path, truth_dir: Path, status_col: str = "statu
         recall=tp / len(actual) if actual else 1.0,
         tp=tp, predicted=predicted.height, actual=len(actual),
     )
+
+
+def _family_for_truth(out_dir: Path, truth_dir: Path) -> pl.DataFrame:
+    """Each true family with the predicted family most of its records were given, and both
+    rows of families.csv side by side (predicted columns suffixed `_pred`)."""
+    j = _joined(out_dir, truth_dir)
+    fam = pl.read_csv(out_dir / "families.csv", infer_schema=False)
+    true_fam = pl.read_csv(truth_dir / "families.csv", infer_schema=False)
+    given = (
+        j.drop_nulls(["family_id", "true_family_id"])
+        .group_by("true_family_id")
+        .agg(pl.col("family_id").mode().sort().first())
+    )
+    pred = fam.rename({c: f"{c}_pred" for c in fam.columns if c != "family_id"})
+    return true_fam.join(given, on="true_family_id", how="left").join(pred, on="family_id", how="left")
+
+
+def status_agreement(out_dir: Path, truth_dir: Path, status_col: str = "status") -> float:
+    """Share of true families whose predicted family has the true status (none: disagrees)."""
+    f = _family_for_truth(out_dir, truth_dir)
+    return f.select((pl.col(status_col) == pl.col("status_pred")).fill_null(False).mean()).item()
+
+
+def criterion_recall(out_dir: Path, truth_dir: Path, criterion: str) -> PR:
+    """Of the true families meeting `criterion`, how many have a predicted family meeting it."""
+    f = _family_for_truth(out_dir, truth_dir).filter(pl.col(criterion) == "1")
+    tp = f.filter(pl.col(f"{criterion}_pred") == "1").height
+    return PR(precision=float("nan"), recall=tp / f.height if f.height else 1.0, tp=tp, predicted=0, actual=f.height)

@@ -213,6 +213,10 @@ class _People:
     postcode: np.ndarray
     uprn: np.ndarray
     variants: np.ndarray
+    parts: np.ndarray  # world.Dwelling per dwelling
+    flat_kind: np.ndarray  # per dwelling: 0 none, 1 numbered flat, 2 lettered flat or 12a house
+    has_locality: np.ndarray
+    has_street: np.ndarray  # not a named house (which has no number to write)
 
     @classmethod
     def of(cls, w: World) -> _People:
@@ -220,7 +224,12 @@ class _People:
         return cls(obj(w.p_forename), obj(w.p_middle), obj(w.p_surname), obj(w.p_maiden),
                    np.array([f in names.NICKNAMES for f in w.p_forename], dtype=bool),
                    np.array([f in names.DIMINUTIVES for f in w.p_forename], dtype=bool),
-                   obj(w.d_postcode), obj(w.d_uprn), obj(w.d_variants).reshape(-1, ADDRESS_VARIANTS))
+                   obj(w.d_postcode), obj(w.d_uprn), obj(w.d_variants).reshape(-1, ADDRESS_VARIANTS),
+                   obj(w.d_parts),
+                   np.array([0 if not (d.flat or d.suffix) else 1 if d.flat.isdigit() else 2 for d in w.d_parts],
+                            dtype=np.int8),
+                   np.array([bool(d.locality) and not d.house for d in w.d_parts], dtype=bool),
+                   np.array([not d.house for d in w.d_parts], dtype=bool))
 
 
 def _render(world: World, people: _People, name: str, rows: Rows, ids: dict[str, np.ndarray], rates: MessRates,
@@ -283,9 +292,19 @@ def _render(world: World, people: _People, name: str, rows: Rows, ids: dict[str,
     housed = dwelling >= 0
     address = np.full(n, "", dtype=object)
     address[housed] = people.variants[dwelling[housed], k[housed]]
+    at = np.where(housed, dwelling, 0)
+    parts = people.parts[at]
+    kind, street = people.flat_kind[at], housed & people.has_street[at]
+    m.apply_each(address, street & (u() < rates.street_abbrev), m.street_abbrev, r, parts)
+    m.apply_each(address, housed & people.has_locality[at] & (u() < rates.locality_glued), m.locality_glued, r, parts)
+    m.apply_each(address, housed & (kind == 1) & (u() < rates.flat_pair), m.flat_pair, r, parts)
+    m.apply_each(address, housed & (kind == 2) & (u() < rates.flat_letter), m.flat_letter, r, parts)
+    m.apply_each(address, housed & (u() < rates.street_typo), m.street_typo, r, parts)
     postcode = np.full(n, "", dtype=object)
     postcode[housed] = people.postcode[dwelling[housed]]
     m.apply_each(postcode, housed & (u() < rates.postcode_typo), m.postcode_typo, r)
+    m.apply_each(postcode, housed & (u() < rates.postcode_confused), m.postcode_confused, r)
+    m.apply_each(postcode, housed & (u() < rates.postcode_truncated), m.postcode_truncated, r)
     postcode[u() < rates.postcode_blank] = ""
     nospace = u() < min(1.0, rates.postcode_nospace + style.nospace * (rates.postcode_nospace > 0))
     postcode[nospace] = [p.replace(" ", "") for p in postcode[nospace]]
@@ -294,6 +313,10 @@ def _render(world: World, people: _People, name: str, rows: Rows, ids: dict[str,
     blank = u() < rates.address_blank
     address[blank] = ""
     postcode[blank] = ""
+    custody = name in ("police", "youth_offending")
+    nfa = (~housed & (u() < rates.nfa_written)) | (housed & (u() < rates.nfa_housed * custody))
+    m.apply_each(address, nfa, m.no_fixed_abode, r)
+    postcode[nfa] = ""
 
     out = {"pid": pid, "dwelling": dwelling, "forename": forename, "surname": surname, "dob": dob,
            "gender": gender, "address": address, "postcode": postcode}
@@ -430,7 +453,8 @@ def _dates(days: np.ndarray) -> list[date | None]:
 
 def _placed(person: dict[str, np.ndarray]) -> np.ndarray:
     """Each row's true dwelling where the row as written has an address or a UPRN, else -1."""
-    has_place = (person["address"] != "") | ((person["uprn"] != "") if "uprn" in person else False)
+    written = np.array([a != "" and not m.is_no_fixed_abode(a) for a in person["address"]], dtype=bool)
+    has_place = written | ((person["uprn"] != "") if "uprn" in person else False)
     return np.where(has_place, person["dwelling"], -1)
 
 

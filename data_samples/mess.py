@@ -25,6 +25,8 @@ ROW_LEVEL = (
     "dob_transposed", "dob_typo", "dob_blank", "gender_blank", "address_blank", "postcode_blank",
     "postcode_typo", "postcode_nospace", "postcode_lower", "id_blank", "id_wrong",
     "name_swap", "forename_keyed", "diminutive", "diacritics_dropped",
+    "flat_pair", "flat_letter", "street_abbrev", "locality_glued", "street_typo",
+    "postcode_truncated", "postcode_confused", "nfa_written", "nfa_housed",
 )
 
 
@@ -65,6 +67,16 @@ class MessRates:
     forename_keyed: float = 0.01  # one or two keying slips anywhere, first letter too ("Rric" for Eric)
     diminutive: float = 0.15  # of rows of people whose (Polish, South Asian, West African) name has one
     diacritics_dropped: float = 0.5  # of rows with a letter such as ł or ś: written without it
+    # addresses as agencies write them (issue 11)
+    flat_pair: float = 0.2  # of rows of numbered flats: "2, 35 Coronation Crescent", "2 35 Coronation Crescent"
+    flat_letter: float = 0.3  # of rows of lettered flats and 12a houses: "18B Foxglove St" <-> "Flat B, 18 Foxglove St"
+    street_abbrev: float = 0.1  # street type by a Royal Mail abbreviation (La, Gr, Wk, Cres...)
+    locality_glued: float = 0.1  # of rows on a street in a locality: "35 Coronation Crescent Kings Hill"
+    street_typo: float = 0.01  # one slip in the street name, two a quarter of the time
+    postcode_truncated: float = 0.005  # last character lost, space too: "CT96P" for "CT9 6PR"
+    postcode_confused: float = 0.005  # a 0 keyed as O or a 1 as I
+    nfa_written: float = 0.7  # of rows of people of no fixed abode: "NFA", "N.F.A.", "No Fixed Abode" (else blank)
+    nfa_housed: float = 0.002  # of police and youth offending rows of housed people: no fixed abode written
 
     def scaled(self, factor: float) -> MessRates:
         """Row-level rates times `factor` (0 gives clean values in every row)."""
@@ -208,6 +220,78 @@ def postcode_typo(pc: str, r: random.Random) -> str:
         if outward.endswith("0") and len(digits) == 1:
             outward = outward[:-1] + "1"
     return f"{outward} {inward}"
+
+
+def is_no_fixed_abode(text: str) -> bool:
+    return text.strip().upper().replace(".", "").replace(" ", "") in {"NFA", "NOFIXEDABODE"}
+
+
+def no_fixed_abode(_: str, r: random.Random) -> str:
+    return r.choice(names.NO_FIXED_ABODE)
+
+
+def _premise(d) -> str:
+    """"Rose Cottage", "35", "12a" or "Flat 2, 35": the dwelling before its street."""
+    if d.house:
+        return d.house
+    return f"Flat {d.flat}, {d.number}{d.suffix}" if d.flat else f"{d.number}{d.suffix}"
+
+
+def _with_town(text: str, d, r: random.Random) -> str:
+    return r.choice((text, f"{text}, {d.town}"))
+
+
+def flat_pair(_: str, d, r: random.Random) -> str:
+    """Flat 2 of number 35 as a bare number pair: "2, 35 Coronation Crescent", "2 35 ..."."""
+    sep = r.choice((", ", " "))
+    return _with_town(f"{d.flat}{sep}{d.number} {d.street} {d.stype}", d, r)
+
+
+def flat_letter(_: str, d, r: random.Random) -> str:
+    """A lettered flat or a 12a house the other way round: "18B Foxglove Street" for
+    "Flat B, 18 Foxglove Street" and back; one dwelling in UK practice."""
+    letter = d.flat or d.suffix.upper()
+    forms = (f"{d.number}{letter} {d.street} {d.stype}", f"{d.number}{letter.lower()} {d.street} {d.stype}",
+             f"Flat {letter}, {d.number} {d.street} {d.stype}", f"Flat {letter} {d.number} {d.street} {d.stype}")
+    return _with_town(r.choice(forms), d, r)
+
+
+def street_abbrev(_: str, d, r: random.Random) -> str:
+    """The street type by one of its Royal Mail abbreviations: "4 Mill La", "9 Ash Gr."."""
+    abbrs = dict(names.STREET_TYPES)[d.stype]
+    abbr = r.choice(abbrs)
+    dot = r.choice(("", ".")) if abbr != d.stype and not abbr.endswith(".") else ""
+    return _with_town(f"{_premise(d)} {d.street} {abbr}{dot}", d, r)
+
+
+def locality_glued(_: str, d, r: random.Random) -> str:
+    """The locality run onto the street without commas: "35 Coronation Crescent Kings Hill"."""
+    text = f"{_premise(d)} {d.street} {d.stype} {d.locality}"
+    return r.choice((text, f"{text}, {d.town}", f"{text} {d.town}"))
+
+
+def street_typo(address: str, d, r: random.Random) -> str:
+    """One keying slip in the street's name, two a quarter of the time."""
+    for name in (d.street, d.street.upper()):
+        if name and name in address:
+            bad = typo(name, r)
+            if r.random() < 0.25:
+                bad = typo(bad, r)
+            return address.replace(name, bad, 1)
+    return address
+
+
+def postcode_truncated(pc: str, r: random.Random) -> str:
+    return pc.replace(" ", "")[:-1]
+
+
+def postcode_confused(pc: str, r: random.Random) -> str:
+    """A 0 keyed as the letter O or a 1 as I (one place)."""
+    spots = [i for i, c in enumerate(pc) if c in "01"]
+    if not spots:
+        return pc
+    i = r.choice(spots)
+    return pc[:i] + {"0": "O", "1": "I"}[pc[i]] + pc[i + 1:]
 
 
 def apply_each(values: np.ndarray, mask: np.ndarray, fn, r: random.Random, *extra: np.ndarray) -> None:

@@ -236,24 +236,73 @@ STREET_NAMES: tuple[str, ...] = (
     "Quarry", "Pound", "Mount", "Ridge", "Crown", "Anchor", "Bell", "Swan", "Star",
 )
 
-# Full street type, then its abbreviations as agencies write them.
+# Full street type, then its abbreviations as agencies write them (Royal Mail / BS 7666
+# forms: "La" and "Ln" for Lane, "Gr" and "Gro" for Grove, "Wk" and "Wlk" for Walk...).
 STREET_TYPES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Road", ("Rd", "Rd.")),
     ("Street", ("St", "St.")),
     ("Avenue", ("Ave", "Av")),
-    ("Lane", ("Ln",)),
+    ("Lane", ("Ln", "La")),
     ("Close", ("Cl",)),
     ("Drive", ("Dr",)),
     ("Gardens", ("Gdns",)),
     ("Crescent", ("Cres",)),
     ("Way", ("Way",)),
     ("Place", ("Pl",)),
-    ("Terrace", ("Terr", "Ter")),
+    ("Terrace", ("Terr", "Ter", "Tce")),
     ("Court", ("Ct",)),
-    ("Grove", ("Gr",)),
-    ("Walk", ("Wlk",)),
+    ("Grove", ("Gr", "Gro")),
+    ("Walk", ("Wlk", "Wk")),
+    ("Park", ("Pk",)),
+    ("Square", ("Sq",)),
+    ("Heights", ("Hts",)),
+    ("Green", ("Grn",)),
+    ("Parade", ("Pde",)),
+    ("Mews", ("Mews",)),
+    ("Rise", ("Rise",)),
+    ("Hill", ("Hill",)),
 )
-STREET_TYPE_WEIGHTS: tuple[float, ...] = (30, 18, 10, 10, 10, 6, 5, 4, 3, 3, 3, 2, 2, 1)
+STREET_TYPE_WEIGHTS: tuple[float, ...] = (30, 18, 10, 10, 10, 6, 5, 4, 3, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1)
+
+# Districts, villages and estates inside each post town, written after the street
+# ("35 Coronation Crescent, Kings Hill, West Malling"), or glued onto it without commas.
+LOCALITIES: dict[str, tuple[str, ...]] = {
+    "Ashford": ("Kennington", "Willesborough", "Singleton", "Park Farm", "Stanhope"),
+    "Canterbury": ("St Dunstans", "Sturry", "Hales Place", "Thanington"),
+    "Whitstable": ("Tankerton", "Seasalter"),
+    "Herne Bay": ("Herne", "Greenhill", "Beltinge"),
+    "Dartford": ("Stone", "Wilmington", "Temple Hill"),
+    "Swanscombe": ("Greenhithe",),
+    "Deal": ("Walmer", "Mill Hill"),
+    "Dover": ("St Margarets", "River", "Whitfield", "Aycliffe"),
+    "Gravesend": ("Northfleet", "Istead Rise", "Riverview Park"),
+    "Maidstone": ("Shepway", "Bearsted", "Allington", "Tovil", "Park Wood"),
+    "Sevenoaks": ("Riverhead", "Dunton Green", "Kemsing"),
+    "Edenbridge": ("Marlpit Hill",),
+    "Swanley": ("Hextable",),
+    "Longfield": ("Hartley", "New Ash Green"),
+    "Folkestone": ("Cheriton", "Sandgate", "Hawkinge"),
+    "Hythe": ("Saltwood", "Palmarsh"),
+    "New Romney": ("Littlestone", "St Marys Bay"),
+    "Romney Marsh": ("Dymchurch", "Lydd"),
+    "Sittingbourne": ("Milton Regis", "Murston", "Kemsley"),
+    "Sheerness": ("Minster", "Halfway"),
+    "Faversham": ("Davington", "Ospringe"),
+    "Margate": ("Cliftonville", "Westbrook", "Garlinge"),
+    "Broadstairs": ("St Peters",),
+    "Ramsgate": ("St Lawrence", "Newington"),
+    "Tonbridge": ("Hildenborough", "Higham Wood"),
+    "West Malling": ("Kings Hill", "Leybourne", "East Malling"),
+    "Aylesford": ("Larkfield", "Ditton"),
+    "Tunbridge Wells": ("Southborough", "Rusthall", "Pembury"),
+    "Cranbrook": ("Sissinghurst",),
+    "Chatham": ("Walderslade", "Luton", "Lordswood"),
+    "Gillingham": ("Rainham", "Twydall"),
+    "Rochester": ("Strood", "Frindsbury"),
+}
+
+# How agencies record a person with no address.
+NO_FIXED_ABODE: tuple[str, ...] = ("NFA", "N.F.A.", "No Fixed Abode", "nfa", "No fixed abode")
 
 HOUSE_NAMES: tuple[str, ...] = (
     "Rose Cottage", "The Oast", "Ivy House", "Mill House", "The Old Forge",

@@ -49,6 +49,8 @@ DISTRICT_ABBR = {
     OUT_OF_AREA: "MED",
 }
 ADDRESS_VARIANTS = 6
+SIMILAR_STREETS = 0.05  # streets named like the one before, of another type
+LETTERED = 0.3  # of buildings of flats: flats A, B, C rather than 1, 2, 3
 
 
 def to_days(d: date) -> int:
@@ -84,6 +86,7 @@ class World:
     d_district: list[str]
     d_uprn: list[str]
     d_variants: list[tuple[str, ...]]  # ADDRESS_VARIANTS ways of writing the address
+    d_parts: list[Dwelling]  # the address's parts, for the row-level ways of writing it (mess.py)
 
     @property
     def persons(self) -> int:
@@ -357,38 +360,56 @@ def build_world(households: int, seed: int, as_of: date, mess: MessRates) -> Wor
         d_district=dw["district"],
         d_uprn=dw["uprn"],
         d_variants=dw["variants"],
+        d_parts=dw["parts"],
     )
+
+
+@dataclass(frozen=True)
+class Dwelling:
+    """One dwelling's address in parts: flat ("2", "B" or ""), house number and suffix
+    ("a" for 12a), house name, street name and type, locality ("" when none) and town."""
+
+    flat: str
+    number: int
+    suffix: str
+    house: str
+    street: str
+    stype: str
+    locality: str
+    town: str
 
 
 class _Street:
     """Numbering state of one street, so that every dwelling on it is a distinct address."""
 
-    def __init__(self, name: str, stype: str, abbr: str, town: str):
-        self.name, self.stype, self.abbr, self.town = name, stype, abbr, town
+    def __init__(self, name: str, stype: str, abbr: str, town: str, locality: str = ""):
+        self.name, self.stype, self.abbr, self.town, self.locality = name, stype, abbr, town, locality
         self.next_number = 1
-        self.building: list[int] = []  # [number, next flat, flats left]
+        self.building: list = []  # [number, next flat, flats left, lettered]
         self.last_plain: int | None = None
         self.house_names: set[str] = set()
         self.count = 0
         self.postcodes: list[str] = []
 
 
-def _address_variants(flat: int, number: int, suffix: str, house: str, st: _Street) -> tuple[str, ...]:
-    """The same dwelling as different agencies write it (flat styles, St/Street, 12a/12A)."""
+def _address_variants(flat: str, number: int, suffix: str, house: str, st: _Street) -> tuple[str, ...]:
+    """The same dwelling as different agencies write it (flat styles, St/Street, 12a/12A),
+    the locality between street and town where the street has one."""
     full = f"{st.name} {st.stype}"
     short = f"{st.name} {st.abbr}"
     dotted = short if short.endswith(".") else f"{short}."
-    town = st.town
+    town = f"{st.locality}, {st.town}" if st.locality else st.town
     if house:
         return (f"{house}, {full}, {town}", f"{house} {short}", f"{house}, {full}, {town}, Kent",
-                f"{house} {full} {town}", f"{house}, {dotted}", f"{house}, {full}")
+                f"{house} {full} {st.town}", f"{house}, {dotted}", f"{house}, {full}")
     num, num_up = f"{number}{suffix}", f"{number}{suffix.upper()}"
     if flat:
-        return (f"Flat {flat}, {num} {full}, {town}", f"{flat}/{num_up} {short}", f"Flat {flat} {num} {dotted}",
-                f"{num_up} {full} Flat {flat}, {town}", f"Flat {flat}, {num} {full}",
-                f"Flat {flat} {num_up} {full} {town}")
+        pair = f"{number}{flat} {short}" if flat.isalpha() else f"{flat}/{num_up} {short}"
+        return (f"Flat {flat}, {num} {full}, {town}", pair, f"Flat {flat} {num} {dotted}",
+                f"{num_up} {full} Flat {flat}, {st.town}", f"Flat {flat}, {num} {full}",
+                f"Flat {flat} {num_up} {full} {st.town}")
     return (f"{num} {full}, {town}", f"{num_up} {short}", f"{num}, {full}, {town}, Kent",
-            f"{num_up} {full} {town}", f"{num} {dotted}", f"{num} {full}")
+            f"{num_up} {full} {st.town}", f"{num} {dotted}", f"{num} {full}")
 
 
 def _dwellings(r: random.Random, nfa: np.ndarray, moved: np.ndarray, mess: MessRates) -> dict:
@@ -430,6 +451,7 @@ def _dwellings(r: random.Random, nfa: np.ndarray, moved: np.ndarray, mess: MessR
         streets[outward] = _make_streets(r, outward, max(1, math.ceil(len(idx) / r.uniform(8, 20))), seen)
 
     postcode, district, uprn, variants = [], [], [], []
+    parts: list[Dwelling] = []
     used_inward: dict[str, set[str]] = {}
     district_of: dict[str, str] = {}
     for i, (h, is_old, outward) in enumerate(requests):
@@ -446,23 +468,31 @@ def _dwellings(r: random.Random, nfa: np.ndarray, moved: np.ndarray, mess: MessR
             district_of[outward] = district_for_postcode(pc)
         district.append(district_of[outward])
         variants.append(_address_variants(flat, number, suffix, house, st))
+        parts.append(Dwelling(flat, number, suffix, house, st.name, st.stype, st.locality, st.town))
         (old if is_old else current)[h] = d
     ids = list(range(len(postcode)))
     r.shuffle(ids)
     uprn = [f"{100_000_000_000 + k * 7 + r.randrange(7)}" for k in ids]
     return {"current": current, "old": old, "postcode": postcode, "district": district,
-            "uprn": uprn, "variants": variants}
+            "uprn": uprn, "variants": variants, "parts": parts}
 
 
 def _make_streets(r: random.Random, outward: str, count: int, seen: set[tuple[str, str]]) -> list[_Street]:
-    """Streets for one outward code, their names unique within the post town."""
+    """Streets for one outward code, their names unique within the post town. Half the
+    streets of a town with localities are in one of them; SIMILAR_STREETS of streets share
+    their name with the one before (Church Road and Church Lane, each its own postcode)."""
     town = names.POST_TOWNS[outward]
+    localities = names.LOCALITIES.get(town, ())
     type_cw = list(np.cumsum(names.STREET_TYPE_WEIGHTS))
-    out = []
+    out: list[_Street] = []
     misses = 0
     while len(out) < count:
         name = r.choice(names.STREET_NAMES)
+        if out and r.random() < SIMILAR_STREETS:
+            name = out[-1].name
         stype, abbrs = r.choices(names.STREET_TYPES, cum_weights=type_cw)[0]
+        if name.split()[-1] == stype:
+            continue
         if (name, stype) in seen:
             name = f"{r.choice(('Upper', 'Lower', 'Old', 'Little', 'Great', 'Back'))} {name}"
         if (name, stype) in seen:
@@ -471,32 +501,38 @@ def _make_streets(r: random.Random, outward: str, count: int, seen: set[tuple[st
                 raise ValueError(f"ran out of street names for {town}")
             continue
         seen.add((name, stype))
-        out.append(_Street(name, stype, r.choice(abbrs), town))
+        locality = r.choice(localities) if localities and r.random() < 0.5 else ""
+        out.append(_Street(name, stype, r.choice(abbrs), town, locality))
     return out
 
 
-def _next_dwelling(r: random.Random, st: _Street, rural: bool) -> tuple[int, int, str, str]:
+def _flat_label(k: int, lettered: bool) -> str:
+    return "ABCDEFGH"[k - 1] if lettered else str(k)
+
+
+def _next_dwelling(r: random.Random, st: _Street, rural: bool) -> tuple[str, int, str, str]:
     """(flat, number, suffix, house name) of the street's next distinct dwelling."""
     if r.random() < (0.12 if rural else 0.01):
         free = [h for h in names.HOUSE_NAMES if h not in st.house_names]
         if free:
             house = r.choice(free)
             st.house_names.add(house)
-            return 0, 0, "", house
+            return "", 0, "", house
     if st.building and st.building[2] > 0 and r.random() < 0.7:
-        number, flat, _ = st.building
-        st.building = [number, flat + 1, st.building[2] - 1]
-        return flat, number, "", ""
+        number, flat, left, lettered = st.building
+        st.building = [number, flat + 1, left - 1, lettered]
+        return _flat_label(flat, lettered), number, "", ""
     number = st.next_number
     st.next_number += r.choice((1, 2, 2))
     if r.random() < 0.13:
-        st.building = [number, 2, r.randrange(1, 8)]
-        return 1, number, "", ""
+        lettered = r.random() < LETTERED
+        st.building = [number, 2, r.randrange(1, 4 if lettered else 8), lettered]
+        return _flat_label(1, lettered), number, "", ""
     if st.last_plain is not None and r.random() < 0.03:
         number, st.last_plain = st.last_plain, None
-        return 0, number, "a", ""
+        return "", number, "a", ""
     st.last_plain = number
-    return 0, number, "", ""
+    return "", number, "", ""
 
 
 def _new_postcode(r: random.Random, outward: str, used: set[str]) -> str:

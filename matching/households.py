@@ -31,7 +31,10 @@ from cohort.matching import partition
 from cohort.matching.cluster import find_root
 from cohort.matching.compare import STREET_JW, street_agrees
 from cohort.matching.pipeline import hashed_id, representative_values
-from cohort.matching.standardise import add_address_parts, clean_id, normalise_address, normalise_postcode
+from cohort.matching.address import (
+    add_address_parts, known_places, no_fixed_abode, normalise_address, normalise_postcode, postcode_sector, postcodes_agree,
+)
+from cohort.matching.standardise import clean_id
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +71,17 @@ def open_tenancies(housing: pl.DataFrame, links: pl.DataFrame, as_of: date) -> p
 
 
 def current_addresses(records: pl.DataFrame, links: pl.DataFrame, as_of: date) -> pl.DataFrame:
-    """Each person's address on their most recent record dated <= T with an address or UPRN."""
+    """Each person's address on their most recent record dated <= T with an address or UPRN.
+
+    A record whose address says only "no fixed abode" (NFA, N.F.A.) is passed over like a
+    blank one (rules.md "Current address"): it says nothing about where the person lives."""
     priority = pl.col("source").replace_strict(SOURCE_PRIORITY, default=3, return_dtype=pl.Int32)
+    nfa = (
+        records.select("address").unique().drop_nulls()
+        .filter(no_fixed_abode(pl.col("address")))["address"]
+    )
+    records = records.with_columns(
+        pl.when(pl.col("address").is_in(nfa.implode())).then(None).otherwise(pl.col("address")).alias("address"))
     return (
         records.filter(
             (pl.col("record_date") <= as_of)
@@ -163,9 +175,11 @@ def _star_edges(addr: pl.DataFrame, key: str) -> pl.DataFrame:
 
 def _candidate_pairs(addr: pl.DataFrame) -> pl.DataFrame:
     """Address pairs worth comparing: same flat and premise with the same postcode sector
-    or street, the same text and postcode, or the same UPRN."""
+    or street, the same text and postcode, two named houses in one postcode (a typo in
+    the name), or the same UPRN."""
     cand = []
-    for keys in (["_flat", "premise", "pc_sector"], ["_flat", "premise", "street"], ["addr", "pc"], ["_uprn"]):
+    for keys in (["_flat", "premise", "pc_sector"], ["_flat", "premise", "street"], ["addr", "pc"],
+                 ["_flat", "_named", "pc"], ["_uprn"]):
         side = addr.drop_nulls([k for k in keys if k != "_flat"]).select("aid", *keys)
         cand.append(
             side.join(side, on=keys, suffix="_r")
@@ -186,8 +200,8 @@ def _same_dwelling_edges(addr: pl.DataFrame, mapper: partition.Mapper = partitio
     The candidate pairs are compared per partition (whole components of the candidate
     graph, `matching.partition`) through `mapper`; the edges do not depend on either.
     """
-    fields = addr.select("aid", "_flat", "premise", "street", "street_name", "street_type", "locality", "pc",
-                         "_uprn", "tenancy_ref")
+    fields = addr.select("aid", "_flat", "premise", "_named", "street", "street_name", "street_type", "locality",
+                         "pc", "_uprn", "tenancy_ref")
     cand = _candidate_pairs(addr)
     k = partition.partition_count(cand.height, partitions)
     part = partition.assign(addr.height, cand["aid"].to_numpy(), cand["aid_r"].to_numpy(), k)
@@ -203,10 +217,14 @@ def dwelling_edges(wide: pl.DataFrame) -> pl.DataFrame:
     """Which candidate address pairs (both sides' fields side by side) are one dwelling.
 
     Same address: flat and premise equal, the same street allowing a typo, and postcode
-    equal or one typo apart (a changed character or two swapped), or blank on a side and
-    then no conflicting town. Same UPRN: accepted unless the addresses disagree (postcodes not
-    close, or streets differ) or the two are on different open tenancies, since a few
-    UPRNs are keyed against the wrong row.
+    equal or one typo apart (a changed character or two swapped, or the last one lost),
+    or blank on a side and then no conflicting town. A street name up to two edits off
+    counts only when flat, number and postcode all agree, and so does a house
+    name ("LITTLE ORCHARD, HYTEH AV") when flat and postcode agree. Two addresses with different
+    UPRNs, or on different open tenancies, are one dwelling only on overwhelming evidence:
+    the same flat, number, street and postcode exactly. Same UPRN: accepted unless the
+    addresses disagree (postcodes not close, or streets differ) or the two are on
+    different open tenancies, since a few UPRNs are keyed against the wrong row.
     """
     if wide.height == 0:
         return pl.DataFrame(schema=EDGE_SCHEMA)
@@ -221,21 +239,38 @@ def dwelling_edges(wide: pl.DataFrame) -> pl.DataFrame:
         sim("street_name", "street_name_r", JaroWinkler.normalized_similarity).alias("_name_jw"),
         sim("locality", "locality_r", JaroWinkler.normalized_similarity).alias("_town_jw"),
         sim("pc", "pc_r", OSA.distance).alias("_pc_osa"),
+        sim("street_name", "street_name_r", OSA.distance).alias("_name_osa"),
+        sim("premise", "premise_r", OSA.distance).alias("_premise_osa"),
     )
     pc_missing = pl.col("pc").is_null() | pl.col("pc_r").is_null()
     pc_close = (pl.col("_pc_osa") <= 1).fill_null(False)
     both_streets = pl.col("street").is_not_null() & pl.col("street_r").is_not_null()
     street_ok = both_streets & street_agrees(
         pl.col("street_type"), pl.col("street_type_r"), pl.col("_street_jw"), pl.col("_name_jw"))
-    town_ok = pl.col("locality").is_null() | pl.col("locality_r").is_null() | (pl.col("_town_jw") >= STREET_JW)
-    same_address = (
-        (pl.col("_flat") == pl.col("_flat_r")) & (pl.col("premise") == pl.col("premise_r")) & street_ok
-    ).fill_null(False)
-    town_match = (pl.col("_town_jw") >= STREET_JW).fill_null(False)
+    # One locality inside the other is one place: "MARGATE" and "GARLINGE MARGATE".
+    within = (pl.col("locality").str.contains(pl.col("locality_r"), literal=True)
+              | pl.col("locality_r").str.contains(pl.col("locality"), literal=True))
+    both_known = known_places(pl.col("locality")) & known_places(pl.col("locality_r"))
+    same_town = (((pl.col("_town_jw") >= STREET_JW) & ~both_known) | within).fill_null(False)
+    town_ok = pl.col("locality").is_null() | pl.col("locality_r").is_null() | same_town
+    pc_agree = postcodes_agree(pl.col("pc"), pl.col("pc_r"))
+    same_types = (pl.col("street_type") == pl.col("street_type_r")) | (
+        pl.col("street_type").is_null() & pl.col("street_type_r").is_null())
+    street_typo = both_streets & same_types & (pl.col("_name_osa") <= 2) & pc_agree
+    same_flat = pl.col("_flat") == pl.col("_flat_r")
+    same_building = same_flat & (pl.col("premise") == pl.col("premise_r"))
+    named = pl.col("_named").is_not_null() & pl.col("_named_r").is_not_null()
+    named_typo = named & same_flat & (pl.col("_premise_osa") <= 2) & pc_agree
+    same_address = ((same_building & (street_ok | street_typo)) | named_typo).fill_null(False)
+    other_uprn = (pl.col("_uprn") != pl.col("_uprn_r")).fill_null(False)
+    exact = (same_building & (pl.col("street") == pl.col("street_r"))
+             & (pl.col("pc") == pl.col("pc_r"))).fill_null(False)
+    town_match = same_town
     same_uprn = (pl.col("_uprn") == pl.col("_uprn_r")).fill_null(False)
     other_tenancy = (pl.col("tenancy_ref") != pl.col("tenancy_ref_r")).fill_null(False)
     uprn_ok = same_uprn & (pc_missing | pc_close) & (~both_streets | street_ok) & ~other_tenancy
-    return wide.filter((same_address & (pc_close | (pc_missing & town_ok))) | uprn_ok).select(
+    kept_apart = (other_uprn | other_tenancy) & ~exact
+    return wide.filter((same_address & (pc_close | (pc_missing & town_ok)) & ~kept_apart) | uprn_ok).select(
         "aid", "aid_r", pc_missing.alias("pc_missing"), uprn_ok.alias("via_uprn"),
         town_match.alias("town_match"))
 
@@ -259,7 +294,8 @@ def group_dwellings(dwell: pl.DataFrame, mapper: partition.Mapper = partition.se
         )
     ).with_columns(
         pl.col("flat").fill_null("").alias("_flat"),
-        pl.when(pl.col("pc").str.contains(" ")).then(pl.col("pc").str.head(-2)).alias("pc_sector"),
+        postcode_sector(pl.col("pc")).alias("pc_sector"),
+        pl.when(pl.col("house").is_null() & pl.col("premise").is_not_null()).then(pl.lit("named")).alias("_named"),
     )
     edges = _same_dwelling_edges(addr, mapper, partitions)
     uf = _UnionFind(addr.height)

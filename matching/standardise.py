@@ -16,6 +16,10 @@ from pathlib import Path
 import polars as pl
 
 from cohort.core.agencies import id_authority, source_ages
+from cohort.matching.address import (  # noqa: F401  (re-exported: the address half of standardise)
+    ADDRESS_PARTS, add_address_parts, no_fixed_abode, normalise_address, normalise_postcode, postcode_parts,
+)
+from cohort.matching.fold import ascii_upper, null_if_empty
 
 NICKNAMES_PATH = Path(str(resources.files("cohort.matching") / "nicknames.csv"))
 
@@ -30,31 +34,6 @@ PERSON_IDS = tuple(ID_AUTHORITY)
 # conflict in these is a keying error even when the date of birth is missing.
 CHILD_IDS = ("upn",)
 
-# Abbreviation -> full word, applied as whole words. "ST" is handled separately
-# because it is SAINT before a name and STREET after one.
-ADDRESS_WORDS: dict[str, str] = {
-    "RD": "ROAD", "AVE": "AVENUE", "AV": "AVENUE", "LN": "LANE", "CL": "CLOSE",
-    "DR": "DRIVE", "CRES": "CRESCENT", "CRESC": "CRESCENT", "GDNS": "GARDENS",
-    "PL": "PLACE", "SQ": "SQUARE", "CT": "COURT", "CRT": "COURT", "TER": "TERRACE",
-    "TERR": "TERRACE", "TCE": "TERRACE", "GRN": "GREEN", "GRV": "GROVE", "GRO": "GROVE",
-    "PK": "PARK", "PDE": "PARADE", "WLK": "WALK", "HSE": "HOUSE", "MT": "MOUNT",
-    "UPR": "UPPER", "LWR": "LOWER", "NTH": "NORTH", "STH": "SOUTH", "APP": "APPROACH",
-    "HTS": "HEIGHTS", "BLDGS": "BUILDINGS", "EST": "ESTATE", "MWS": "MEWS", "WY": "WAY",
-    "HL": "HILL", "BDWY": "BROADWAY", "FLT": "FLAT", "APARTMENT": "FLAT", "APT": "FLAT",
-    "APPT": "FLAT", "FLATS": "FLAT",
-}
-
-STREET_TYPES = (
-    "STREET", "ROAD", "AVENUE", "LANE", "CLOSE", "DRIVE", "CRESCENT", "GARDENS", "PLACE",
-    "SQUARE", "COURT", "TERRACE", "GREEN", "GROVE", "PARK", "PARADE", "WALK", "WAY",
-    "HILL", "RISE", "VIEW", "ROW", "MEWS", "APPROACH", "GATE", "END", "BROADWAY",
-    "VALE", "MEADOWS", "MEADOW", "FIELDS", "WHARF", "QUAY", "YARD", "HEIGHTS", "ESTATE",
-)
-_STREET_TYPE_RE = "|".join(STREET_TYPES)
-
-_POSTCODE_RE = r"^[A-Z]{1,2}[0-9][0-9A-Z]?[0-9][A-Z]{2}$"
-_POSTCODE_IN_TEXT_RE = r",? ?\b[A-Z]{1,2}[0-9][0-9A-Z]? ?[0-9][A-Z]{2}$"
-
 _SOUNDEX = {
     **dict.fromkeys("AEIOUY", "0"), **dict.fromkeys("BFPV", "1"),
     **dict.fromkeys("CGJKQSXZ", "2"), **dict.fromkeys("DT", "3"), "L": "4",
@@ -62,36 +41,21 @@ _SOUNDEX = {
 }
 
 
-def _null_if_empty(e: pl.Expr) -> pl.Expr:
-    return pl.when(e.str.len_chars() > 0).then(e)
-
-
-# Letters that Unicode does not decompose into a base letter and a mark (Polish Ł, Danish Ø...).
-_UNDECOMPOSED = {"Ł": "L", "ł": "l", "Ø": "O", "ø": "o", "Đ": "D", "đ": "d", "ß": "ss", "Æ": "AE", "æ": "ae",
-                 "Œ": "OE", "œ": "oe", "ı": "i"}
-
-
-def _ascii_upper(e: pl.Expr) -> pl.Expr:
-    """Upper case without accents: Małgorzata -> MALGORZATA, Wiśniewski -> WISNIEWSKI."""
-    folded = e.str.replace_many(list(_UNDECOMPOSED), list(_UNDECOMPOSED.values()))
-    return folded.str.normalize("NFKD").str.replace_all(r"\p{M}", "").str.to_uppercase()
-
-
 def clean_name(e: pl.Expr) -> pl.Expr:
     """Upper-case letters and single spaces only: O'Brien -> OBRIEN, Smith-Jones -> SMITH JONES."""
     out = (
-        _ascii_upper(e)
+        ascii_upper(e)
         .str.replace_all(r"['’`.]", "")
         .str.replace_all(r"[^A-Z]+", " ")
         .str.strip_chars()
     )
-    return _null_if_empty(out)
+    return null_if_empty(out)
 
 
 def clean_forename(e: pl.Expr) -> pl.Expr:
     """clean_name without leading titles (Mr, Miss, ...), which some agencies key in."""
     titles = "|".join(TITLES)
-    return _null_if_empty(clean_name(e).str.replace(rf"^(?:(?:{titles}) )+", ""))
+    return null_if_empty(clean_name(e).str.replace(rf"^(?:(?:{titles}) )+", ""))
 
 
 def soundex(e: pl.Expr) -> pl.Expr:
@@ -112,114 +76,8 @@ def soundex(e: pl.Expr) -> pl.Expr:
     return pl.when(letters.str.len_chars() > 0).then((first + tail + "000").str.slice(0, 4))
 
 
-def normalise_postcode(e: pl.Expr) -> pl.Expr:
-    """'ct119aa' -> 'CT11 9AA'; text that is not a full postcode is kept compact and upper-case."""
-    compact = _ascii_upper(e).str.replace_all(r"[^A-Z0-9]", "")
-    formatted = compact.str.head(-3) + " " + compact.str.tail(3)
-    return _null_if_empty(
-        pl.when(compact.str.contains(_POSTCODE_RE)).then(formatted).otherwise(compact)
-    )
-
-
-def postcode_parts(pc: pl.Expr) -> list[pl.Expr]:
-    """Validity, sector ('CT11 9') and district ('CT11') of a normalised postcode."""
-    valid = pc.str.contains(r"^[A-Z]{1,2}[0-9][0-9A-Z]? [0-9][A-Z]{2}$").fill_null(False)
-    return [
-        valid.alias("pc_valid"),
-        pl.when(valid).then(pc.str.head(-2)).alias("pc_sector"),
-        pl.when(valid).then(pc.str.head(-4)).alias("pc_district"),
-    ]
-
-
-def normalise_address(e: pl.Expr) -> pl.Expr:
-    """A canonical address text: upper-case, words expanded, flats as 'FLAT 3 12 HIGH STREET'.
-
-    Commas separate parts (premise/street, locality, town); a trailing postcode is dropped
-    because the postcode is compared on its own.
-    """
-    s = (
-        _ascii_upper(e)
-        .str.replace_all(r"['’`.]", "")
-        .str.replace_all(r"[^A-Z0-9,/]+", " ")
-        .str.replace_all(r" ?/ ?", "/")
-        .str.replace_all(r",[ ,]*,", ",")
-        .str.replace_all(r" ?, ?", ", ")
-        .str.strip_chars(" ,")
-    )
-    for abbr, word in ADDRESS_WORDS.items():
-        s = s.str.replace_all(rf"\b{abbr}\b", word)
-    s = s.str.replace_all(r"\bFLAT NO\b", "FLAT")
-    # "3/12 High St" and "Flat 3/12 High St": flat 3 of number 12.
-    s = s.str.replace(r"^(?:FLAT )?([0-9]+[A-Z]?)/([0-9]+[A-Z]?)\b", "FLAT ${1} ${2}")
-    s = s.str.replace_all("/", " ").str.replace_all(r" +", " ").str.replace_all(r" ,", ",")
-    # A number followed by a comma belongs with the street after it: "12, High St".
-    s = s.str.replace_all(r"\b([0-9]+[A-Z]?), ", "${1} ")
-    s = s.str.replace_all(r"(^|, |[0-9][A-Z]? |[0-9] )ST ([A-Z])", "${1}SAINT ${2}")
-    s = s.str.replace_all(r"\bST\b", "STREET")
-    s = s.str.strip_chars(" ,").str.replace(_POSTCODE_IN_TEXT_RE, "")
-    s = (
-        s.str.replace_all(r" +", " ")
-        .str.replace_all(r"(, )+", ", ")
-        .str.replace_all(r" ,", ",")
-        .str.strip_chars(" ,")
-    )
-    return _null_if_empty(s)
-
-
-ADDRESS_PARTS = ("flat", "house", "premise", "street", "street_name", "street_type", "locality")
-
-
-def add_address_parts(frame: pl.DataFrame, col: str = "addr") -> pl.DataFrame:
-    """Add flat, house number, premise, street (and its name and type) and locality of
-    the normalised address in `col`.
-
-    With a house number, premise is the number and street the words after it up to the
-    street type ("HIGH STREET"). Without one, a house name and its street are written
-    with or without commas ("ROSE COTTAGE, MILL LANE" / "ROSE COTTAGE MILL LANE") and
-    cannot be told apart reliably, so premise and street are both the whole first line:
-    the name and the street up to its type word. Built in steps (each step reads the
-    columns of the one before) so that no expression is evaluated twice.
-    """
-    types = rf"\b(?:{_STREET_TYPE_RE})\b"
-    flat_re = r"\bFLAT ([0-9]+[A-Z]?|[A-Z])\b"
-    addr = pl.col(col)
-    out = frame.with_columns(
-        addr.str.extract(flat_re, 1).alias("flat"),
-        addr.str.replace(flat_re + ",? ?", "").str.strip_chars(" ,").alias("_rest"),
-    )
-    rest = pl.col("_rest")
-    out = out.with_columns(
-        rest.str.extract(r"\b([0-9]+[A-Z]?)\b", 1).alias("house"),
-        rest.str.extract(r"\b[0-9]+[A-Z]?\b ?(.*)$", 1).str.strip_chars(" ,").alias("_after"),
-        rest.str.extract(r"^([^,]*(?:, [^,]*)?)", 1).str.replace_all(",", "").alias("_two"),
-    )
-    house, after = pl.col("house"), pl.col("_after")
-    out = out.with_columns(
-        pl.when(house.is_not_null())
-        .then(pl.coalesce(after.str.extract(rf"(?:^|, )([^,]*{types})", 1), after.str.extract(r"^([^,]+)", 1)))
-        .otherwise(pl.coalesce(pl.col("_two").str.extract(rf"^(.*{types})", 1), rest.str.extract(r"^([^,]+)", 1)))
-        .str.strip_chars()
-        .alias("_street"),
-        # What follows the street (town, locality), when the street is at the front.
-        pl.when(house.is_not_null()).then(after).otherwise(rest).str.replace_all(",", "").alias("_tail"),
-    )
-    street, tail = pl.col("_street"), pl.col("_tail")
-    out = out.with_columns(
-        pl.coalesce(house, street).alias("premise"),
-        _null_if_empty(street).alias("street"),
-        pl.coalesce(street.str.extract(rf"^(.+) (?:{_STREET_TYPE_RE})$", 1), _null_if_empty(street))
-        .alias("street_name"),
-        street.str.extract(rf" ({_STREET_TYPE_RE})$", 1).alias("street_type"),
-        _null_if_empty(
-            pl.when(tail.str.starts_with(street)).then(tail.str.strip_prefix(street))
-            .str.replace_all(r"\bKENT\b", "").str.replace_all(" +", " ").str.strip_chars()
-        ).alias("locality"),
-    )
-    return out.drop("_rest", "_after", "_two", "_street", "_tail")
-
-
 def clean_id(e: pl.Expr) -> pl.Expr:
-    return _null_if_empty(_ascii_upper(e).str.replace_all(r"[^A-Z0-9]", ""))
+    return null_if_empty(ascii_upper(e).str.replace_all(r"[^A-Z0-9]", ""))
 
 
 def parse_date(e: pl.Expr) -> pl.Expr:

@@ -21,7 +21,7 @@ from cohort.core.ruleset import load_ruleset
 from cohort.data_samples import oracle as o
 from cohort.data_samples.generator import build, generate, main
 from cohort.data_samples.mess import MessRates
-from cohort.data_samples.names import NICKNAMES
+from cohort.data_samples.names import LOCALITIES, NICKNAMES, STREET_TYPES
 
 AS_OF = date(2014, 3, 31)
 RS = load_ruleset()
@@ -209,6 +209,7 @@ def test_clean_rates_write_the_truth(tmp_path):
         assert df["dob"].null_count() == 0
         assert (df["dob"].cast(pl.String) == df["dob_true"]).all(), name
         assert df["postcode"].null_count() == 0
+        assert not df["address"].str.contains(r"^(?i)(NFA|N\.F\.A\.|No Fixed Abode)$|^\d+,? \d+ ").any(), name
         changed = df["kind"].fill_null("").str.contains("surname_changed")
         assert (df.filter(~changed)["surname"].str.to_lowercase()
                 == df.filter(~changed)["surname_true"].str.to_lowercase()).all(), name
@@ -231,6 +232,38 @@ def test_mess_appears_at_roughly_the_configured_rates(joined):
     ]
     for label, got, want in cases:
         assert want / 2.5 <= got <= want * 2.5, (label, got, want)
+
+
+_TYPES = "|".join(t for t, _ in STREET_TYPES)
+_PLACES = "|".join(p for ps in LOCALITIES.values() for p in ps)
+
+
+@pytest.mark.parametrize(
+    "form, pattern, column, at_least",
+    [
+        ("flat as a number pair", r"^\d+,? \d+ [A-Za-z]", "address", 0.002),
+        ("lettered flat as 18B", r"^\d+[A-Za-z] ", "address", 0.002),
+        ("lettered flat as Flat B, 18", r"^(?i)flat [A-Z],? \d+ ", "address", 0.002),
+        ("La, Gr, Wk, Hts, Pk, Sq, Tce", r"(?i) (La|Gr|Gro|Wk|Hts|Pk|Sq|Tce)\.?(,|$)", "address", 0.001),
+        ("a locality glued onto the street", rf"(?i)\b({_TYPES}) ({_PLACES})\b", "address", 0.002),
+        ("ST MARGARETS as a locality", r"(?i)\bSt Margarets\b", "address", 0.0001),
+        ("postcode missing its last character", r"^(?i)[A-Z]{1,2}\d[A-Z\d]?\d[A-Z]$", "postcode", 0.001),
+        ("O or I for 0 or 1 in a postcode", r"^(?i)([A-Z]{1,2}[OI]|[A-Z]{1,2}\d[OI])|[OI][A-Z]{2}$", "postcode", 0.001),
+        ("no fixed abode", r"^(?i)(NFA|N\.F\.A\.|No Fixed Abode)$", "address", 0.0003),
+    ],
+)
+def test_addresses_are_written_in_the_forms_agencies_use(joined, form, pattern, column, at_least):
+    """Issue 11: every form occurs, at a rate that is a share of the rows, not all of them."""
+    got = joined.select(pl.col(column).str.strip_chars().str.contains(pattern).fill_null(False).mean()).item()
+    assert at_least <= got < 0.2, (form, got)
+
+
+def test_no_fixed_abode_is_written_only_where_there_is_no_dwelling(drop, joined):
+    nfa = joined.filter(pl.col("address").str.contains(r"^(?i)(NFA|N\.F\.A\.|No Fixed Abode)$").fill_null(False))
+    assert nfa.height > 0 and nfa["postcode"].null_count() == nfa.height
+    homeless = joined.filter(pl.col("true_family_id").is_null())
+    assert nfa.filter(pl.col("true_family_id").is_null()).height > 0.3 * homeless.filter(
+        pl.col("source") != "housing").height * MessRates().nfa_written
 
 
 def test_nicknames_typos_and_name_variants_are_present(joined):

@@ -289,3 +289,126 @@ def test_empty_inputs():
     r = World().run()
     assert r.members.height == 0 and r.families.height == 0
     assert r.families.columns == ["family_id", "district", "members", "address", "postcode", "uprn"]
+
+
+# Addresses as UK agencies write them (issue 11): each pair is two people's only records,
+# with postcodes (None: blank) and UPRNs as given.
+@pytest.mark.parametrize(
+    "a, b, same, why",
+    [
+        (("Flat 2, 35 Coronation Crescent", "CT9 6PR"), ("2, 35 Coronation Crescent", "CT9 6PR"), True,
+         "'2, 35' is flat 2 of number 35"),
+        (("2 35 Coronation Crescent", "CT9 6PR"), ("2/35 Coronation Cres", "CT9 6PR"), True,
+         "'2 35' and '2/35' are flat 2 of 35"),
+        (("2, 35 Coronation Crescent", "CT9 6PR"), ("2 Coronation Crescent", "CT9 6PR"), False,
+         "flat 2 of 35 is not house 2 on the same street"),
+        (("18B Foxglove Street", "ME15 6AB"), ("Flat B, 18 Foxglove St", "ME15 6AB"), True,
+         "18B is flat B of 18"),
+        (("18b foxglove st", "ME15 6AB"), ("Flat B 18 Foxglove Street", "ME15 6AB"), True, "lower case and no comma"),
+        (("18B Foxglove Street", "ME15 6AB"), ("Flat A, 18 Foxglove Street", "ME15 6AB"), False, "flat B is not flat A"),
+        (("18B Foxglove Street", "ME15 6AB"), ("18 Foxglove Street", "ME15 6AB"), False, "18B is not the whole of 18"),
+        (("4 Mill La", "TN23 1AB"), ("4 Mill Lane", "TN23 1AB"), True, "La is Lane"),
+        (("9 Ash Gr.", "TN23 1AB"), ("9 Ash Grove, Ashford", "TN23 1AB"), True, "Gr is Grove"),
+        (("3 Ivy Wk", "TN23 1AB"), ("3 Ivy Walk", "TN23 1AB"), True, "Wk is Walk"),
+        (("7 Swale Hts", "TN23 1AB"), ("7 Swale Heights", "TN23 1AB"), True, "Hts is Heights"),
+        (("4 Mill La", "TN23 1AB"), ("4 Mill Road", "TN23 1AB"), False, "Lane is not Road"),
+        (("35 Coronation Crescent Kings Hill", "ME19 4AB"), ("35 Coronation Crescent, Kings Hill, West Malling",
+                                                              "ME19 4AB"), True, "a locality glued onto the street"),
+        (("35 CORONATION CRES KINGS HILL WEST MALLING", "ME19 4AB"), ("35 Coronation Crescent", "ME19 4AB"), True,
+         "locality and town glued"),
+        (("12 High St Margate", "CT9 1AA"), ("12 High Street", "CT9 1AA"), True, "a post town glued after ST"),
+        (("12 Church Rd St Margarets", "CT15 6AB"), ("12 Church Road, St Margarets, Dover", "CT15 6AB"), True,
+         "ST MARGARETS is Saint Margarets, not Street Margarets"),
+        (("12 St Peters Road", "CT10 2AB"), ("12 Saint Peters Rd", "CT10 2AB"), True, "ST before a name is SAINT"),
+        (("12 Hythe Avenue", "TN29 7AE"), ("12 Htyeh Avenue", "TN29 7AE"), True,
+         "two slips in the street name: number, flat and postcode agree"),
+        (("12 Elm Road", "TN29 7AE"), ("12 Eml Road", "TN29 7AE"), True, "a slip in a short name"),
+        (("12 Elm Road", "TN29 7AE"), ("12 Eml Road", None), False, "a slip in a short name, postcode blank"),
+        (("12 Hythe Avenue", "TN29 7AE"), ("12 Htyeh Avenue", "TN29 7AF"), False,
+         "two slips in the street and one in the postcode"),
+        (("12 Elm Road", "TN29 7AE"), ("12 Elm Lane", "TN29 7AE"), False, "another street type is another street"),
+        (("Little Orchard, Hythe Avenue", "TN29 7AE"), ("Little Orchard, Hyteh Av.", "TN29 7AE"), True,
+         "a slip in a named house's street"),
+        (("12 High Street", "CT9 6PR"), ("12 High Street", "CT96P"), True, "the postcode's last character lost"),
+        (("12 High Street", "CT9 6PR"), ("12 High Street", "CT9 6P"), True, "... with its space"),
+        (("12 High Street", "CT10 1AB"), ("12 High Street", "CT1O 1AB"), True, "O keyed for 0 in the outward code"),
+        (("12 High Street", "CT11 1AB"), ("12 High Street", "CTI1 IAB"), True, "I keyed for 1, outward and inward"),
+        (("12 High Street", "CT9 6PR"), ("12 High Street", "CT9 6PB"), True, "a postcode typo, the address agrees"),
+        (("12 High Street", "CT9 6PR"), ("12 High Street", "CT96"), False, "a postcode cut to its sector"),
+    ],
+)
+def test_addresses_as_agencies_write_them(a, b, same, why):
+    w = World()
+    w.record("a", "police", date(2014, 1, 1), *a)
+    w.record("b", "health", date(2014, 1, 1), *b)
+    r = w.run()
+    assert (family_of(r)["a"] == family_of(r)["b"]) is same, why
+
+
+@pytest.mark.parametrize("written", ["NFA", "N.F.A.", "No Fixed Abode", "nfa", "no fixed abode, Margate", "N F A"])
+def test_no_fixed_abode_in_any_spelling_is_no_address(written):
+    w = World()
+    for k in range(3):
+        w.record(f"homeless{k}", "police", date(2014, 1, 1), written, None)
+    w.record("moved_out", "health", date(2013, 6, 1), "4 Mill Lane", "TN23 1AB")
+    w.record("moved_out", "police", date(2014, 2, 1), written, None)  # passed over: the earlier address decides
+    w.record("home", "police", date(2014, 1, 1), "4 Mill Lane", "TN23 1AB")
+    r = w.run()
+    fam = family_of(r)
+    assert not {"homeless0", "homeless1", "homeless2"} & set(fam), "never a household"
+    assert fam["moved_out"] == fam["home"]
+
+
+@pytest.mark.parametrize(
+    "a, b, same, why",
+    [
+        (("2 Coronation Crescent", "CT9 6PR", "100"), ("2 Coronation Crescent", "CT9 6PR", "200"), True,
+         "different UPRNs, the same address exactly: overwhelming"),
+        (("2 Coronation Crescent", "CT9 6PR", "100"), ("2 Coronation Cresent", "CT9 6PR", "200"), False,
+         "different UPRNs and a street typo"),
+        (("2 Coronation Crescent", "CT9 6PR", "100"), ("2 Coronation Crescent", "CT9 6PB", "200"), False,
+         "different UPRNs and a postcode typo"),
+        (("2 Coronation Crescent", "CT9 6PR", "100"), ("2 Coronation Cresent", "CT9 6PR", None), True,
+         "one UPRN only: a typo is allowed"),
+    ],
+)
+def test_different_uprns_join_only_on_overwhelming_evidence(a, b, same, why):
+    w = World()
+    w.record("a", "housing", date(2014, 1, 1), a[0], a[1], uprn=a[2])
+    w.record("b", "housing", date(2014, 1, 1), b[0], b[1], uprn=b[2])
+    r = w.run()
+    assert (family_of(r)["a"] == family_of(r)["b"]) is same, why
+
+
+@pytest.mark.parametrize(
+    "address_b, same, why",
+    [
+        ("Flat 1, 4 Ramsgate Road", True, "two open tenancies on the same address exactly"),
+        ("Flat 1, 4 Ramsgte Road", False, "two open tenancies, a street typo"),
+    ],
+)
+def test_different_open_tenancies_join_only_on_overwhelming_evidence(address_b, same, why):
+    w = World()
+    w.tenancy("a", "T1", date(2010, 1, 1), None, "Flat 1, 4 Ramsgate Road", "TN11 2UQ")
+    w.tenancy("b", "T2", date(2012, 1, 1), None, address_b, "TN11 2UQ")
+    r = w.run()
+    assert (family_of(r)["a"] == family_of(r)["b"]) is same, why
+
+
+@pytest.mark.parametrize(
+    "blank, same, why",
+    [
+        ("10 Star Rd., Margate", True, "the town alone, the other names its district too"),
+        ("10 Star Road, Garlinge", True, "the district alone"),
+        ("10 Star Road, Ramsgate", False, "another town"),
+    ],
+)
+def test_an_address_without_postcode_matches_a_locality_inside_the_other(blank, same, why):
+    w = World()
+    w.record("home", "school_census", date(2014, 1, 1), "10 Star Road, Garlinge, Margate", "CT9 0HL")
+    w.record("other", "school_census", date(2014, 1, 1), "10 Star Road, Ramsgate", "CT11 7AB")
+    w.record("x", "police", date(2014, 2, 1), blank, None)
+    r = w.run()
+    fam = family_of(r)
+    assert (fam["x"] == fam["home"]) is same, why
+    assert fam["x"] != fam["other"] or not same, why

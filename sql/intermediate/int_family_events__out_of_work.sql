@@ -2,7 +2,10 @@
 -- criterion 3) on the date it is judged (as_of, int_families__as_of): a member aged
 -- $adult_age or more then, on a benefit in $out_of_work_benefits whose spell is open on
 -- as_of (started on or before it, and no end or an end on or after it: an end after as_of
--- was not yet known then). Grain: one row per family x open spell.
+-- was not yet known then). A claimant whose date of birth is unknown counts as an adult
+-- unless households placed them as a child (decision 73: DWP pays these benefits to
+-- adults, and a date of birth left blank on the claim says nothing about age).
+-- Grain: one row per family x open spell.
 
 with
 
@@ -12,7 +15,7 @@ adults as (
         m.person_id,
         m.as_of
     from int_household_members__aged as m
-    where m.is_adult
+    where m.is_adult or (m.dob is null and m.role <> 'child')
 ),
 
 spells as (

@@ -1,0 +1,23 @@
+"""One fold of text to plain upper-case letters, shared by names and addresses.
+
+Agencies' systems keep or drop accents and letters such as Ł inconsistently, so every
+comparison reads text through `ascii_upper`.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+# Letters that Unicode does not decompose into a base letter and a mark (Polish Ł, Danish Ø...).
+UNDECOMPOSED = {"Ł": "L", "ł": "l", "Ø": "O", "ø": "o", "Đ": "D", "đ": "d", "ß": "ss", "Æ": "AE", "æ": "ae",
+                "Œ": "OE", "œ": "oe", "ı": "i", "Þ": "TH", "þ": "th", "Ð": "D", "ð": "d", "ẞ": "SS"}
+
+
+def ascii_upper(e: pl.Expr) -> pl.Expr:
+    """Upper case without accents: Małgorzata -> MALGORZATA, Wiśniewski -> WISNIEWSKI, Straße -> STRASSE."""
+    folded = e.str.replace_many(list(UNDECOMPOSED), list(UNDECOMPOSED.values()))
+    return folded.str.normalize("NFKD").str.replace_all(r"\p{M}", "").str.to_uppercase()
+
+
+def null_if_empty(e: pl.Expr) -> pl.Expr:
+    return pl.when(e.str.len_chars() > 0).then(e)
