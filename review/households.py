@@ -22,7 +22,7 @@ import polars as pl
 
 from cohort.core.reference import district_for_postcode, outward_code
 from cohort.core.warehouse import query, read_table, table_exists, write_table
-from cohort.matching.households import SOURCE_PRIORITY
+from cohort.matching.dwellings import SOURCE_PRIORITY
 from cohort.matching.pipeline import hashed_id
 from cohort.matching.standardise import add_address_parts, normalise_address, normalise_postcode
 from cohort.review.decisions import BINDING, HOUSEHOLD, MATCH, NOT_A_MATCH, latest_decisions
