@@ -10,7 +10,7 @@ Every scored pair carries the probability that the run's state for it is wrong:
   with c, and b is scored against c, then a~b needs b~c as well, so P(a~b) is at most
   p(b,c) + 1 - p(a,c);
 - kept apart by a guard although the rest of its evidence reaches
-  `review_accept`: the guard's prior doubt (`cohort.review.questions.PRIOR_DOUBT`). The
+  `review_accept`: the guard's prior doubt (`cohort.review.doubt.PRIOR_DOUBT`). The
   rates reviewers' answers show are not used here: the questions answered were chosen as
   the most doubtful, so they overstate the rest (they are shown beside the estimate);
 - a pair a reviewer's answer in force settles (its two records, or records with the same
@@ -41,7 +41,8 @@ from cohort.core.statuses import LISTED_STATUSES as LISTED
 from cohort.core.warehouse import query, read_table, table_exists, write_table
 from cohort.review.evidence import PAIRS_SQL, contradiction, corroboration
 from cohort.review.decisions import BINDING, MATCH, NOT_A_MATCH, latest_decisions, stored_decisions
-from cohort.review.questions import APART, guard_doubt, unsettled_pairs
+from cohort.review.doubt import APART, guard_doubt
+from cohort.review.questions import unsettled_pairs
 
 TABLE = "match_error_estimate"
 UNSEEN_TABLE = "match_blocking_unseen"

@@ -43,9 +43,10 @@ from cohort.matching.compare import COMPARISONS
 from cohort.matching.pipeline import PAIR_KEYS
 from cohort.matching.standardise import PERSON_IDS
 from cohort.review.decisions import (
-    BINDING, HOUSEHOLD, MATCH, NOT_A_MATCH, PERSON, UNSURE, fingerprints, group_text, latest_decisions,
+    BINDING, HOUSEHOLD, PERSON, UNSURE, fingerprints, group_text, latest_decisions,
     ordered, record_profiles, stored_decisions,
 )
+from cohort.review.doubt import APART, IN_FAMILY, LINKED, default_doubt, doubt, guard_doubt  # noqa: F401
 from cohort.review.evidence import PAIRS_SQL, contradiction, corroboration
 from cohort.review.households import uncertain_household_joins
 from cohort.review.workbook import HOUSEHOLD_QUESTION, PERSON_QUESTION
@@ -53,15 +54,6 @@ from cohort.review.workbook import HOUSEHOLD_QUESTION, PERSON_QUESTION
 MIN_CHANCE = 0.1        # below: the model is sure; not a question
 MIN_VALUE = 0.25        # chance x (1 + weight) below this: not worth a reviewer's time
 MAX_GROUP = 60          # records per side a question binds (distinct profiles); more are not shown
-# Prior pseudo-counts (overturned, decided) of the share of answers that overturn the run.
-# The twins guard is a guess from names (one birthday, one home, two forenames): where the
-# rest of the evidence calls the pair one person it is a coin toss until reviewers have
-# answered some. The other guards stand on facts the agencies supplied (two confirmed
-# identifiers, two dates of birth, a birth window) and are trusted. A household join on
-# weak address evidence was found right all but about once in twenty.
-PRIOR_DOUBT = {"twins": (1.0, 2.0), "guard": (1.0, 20.0), "household": (1.0, 20.0)}
-
-LINKED, APART, IN_FAMILY = "linked", "apart", "in one family"
 ALSO_AGREE = {"address": ("dwelling",)}
 
 PERSON_PAIRS_SQL = """
@@ -87,32 +79,6 @@ from records as r
 inner join person_links as l on l.source = r.source and l.record_id = r.record_id
 inner join _persons as p on p.person_id = l.person_id
 """
-
-
-def doubt(decisions: pl.DataFrame, category: pl.Expr, prior: str = "guard") -> dict[str, float]:
-    """category -> share of questions of that category reviewers overturned so far, with
-    the prior PRIOR_DOUBT[prior]; `category` is an expression over the stored decisions."""
-    binding = decisions.filter(pl.col("decision").is_in(BINDING) & pl.col("state").is_not_null())
-    overturned = ((pl.col("state") == APART) & (pl.col("decision") == MATCH)) | (
-        (pl.col("state") != APART) & (pl.col("decision") == NOT_A_MATCH))
-    counts = binding.with_columns(category.alias("_c")).drop_nulls("_c").group_by("_c").agg(
-        overturned.sum().alias("o"), pl.len().alias("n"))
-    return {c: (o + PRIOR_DOUBT.get(c, PRIOR_DOUBT[prior])[0]) / (n + PRIOR_DOUBT.get(c, PRIOR_DOUBT[prior])[1])
-            for c, o, n in counts.iter_rows()}
-
-
-def default_doubt(prior: str = "guard") -> float:
-    a, b = PRIOR_DOUBT[prior]
-    return a / b
-
-
-def guard_doubt(decisions: pl.DataFrame | None) -> pl.Expr:
-    """The doubt of each pair's guard (column `guard`), learnt from the person decisions
-    (None: the priors alone)."""
-    rates = {} if decisions is None else doubt(decisions.filter(pl.col("kind") == PERSON), pl.col("category"))
-    priors = {g: default_doubt(g) for g in PRIOR_DOUBT if g != "household"}
-    return pl.col("guard").cast(pl.Utf8).replace_strict({**priors, **rates}, default=default_doubt(),
-                                                        return_dtype=pl.Float64)
 
 
 def _agreement_classes() -> dict[str, dict[str, str]]:
