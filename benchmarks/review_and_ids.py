@@ -39,7 +39,9 @@ from benchmarks.common import machine  # noqa: E402
 from cohort.cli import main as cohort  # noqa: E402
 from cohort.core.ruleset import load_ruleset  # noqa: E402
 from cohort.core.warehouse import query  # noqa: E402
-from cohort.data_samples.evaluate import household_accuracy, identified_accuracy, person_accuracy  # noqa: E402
+from cohort.data_samples.evaluate import (  # noqa: E402
+    household_accuracy, identified_accuracy, person_accuracy, with_true_persons,
+)
 from cohort.data_samples.generator import generate  # noqa: E402
 from cohort.review.estimate import pair_errors  # noqa: E402
 from cohort.review.workbook import PERSON_QUESTION, REVIEW_COLUMNS, SHEET_MORE, SHEET_REVIEW  # noqa: E402
@@ -112,10 +114,7 @@ def estimate_vs_truth(db: Path, out: Path, truth: Path) -> None:
         stored = query(con, "select scope, measure, value from match_error_estimate where scope <> 'source pair'")
         pairs = pair_errors(con, load_ruleset().matching)
     est = {m: v for _, m, v in stored.iter_rows()}
-    t = pl.read_csv(truth / "records.csv", infer_schema=False).select("source", "record_id", "true_person_id")
-    for s in ("l", "r"):
-        pairs = pairs.join(t.rename({"source": f"source_{s}", "record_id": f"record_id_{s}",
-                                     "true_person_id": f"t_{s}"}), on=[f"source_{s}", f"record_id_{s}"])
+    pairs = with_true_persons(pairs, truth)
     same = pl.col("t_l") == pl.col("t_r")
     false_links = pairs.filter(pl.col("linked") & ~same).height
     missed = pairs.filter(~pl.col("linked") & same).height

@@ -126,3 +126,14 @@ def criterion_recall(out_dir: Path, truth_dir: Path, criterion: str) -> PR:
     f = _family_for_truth(out_dir, truth_dir).filter(pl.col(criterion) == "1")
     tp = f.filter(pl.col(f"{criterion}_pred") == "1").height
     return PR(precision=float("nan"), recall=tp / f.height if f.height else 1.0, tp=tp, predicted=0, actual=f.height)
+
+
+def with_true_persons(pairs: pl.DataFrame, truth_dir: Path) -> pl.DataFrame:
+    """Scored record pairs (`source_l, record_id_l, source_r, record_id_r`) with each side's
+    true person (`t_l`, `t_r`) from the truth's records.csv."""
+    t = pl.read_csv(truth_dir / "records.csv", infer_schema=False).select("source", "record_id", "true_person_id")
+    for s in ("l", "r"):
+        pairs = pairs.join(t.rename({"source": f"source_{s}", "record_id": f"record_id_{s}",
+                                     "true_person_id": f"t_{s}"}), on=[f"source_{s}", f"record_id_{s}"])
+    return pairs
+

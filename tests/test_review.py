@@ -19,6 +19,7 @@ import polars as pl
 import pytest
 
 from cohort.cli import main
+from cohort.data_samples.evaluate import with_true_persons
 from cohort.core.ruleset import Matching, load_ruleset
 from cohort.core.warehouse import fetch_one
 from cohort.programme.rules import write_registry_tables
@@ -460,10 +461,7 @@ def test_the_estimate_is_near_the_truth_on_three_seeds(estimate_runs, small_drop
         con = duckdb.connect(str(db), read_only=True)
         pairs = pair_errors(con, load_ruleset().matching)
         con.close()
-        t = pl.read_csv(truth_dir / "records.csv", infer_schema=False).select("source", "record_id", "true_person_id")
-        for s in ("l", "r"):
-            pairs = pairs.join(t.rename({"source": f"source_{s}", "record_id": f"record_id_{s}",
-                                         "true_person_id": f"t_{s}"}), on=[f"source_{s}", f"record_id_{s}"])
+        pairs = with_true_persons(pairs, truth_dir)
         same = pl.col("t_l") == pl.col("t_r")
         false_links = pairs.filter(pl.col("linked") & ~same).height
         missed = pairs.filter(~pl.col("linked") & same).height
