@@ -44,6 +44,7 @@ from cohort.reports.xlsx_style import (
 )
 from cohort.review import estimate as error_estimate
 from cohort.review.decisions import HOUSEHOLD, PERSON, keys_digest, warehouse_identity
+from cohort.review.evidence import pair_evidence
 from cohort.review.impact import impact, rank
 from cohort.review.importer import ReviewError
 from cohort.review.questions import APART, LINKED, MIN_VALUE, all_questions
@@ -113,9 +114,9 @@ def ruleset_of_run(settings: str | None) -> tuple[RuleSet, str]:
 
 
 def build_questions(con: duckdb.DuckDBPyConnection, *, as_of: date, ruleset: RuleSet,
-                    programme: str) -> pl.DataFrame:
+                    programme: str, evidence: pl.DataFrame | None = None) -> pl.DataFrame:
     """Every question of the run, ranked, with what the workbook shows and the keys."""
-    questions = all_questions(con, as_of, ruleset.matching)
+    questions = all_questions(con, as_of, ruleset.matching, evidence)
     questions = questions.sort("kind", "source_a", "record_id_a", "source_b", "record_id_b").with_row_index(
         "q").with_columns(pl.col("q").cast(pl.Int64))
     p = get_programme(programme)
@@ -140,8 +141,10 @@ def write_review(con: duckdb.DuckDBPyConnection, path: Path, *, as_of: date, run
     """Build this run's questions and estimate and write match_review.xlsx (always, even
     with none); `store`: keep the estimate in the warehouse (a run does; an export reads)."""
     ident = warehouse_identity(con, create=store)
-    questions = build_questions(con, as_of=as_of, ruleset=ruleset, programme=programme)
-    estimate = error_estimate.estimate(con, ruleset.matching, store=store)
+    evidence = pair_evidence(con)  # read once: the questions and the estimate weigh the same pairs
+    questions = build_questions(con, as_of=as_of, ruleset=ruleset, programme=programme, evidence=evidence)
+    estimate = error_estimate.estimate(con, ruleset.matching, store=store, evidence=evidence)
+    del evidence
     keys = questions.select(
         "review_id", "kind", "source_a", "record_id_a", "source_b", "record_id_b", "fingerprint_a",
         "fingerprint_b", "group_a", "group_b", "state",

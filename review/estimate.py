@@ -39,9 +39,9 @@ import polars as pl
 from cohort.core.ruleset import Matching
 from cohort.core.statuses import LISTED_STATUSES as LISTED
 from cohort.core.warehouse import query, read_table, table_exists, write_table
-from cohort.review.evidence import PAIRS_SQL, contradiction, corroboration
-from cohort.review.decisions import BINDING, MATCH, NOT_A_MATCH, latest_decisions, stored_decisions
+from cohort.review.decisions import BINDING, MATCH, NOT_A_MATCH, PERSON, latest_decisions, stored_decisions
 from cohort.review.doubt import APART, guard_doubt
+from cohort.review.evidence import KEYS, pair_evidence
 from cohort.review.questions import unsettled_pairs
 
 TABLE = "match_error_estimate"
@@ -51,26 +51,26 @@ SCHEMA = {"scope": pl.Utf8, "source_l": pl.Utf8, "source_r": pl.Utf8, "measure":
 def _settled(con: duckdb.DuckDBPyConnection, pairs: pl.DataFrame) -> pl.DataFrame:
     """source_l, record_id_l, source_r, record_id_r, settled: scored pairs a reviewer's
     answer in force settles (cohort.review.questions.unsettled_pairs)."""
-    keys = ["source_l", "record_id_l", "source_r", "record_id_r"]
     decisions = latest_decisions(con)
-    left = unsettled_pairs(con, decisions, pairs.select(keys))
-    return pairs.select(keys).join(left, on=keys, how="anti").with_columns(pl.lit(True).alias("settled"))
+    if not decisions.filter((pl.col("kind") == PERSON) & pl.col("in_force")
+                            & pl.col("decision").is_in(BINDING)).height:  # nothing settles a pair
+        return pl.DataFrame(schema={**{k: pairs.schema[k] for k in KEYS}, "settled": pl.Boolean})
+    left = unsettled_pairs(con, decisions, pairs.select(KEYS))
+    return pairs.select(KEYS).join(left, on=KEYS, how="anti").with_columns(pl.lit(True).alias("settled"))
 
 
-def pair_errors(con: duckdb.DuckDBPyConnection, matching: Matching) -> pl.DataFrame:
-    """Every scored pair with `linked` and `error`, the probability its state is wrong."""
-    pairs = query(con, PAIRS_SQL)
-    pairs = pairs.join(corroboration(pairs), on=["source_l", "record_id_l", "source_r", "record_id_r"],
-                       how="left").join(_settled(con, pairs), on=["source_l", "record_id_l", "source_r", "record_id_r"],
-                                        how="left").join(contradiction(pairs),
-                                                         on=["source_l", "record_id_l", "source_r", "record_id_r"],
-                                                         how="left")
+def pair_errors(con: duckdb.DuckDBPyConnection, matching: Matching,
+                evidence: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Every scored pair with `linked` and `error`, the probability its state is wrong
+    (`evidence`: this run's `pair_evidence`, when the caller has it already)."""
+    pairs = pair_evidence(con) if evidence is None else evidence
+    pairs = pairs.join(_settled(con, pairs), on=KEYS, how="left")
     linked = pl.col("person_l") == pl.col("person_r")
     direct = (pl.col("probability") >= matching.link_threshold) & pl.col("guard").is_null()
     vouched = pl.max_horizontal("probability", pl.col("vouched").fill_null(0.0))
     support = pl.max_horizontal(vouched, pl.min_horizontal("conf_l", "conf_r").fill_null(0.0))
-    evidence = 1 / (1 + (2.0 ** -pl.col("match_weight")))
-    doubted = pl.col("guard").is_not_null() & (evidence >= matching.review_accept)
+    own = 1 / (1 + (2.0 ** -pl.col("match_weight")))
+    doubted = pl.col("guard").is_not_null() & (own >= matching.review_accept)
     return pairs.with_columns(
         linked.alias("linked"),
         pl.col("settled").fill_null(False).alias("settled"),
@@ -106,10 +106,11 @@ def observed(con: duckdb.DuckDBPyConnection) -> dict[str, float]:
     return out
 
 
-def estimate(con: duckdb.DuckDBPyConnection, matching: Matching, store: bool = True) -> pl.DataFrame:
+def estimate(con: duckdb.DuckDBPyConnection, matching: Matching, store: bool = True,
+             evidence: pl.DataFrame | None = None) -> pl.DataFrame:
     """The run's estimate (module docstring) as `match_error_estimate` rows, written to the
     warehouse when `store`."""
-    pairs = pair_errors(con, matching)
+    pairs = pair_errors(con, matching, evidence)
     rows: list[dict] = []
     by_sources = (
         pairs.group_by("pair_l", "pair_r")

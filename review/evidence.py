@@ -1,68 +1,84 @@
 """Evidence from a third record, for the chance a pair's state is wrong (the review's
-questions and the estimate read it alike).
+questions and the estimate read it alike, from one `pair_evidence` per run).
 
 Transitivity bounds what two records' own probability says: if a~c and c~b then a~b, so
 a link is wrong only if one of the two is (at most 1 - p(a,c) p(c,b)), and only if every
 such path is broken (taken as independent, as the model takes its comparisons); a pair kept
 apart is one person only if b~c too for every c of a's person, so P(a~b) is at most
 p(b,c) + 1 - p(a,c).
+
+Records are keyed by their row in `person_links` (`key_l`, `key_r`) while paths are
+followed: joining millions of pairs on integers rather than on source and record id is
+what keeps this a few seconds at county scale.
 """
 
 from __future__ import annotations
 
+import duckdb
 import polars as pl
+
+from cohort.core.warehouse import query
 
 PAIRS_SQL = """
 select mp.source_l, mp.record_id_l, mp.source_r, mp.record_id_r, mp.probability, mp.match_weight,
        cast(mp.guard as varchar) as guard,
        a.person_id as person_l, b.person_id as person_r,
-       a.match_confidence as conf_l, b.match_confidence as conf_r
+       a.match_confidence as conf_l, b.match_confidence as conf_r,
+       a.rowid as key_l, b.rowid as key_r
 from match_pairs as mp
 inner join person_links as a on a.source = mp.source_l and a.record_id = mp.record_id_l
 inner join person_links as b on b.source = mp.source_r and b.record_id = mp.record_id_r
 """
 
-
+KEYS = ["source_l", "record_id_l", "source_r", "record_id_r"]
 CORROBORATE_BELOW = 0.999  # pairs this sure need no third record
+CONTRADICT_FROM = 0.01  # pairs kept apart below this are not worth a third record
+
+
+def pair_evidence(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Every scored pair (PAIRS_SQL's columns) with `vouched` (corroboration) and `bound`
+    (contradiction), null where no third record speaks."""
+    pairs = query(con, PAIRS_SQL)
+    return (pairs.join(corroboration(pairs), on=["key_l", "key_r"], how="left")
+            .join(contradiction(pairs), on=["key_l", "key_r"], how="left"))
+
+
+def _edges(pairs: pl.DataFrame) -> pl.DataFrame:
+    """Both directions of every pair: x, y, probability."""
+    return pl.concat([pairs.select(pl.col("key_l").alias("x"), pl.col("key_r").alias("y"), "probability"),
+                      pairs.select(pl.col("key_r").alias("x"), pl.col("key_l").alias("y"), "probability")])
 
 
 def corroboration(pairs: pl.DataFrame) -> pl.DataFrame:
-    """source_l, record_id_l, source_r, record_id_r, vouched: for pairs inside one person,
-    the best p(a,c) p(c,b) over third records c of the same person."""
-    key_l = pl.concat_str(["source_l", "record_id_l"], separator=":")
-    key_r = pl.concat_str(["source_r", "record_id_r"], separator=":")
-    linked = pairs.filter(pl.col("person_l") == pl.col("person_r")).with_columns(key_l.alias("a"), key_r.alias("b"))
-    edges = pl.concat([linked.select(pl.col("a").alias("x"), pl.col("b").alias("y"), "probability"),
-                       linked.select(pl.col("b").alias("x"), pl.col("a").alias("y"), "probability")])
-    doubtful = linked.filter(pl.col("probability") < CORROBORATE_BELOW).select(
-        "source_l", "record_id_l", "source_r", "record_id_r", "a", "b")
+    """key_l, key_r, vouched: for pairs inside one person, the best p(a,c) p(c,b) over
+    third records c of the same person."""
+    linked = pairs.filter(pl.col("person_l") == pl.col("person_r"))
+    edges = _edges(linked)
+    doubtful = linked.filter(pl.col("probability") < CORROBORATE_BELOW).select("key_l", "key_r")
     paths = (
-        doubtful.join(edges.rename({"x": "a", "y": "c", "probability": "p_ac"}), on="a")
-        .join(edges.rename({"x": "b", "y": "c", "probability": "p_bc"}), on=["b", "c"])
+        doubtful.join(edges.rename({"x": "key_l", "y": "c", "probability": "p_ac"}), on="key_l")
+        .join(edges.rename({"x": "key_r", "y": "c", "probability": "p_bc"}), on=["key_r", "c"])
     )
     # Every path must be broken for the link to be wrong: independent paths multiply.
-    return paths.group_by("source_l", "record_id_l", "source_r", "record_id_r").agg(
+    return paths.sort("key_l", "key_r", "c").group_by("key_l", "key_r", maintain_order=True).agg(
         (1.0 - (1.0 - pl.col("p_ac") * pl.col("p_bc")).product()).alias("vouched"))
 
 
 def contradiction(pairs: pl.DataFrame) -> pl.DataFrame:
-    """source_l, record_id_l, source_r, record_id_r, bound: for pairs kept apart, the best
-    p(b,c) + 1 - p(a,c) over records c in the person of a (or of b) scored against the other."""
-    keys = ["source_l", "record_id_l", "source_r", "record_id_r"]
-    keyed = pairs.with_columns(pl.concat_str(["source_l", "record_id_l"], separator=":").alias("a"),
-                               pl.concat_str(["source_r", "record_id_r"], separator=":").alias("b"))
-    both = pl.concat([keyed.select(pl.col("a").alias("x"), pl.col("b").alias("y"), "probability",
-                                   (pl.col("person_l") == pl.col("person_r")).alias("inside")),
-                      keyed.select(pl.col("b").alias("x"), pl.col("a").alias("y"), "probability",
-                                   (pl.col("person_l") == pl.col("person_r")).alias("inside"))])
-    inside = both.filter("inside").select("x", "y", "probability")
-    scored = both.select("x", "y", "probability")
-    doubtful = pl.col("probability") >= 0.01
-    apart = keyed.filter((pl.col("person_l") != pl.col("person_r")) & doubtful).select(
-        *keys, "a", "b")
+    """key_l, key_r, bound: for pairs kept apart, the best p(b,c) + 1 - p(a,c) over records
+    c in the person of a (or of b) scored against the other."""
+    apart = pairs.filter((pl.col("person_l") != pl.col("person_r"))
+                         & (pl.col("probability") >= CONTRADICT_FROM)).select("key_l", "key_r")
+    if apart.height == 0:
+        return pl.DataFrame(schema={"key_l": pl.Int64, "key_r": pl.Int64, "bound": pl.Float64})
+    ends = pl.concat([apart["key_l"], apart["key_r"]]).unique().to_frame("end")
+    inside = _edges(pairs.filter(pl.col("person_l") == pl.col("person_r"))).join(
+        ends, left_on="x", right_on="end", how="semi")
+    # Only edges that end at one of the apart pairs' records can close a path.
+    scored = _edges(pairs).join(ends, left_on="y", right_on="end", how="semi")
     bounds = []
-    for near, far in (("a", "b"), ("b", "a")):
+    for near, far in (("key_l", "key_r"), ("key_r", "key_l")):
         paths = (apart.join(inside.rename({"x": near, "y": "c", "probability": "p_near"}), on=near)
                  .join(scored.rename({"x": "c", "y": far, "probability": "p_far"}), on=["c", far]))
-        bounds.append(paths.select(*keys, (pl.col("p_far") + 1.0 - pl.col("p_near")).alias("bound")))
-    return pl.concat(bounds).group_by(keys).agg(pl.col("bound").min())
+        bounds.append(paths.select("key_l", "key_r", (pl.col("p_far") + 1.0 - pl.col("p_near")).alias("bound")))
+    return pl.concat(bounds).group_by("key_l", "key_r").agg(pl.col("bound").min())

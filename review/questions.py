@@ -47,7 +47,7 @@ from cohort.review.decisions import (
     ordered, record_profiles, stored_decisions,
 )
 from cohort.review.doubt import APART, IN_FAMILY, LINKED, default_doubt, doubt, guard_doubt  # noqa: F401
-from cohort.review.evidence import PAIRS_SQL, contradiction, corroboration
+from cohort.review.evidence import KEYS, pair_evidence
 from cohort.review.households import uncertain_household_joins
 from cohort.review.workbook import HOUSEHOLD_QUESTION, PERSON_QUESTION
 
@@ -93,8 +93,10 @@ def _labels() -> dict[str, dict[str, str]]:
     return {c.name: c.labels for c in COMPARISONS}
 
 
-def candidate_pairs(con: duckdb.DuckDBPyConnection, matching: Matching) -> pl.DataFrame:
-    """The scored record pairs that may make a person question, each with its chance."""
+def candidate_pairs(con: duckdb.DuckDBPyConnection, matching: Matching,
+                    evidence: pl.DataFrame | None = None) -> pl.DataFrame:
+    """The scored record pairs that may make a person question, each with its chance
+    (`evidence`: this run's `pair_evidence`, when the caller has it already)."""
     accept = matching.review_accept
     pairs = query(con, PERSON_PAIRS_SQL, {
         "reject": matching.review_reject, "accept": accept, "accept_weight": math.log2(accept / (1 - accept))})
@@ -102,10 +104,9 @@ def candidate_pairs(con: duckdb.DuckDBPyConnection, matching: Matching) -> pl.Da
     pairs = ordered(pairs.select(
         *PAIR_KEYS, "probability", "match_weight", "guard", pl.col("reason").cast(pl.Utf8),
         *[pl.col(c).cast(pl.Utf8) for c in levels], "person_l", "person_r", "conf_l", "conf_r"))
-    everything = query(con, PAIRS_SQL)
-    keys = list(PAIR_KEYS)
-    pairs = ordered(pairs.join(ordered(corroboration(everything)), on=keys, how="left")
-                    .join(ordered(contradiction(everything)), on=keys, how="left"))
+    everything = pair_evidence(con) if evidence is None else evidence
+    spoken = everything.filter(pl.col("vouched").is_not_null() | pl.col("bound").is_not_null())
+    pairs = pairs.join(ordered(spoken.select(*KEYS, "vouched", "bound")), on=KEYS, how="left")
     same = pl.col("person_l") == pl.col("person_r")
     vouched = pl.max_horizontal("probability", pl.col("vouched").fill_null(0.0))
     support = pl.max_horizontal(vouched, pl.min_horizontal("conf_l", "conf_r").fill_null(0.0))
@@ -171,9 +172,10 @@ def _side_text(recs: pl.DataFrame, key: str) -> pl.DataFrame:
     return shown.join(agencies, on=key, how="left")
 
 
-def person_questions(con: duckdb.DuckDBPyConnection, matching: Matching, decisions: pl.DataFrame) -> pl.DataFrame:
+def person_questions(con: duckdb.DuckDBPyConnection, matching: Matching, decisions: pl.DataFrame,
+                     evidence: pl.DataFrame | None = None) -> pl.DataFrame:
     """One row per person question (module docstring), unranked."""
-    pairs = unsettled_pairs(con, decisions, candidate_pairs(con, matching))
+    pairs = unsettled_pairs(con, decisions, candidate_pairs(con, matching, evidence))
     if pairs.height == 0:
         return pl.DataFrame()
     pairs = pairs.with_columns(
@@ -371,10 +373,12 @@ QUESTION_COLUMNS = {
 }
 
 
-def all_questions(con: duckdb.DuckDBPyConnection, as_of: date, matching: Matching) -> pl.DataFrame:
+def all_questions(con: duckdb.DuckDBPyConnection, as_of: date, matching: Matching,
+                  evidence: pl.DataFrame | None = None) -> pl.DataFrame:
     """Every question of this run (QUESTION_COLUMNS + earlier), unranked."""
     decisions = latest_decisions(con)
-    parts = [f for f in (person_questions(con, matching, decisions), household_questions(con, as_of, decisions))
+    parts = [f for f in (person_questions(con, matching, decisions, evidence),
+                         household_questions(con, as_of, decisions))
              if f.height]
     if not parts:
         return pl.DataFrame(schema={**QUESTION_COLUMNS, "earlier": pl.Utf8})
