@@ -33,7 +33,7 @@ from rapidfuzz.process import cpdist
 from cohort.core.warehouse import query, read_table, table_exists, write_table
 from cohort.matching.address import add_address_parts, normalise_address, normalise_postcode
 from cohort.review.decisions import BINDING, FAMILIES, MATCH, fingerprints, latest_decisions
-from cohort.review.doubt import APART, default_doubt, doubt
+from cohort.review.doubt import APART, PRIOR_DOUBT, default_doubt, doubt
 from cohort.review.households import current_address_records
 from cohort.review.workbook import FAMILIES_QUESTION
 
@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 
 STREET_CLOSE = 0.80     # street names this close (Jaro-Winkler) under one postcode are asked about
 SHOWN_MEMBERS = 4       # members named per family; the rest counted
+STRENGTH = {"postcode": 0, "street": 1, "missing": 2}   # a pair of families is asked on its strongest near miss
 CATEGORY = {"postcode": "family postcode", "street": "family street", "missing": "family no postcode"}
 PAIR_SCHEMA = {"family_a": pl.Utf8, "family_b": pl.Utf8, "person_a": pl.Utf8, "source_a": pl.Utf8,
                "record_id_a": pl.Utf8, "person_b": pl.Utf8, "source_b": pl.Utf8, "record_id_b": pl.Utf8,
@@ -67,7 +68,7 @@ def _dwelling_records(con: duckdb.DuckDBPyConnection, as_of: date) -> pl.DataFra
 
 def split_family_pairs(con: duckdb.DuckDBPyConnection, as_of: date) -> pl.DataFrame:
     """PAIR_SCHEMA: one row per pair of current families whose dwellings nearly agree
-    (module docstring), on its first record pair in key order; side A holds the smaller
+    (module docstring), on its strongest near miss's first record pair in key order; side A holds the smaller
     (source, record_id)."""
     recs = _dwelling_records(con, as_of)
     cols = ["family_id", "person_id", "source", "record_id", "tenancy_ref", "flat", "premise", "street",
@@ -86,19 +87,14 @@ def split_family_pairs(con: duckdb.DuckDBPyConnection, as_of: date) -> pl.DataFr
     by_street = recs.drop_nulls("pc").join(
         right, left_on=["flat", "premise", "pc"], right_on=["flat_r", "premise_r", "pc_r"]).filter(
         pl.col("street") != pl.col("street_r"))
-    if by_street.height:
-        jw = cpdist(by_street["street_name"].fill_null("").to_list(),
-                    by_street["street_name_r"].fill_null("").to_list(),
-                    scorer=JaroWinkler.normalized_similarity, workers=1)
-        same_type = (pl.col("street_type") == pl.col("street_type_r")).fill_null(True)
-        by_street = by_street.with_columns(pl.Series("_jw", jw)).filter(
-            (pl.col("_jw") >= STREET_CLOSE) & same_type).drop("_jw").with_columns(pl.lit("street").alias("reason"))
+    jw = cpdist(by_street["street_name"].fill_null("").to_list(), by_street["street_name_r"].fill_null("").to_list(),
+                scorer=JaroWinkler.normalized_similarity, workers=1) if by_street.height else []
+    same_type = (pl.col("street_type") == pl.col("street_type_r")).fill_null(True)
+    by_street = by_street.with_columns(pl.Series("_jw", jw, dtype=pl.Float64)).filter(
+        (pl.col("_jw") >= STREET_CLOSE) & same_type).with_columns(pl.lit("street").alias("reason"))
     keep = ["family_id", "family_id_r", "person_id", "source", "record_id", "person_id_r", "source_r",
-            "record_id_r", "reason"]
-    pairs = pl.concat([f.select(keep) for f in (by_postcode, by_street)]).join(
-        pl.concat([by_postcode, by_street], how="diagonal_relaxed").select(
-            "source", "record_id", "source_r", "record_id_r", "tenancy_ref", "tenancy_ref_r").unique(),
-        on=["source", "record_id", "source_r", "record_id_r"], how="left")
+            "record_id_r", "tenancy_ref", "tenancy_ref_r", "reason"]
+    pairs = pl.concat([f.select(keep) for f in (by_postcode, by_street)])
     other_tenancy = (pl.col("tenancy_ref") != pl.col("tenancy_ref_r")).fill_null(False)
     a_first = (pl.col("source") < pl.col("source_r")) | (
         (pl.col("source") == pl.col("source_r")) & (pl.col("record_id") < pl.col("record_id_r")))
@@ -108,7 +104,8 @@ def split_family_pairs(con: duckdb.DuckDBPyConnection, as_of: date) -> pl.DataFr
     return (
         pairs.with_columns(pl.min_horizontal("family_id", "family_id_r").alias("_f1"),
                            pl.max_horizontal("family_id", "family_id_r").alias("_f2"))
-        .sort("_f1", "_f2", "reason", "source", "record_id", "source_r", "record_id_r")
+        .with_columns(pl.col("reason").replace_strict(STRENGTH, return_dtype=pl.Int8).alias("_strength"))
+        .sort("_f1", "_f2", "_strength", "source", "record_id", "source_r", "record_id_r")
         .unique(["_f1", "_f2"], keep="first")
         .select(pl.col("family_id").alias("family_a"), pl.col("family_id_r").alias("family_b"),
                 pl.col("person_id").alias("person_a"), "source", "record_id",
@@ -178,7 +175,9 @@ def family_questions(con: duckdb.DuckDBPyConnection, as_of: date, decisions: pl.
     fp = fingerprints(con, pl.concat([
         pairs.select(pl.col("source_a").alias("source"), pl.col("record_id_a").alias("record_id")),
         pairs.select(pl.col("source_b").alias("source"), pl.col("record_id_b").alias("record_id"))]))
-    rates = doubt(decisions.filter(pl.col("kind") == FAMILIES), pl.col("category"), "family")
+    # each category's prior until reviewers have answered some of its questions
+    priors = {c: default_doubt(c if c in PRIOR_DOUBT else "family") for c in CATEGORY.values()}
+    rates = priors | doubt(decisions.filter(pl.col("kind") == FAMILIES), pl.col("category"), "family")
     out = pairs
     for s in ("a", "b"):
         out = (out.join(text.rename({"family_id": f"family_{s}", "names": f"name_{s}", "dobs": f"dob_{s}",

@@ -138,7 +138,8 @@ def _run(drop: Path, db: Path, out: Path) -> None:
 
 def _rows(book: Path) -> dict[str, list[tuple]]:
     wb = openpyxl.load_workbook(book, read_only=True)
-    rows = {s: [r for r in wb[s].iter_rows(min_row=2, values_only=True) if r and r[0]] for s in (SHEET_REVIEW, SHEET_MORE)}
+    rows = {s: [r for r in wb[s].iter_rows(min_row=2, values_only=True) if r and r[0]]
+            for s in (SHEET_REVIEW, SHEET_MORE)}
     wb.close()
     return rows
 
@@ -213,3 +214,15 @@ def test_split_families_are_asked_answered_merged_and_not_asked_again(recoded, t
         assert after[_key(r)[:2]] != after[_key(r)[2:]], "not a match keeps them apart"
     asked = {_key(r) for s in _rows(tmp_path / "out2" / "match_review.xlsx").values() for r in s}
     assert not asked & {_key(r) for r in fam_rows}, "a decided pair of families is not asked again"
+
+
+def test_each_kind_of_near_miss_starts_from_its_own_prior():
+    from cohort.review.decisions import latest_decisions
+    from cohort.review.doubt import default_doubt
+    from cohort.review.family_pairs import family_questions
+
+    con = families_warehouse()
+    asked = family_questions(con, AS_OF, latest_decisions(con))
+    chance = dict(asked.select("category", "chance").iter_rows())
+    assert chance["family no postcode"] == default_doubt("family no postcode") < chance["family postcode"]
+    assert chance["family postcode"] == chance["family street"] == default_doubt("family")
