@@ -117,8 +117,7 @@ def split_family_pairs(con: duckdb.DuckDBPyConnection, as_of: date) -> pl.DataFr
     )
 
 
-def _decided_family_pairs(con: duckdb.DuckDBPyConnection, decisions: pl.DataFrame,
-                          cur: pl.DataFrame, members: pl.DataFrame) -> pl.DataFrame:
+def _decided_family_pairs(decisions: pl.DataFrame, cur: pl.DataFrame, members: pl.DataFrame) -> pl.DataFrame:
     """_f1, _f2: pairs of current families a decision in force still speaks for (both
     records unchanged and still their persons' current-address records)."""
     fam = cur.join(members, on="person_id").select("source", "record_id", "family_id")
@@ -164,7 +163,7 @@ def family_questions(con: duckdb.DuckDBPyConnection, as_of: date, decisions: pl.
         return pl.DataFrame()
     members = read_table(con, "household_members").select("person_id", "family_id")
     cur = current_address_records(con, as_of)
-    decided = _decided_family_pairs(con, decisions, cur, members)
+    decided = _decided_family_pairs(decisions, cur, members)
     pairs = pairs.with_columns(pl.min_horizontal("family_a", "family_b").alias("_f1"),
                                pl.max_horizontal("family_a", "family_b").alias("_f2")).join(
         decided, on=["_f1", "_f2"], how="anti").drop("_f1", "_f2")
@@ -229,7 +228,7 @@ def apply_family_decisions(con: duckdb.DuckDBPyConnection, as_of: date) -> dict[
     if d.height == 0:
         return {"family_merges_applied": 0}
     members = read_table(con, "household_members")
-    pairs = _decided_family_pairs(con, d, current_address_records(con, as_of),
+    pairs = _decided_family_pairs(d, current_address_records(con, as_of),
                                   members.select("person_id", "family_id")).filter(pl.col("_f1") != pl.col("_f2"))
     if pairs.height == 0:
         return {"family_merges_applied": 0}
