@@ -14,6 +14,8 @@ month is run again after the answers.
    answers are imported with `cohort review import` and the same month is run again:
    person / household / in-programme family F1 before and after, ids kept, ids redirected,
    what "Changes since last run" compared with, and decided pairs asked again (0).
+5. Questions about two current families kept apart (decision 74): how many, and how many
+   a perfect reviewer answers `match` (the household F1 before/after shows what they fix).
 """
 
 from __future__ import annotations
@@ -44,7 +46,9 @@ from cohort.data_samples.evaluate import (  # noqa: E402
 )
 from cohort.data_samples.generator import generate  # noqa: E402
 from cohort.review.estimate import pair_errors  # noqa: E402
-from cohort.review.workbook import PERSON_QUESTION, REVIEW_COLUMNS, SHEET_MORE, SHEET_REVIEW  # noqa: E402
+from cohort.review.workbook import (  # noqa: E402
+    FAMILIES_QUESTION, PERSON_QUESTION, REVIEW_COLUMNS, SHEET_MORE, SHEET_REVIEW,
+)
 
 COL = {name: i for i, name in enumerate(REVIEW_COLUMNS)}
 
@@ -106,7 +110,13 @@ def queue(out: Path, db: Path, truth: Path, rows_in: int, label: str) -> dict:
           f"by kind {kinds}")
     print(f"  pairs of persons asked more than once: {repeats}; of the first {len(first)}, a perfect answer "
           f"changes something in {changing}")
-    return {"questions": len(every), "repeats": repeats, "first": len(first), "changing": changing}
+    fam = {s: [r for r in rows[s] if r[COL["question"]] == FAMILIES_QUESTION] for s in rows}
+    fam_match = {s: sum(true_answer(r, person, family) for r in fam[s]) for s in fam}
+    print(f"  two-families questions (decision 74): {len(fam[SHEET_REVIEW])} on Review ({fam_match[SHEET_REVIEW]} "
+          f"a perfect reviewer answers 'match'), {len(fam[SHEET_MORE])} on '{SHEET_MORE}' ({fam_match[SHEET_MORE]} "
+          f"'match')")
+    return {"questions": len(every), "repeats": repeats, "first": len(first), "changing": changing,
+            "families_questions": sum(len(v) for v in fam.values()), "families_match": sum(fam_match.values())}
 
 
 def estimate_vs_truth(db: Path, out: Path, truth: Path) -> None:

@@ -302,6 +302,9 @@ def _render(world: World, people: _People, name: str, rows: Rows, ids: dict[str,
     m.apply_each(address, housed & (u() < rates.street_typo), m.street_typo, r, parts)
     postcode = np.full(n, "", dtype=object)
     postcode[housed] = people.postcode[dwelling[housed]]
+    draw = m.person_agency_draw(pid, name)
+    recoded = np.nonzero(housed & (draw < rates.postcode_recoded) & (name != "housing"))[0]
+    postcode[recoded] = [m.postcode_recoded(postcode[i], draw[i] / rates.postcode_recoded) for i in recoded]
     m.apply_each(postcode, housed & (u() < rates.postcode_typo), m.postcode_typo, r)
     m.apply_each(postcode, housed & (u() < rates.postcode_confused), m.postcode_confused, r)
     m.apply_each(postcode, housed & (u() < rates.postcode_truncated), m.postcode_truncated, r)

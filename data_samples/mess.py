@@ -26,7 +26,7 @@ ROW_LEVEL = (
     "postcode_typo", "postcode_nospace", "postcode_lower", "id_blank", "id_wrong",
     "name_swap", "forename_keyed", "diminutive", "diacritics_dropped",
     "flat_pair", "flat_letter", "street_abbrev", "locality_glued", "street_typo",
-    "postcode_truncated", "postcode_confused", "nfa_written", "nfa_housed",
+    "postcode_truncated", "postcode_confused", "nfa_written", "nfa_housed", "postcode_recoded",
 )
 
 
@@ -77,6 +77,9 @@ class MessRates:
     postcode_confused: float = 0.005  # a 0 keyed as O or a 1 as I
     nfa_written: float = 0.7  # of rows of people of no fixed abode: "NFA", "N.F.A.", "No Fixed Abode" (else blank)
     nfa_housed: float = 0.002  # of police and youth offending rows of housed people: no fixed abode written
+    # of (person, agency) pairs outside housing: the agency still writes the postcode the person's street had
+    # before Royal Mail recoded it (same sector, both inward letters different), on every row (decision 74)
+    postcode_recoded: float = 0.01
 
     def scaled(self, factor: float) -> MessRates:
         """Row-level rates times `factor` (0 gives clean values in every row)."""
@@ -279,6 +282,27 @@ def street_typo(address: str, d, r: random.Random) -> str:
                 bad = typo(bad, r)
             return address.replace(name, bad, 1)
     return address
+
+
+def person_agency_draw(pid: np.ndarray, agency: str) -> np.ndarray:
+    """A uniform number in [0, 1) per (person, agency), the same on every row of the pair
+    and drawn from no random stream (so adding a mess moves no other row's draws)."""
+    salt = np.uint64(sum(ord(c) * 131 ** i for i, c in enumerate(agency)) % (1 << 31))
+    x = (pid.astype(np.uint64) + salt) * np.uint64(0x9E3779B97F4A7C15)
+    x ^= x >> np.uint64(31)
+    x *= np.uint64(0xBF58476D1CE4E5B9)
+    x ^= x >> np.uint64(29)
+    return (x >> np.uint64(11)).astype(np.float64) / float(1 << 53)
+
+
+def postcode_recoded(pc: str, draw: float) -> str:
+    """The street's postcode before a recoding: same sector, both inward letters different."""
+    outward, _, inward = pc.partition(" ")
+    if len(inward) != 3:
+        return pc
+    k = int(draw * 1e6)
+    letters = [c for c in names.INWARD_LETTERS if c not in inward[1:]]
+    return f"{outward} {inward[0]}{letters[k % len(letters)]}{letters[(k // 7 + 3) % len(letters)]}"
 
 
 def postcode_truncated(pc: str, r: random.Random) -> str:

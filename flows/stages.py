@@ -20,6 +20,7 @@ from cohort.reports import csv_exports as outputs
 
 from cohort.programme import rules as programme_rules
 from cohort.review.decisions import person_constraints
+from cohort.review.family_pairs import apply_family_decisions
 from cohort.review.households import apply_household_decisions
 from cohort.programme import results as payment_results
 from cohort.core import runlog
@@ -175,6 +176,7 @@ def ids(s: RunSettings) -> dict[str, Any]:
     with connect(s.work_db) as con:
         counts = stable_ids.stabilise_persons(con, s.as_of)
         counts |= apply_household_decisions(con, s.as_of)
+        counts |= apply_family_decisions(con, s.as_of)
         counts |= stable_ids.stabilise_families(con, s.as_of)
     return counts
 

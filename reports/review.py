@@ -43,7 +43,7 @@ from cohort.reports.xlsx_style import (
     HEADER_ALIGNMENT, HEADER_FILL, HEADER_FONT, LABEL_FONT, TITLE_FONT, WRAP_ALIGNMENT, clean_frame, save_workbook,
 )
 from cohort.review import estimate as error_estimate
-from cohort.review.decisions import HOUSEHOLD, PERSON, keys_digest, warehouse_identity
+from cohort.review.decisions import FAMILIES, HOUSEHOLD, PERSON, keys_digest, warehouse_identity
 from cohort.review.evidence import pair_evidence
 from cohort.review.impact import impact, rank
 from cohort.review.importer import ReviewError
@@ -83,7 +83,8 @@ NOW_WORDS = {LINKED: "linked: one person", APART: "kept apart", "in one family":
 def instructions(matching: Matching, budget: int, more: int) -> list[str]:
     return [
         "Each row is one question the matching could not settle on its own, in words: are A and B the same "
-        "person, or does person A live in person B's family? A person question shows every record of each "
+        "person, does person A live in person B's family, or do family A and family B live together at one "
+        "address? A person question shows every record of each "
         "person (names and dates of birth as each agency wrote them); your answer applies to all of them.",
         f"This month's budget is {budget} questions, on the Review sheet, the most useful first: the ones "
         "most likely to be wrong now and that would change most (a family joining or leaving a list, a "
@@ -127,7 +128,8 @@ def build_questions(con: duckdb.DuckDBPyConnection, *, as_of: date, ruleset: Rul
         effects = pl.DataFrame(schema={"q": pl.Int64, "family_a": pl.Utf8, "family_b": pl.Utf8,
                                        "district": pl.Utf8, "weight": pl.Int64, "matters": pl.Utf8})
     ranked = rank(questions.join(effects.drop("person_a", "person_b", strict=False), on="q", how="left"))
-    ranked = ranked.filter(pl.col("value") >= MIN_VALUE)
+    # Two families are asked about only where a listed family would change (decision 74).
+    ranked = ranked.filter((pl.col("value") >= MIN_VALUE) & ((pl.col("kind") != FAMILIES) | (pl.col("weight") > 0)))
     return ranked.with_columns(
         pl.format("R{}", (pl.int_range(pl.len()) + 1).cast(pl.Utf8).str.zfill(5)).alias("review_id"),
         pl.col("state").replace_strict(NOW_WORDS, default=None).alias("now"),
@@ -158,7 +160,8 @@ def write_review(con: duckdb.DuckDBPyConnection, path: Path, *, as_of: date, run
     by_kind = dict(questions.group_by("kind").len().iter_rows())
     return {
         "review_person_questions": by_kind.get(PERSON, 0),
-        "review_household_questions": by_kind.get(HOUSEHOLD, 0),
+        "review_household_questions": by_kind.get(HOUSEHOLD, 0) + by_kind.get(FAMILIES, 0),
+        "review_family_pair_questions": by_kind.get(FAMILIES, 0),
         "review_budget": budget,
         "review_more_time": max(questions.height - budget, 0),
         "match_error_estimate": error_estimate.summary(estimate),

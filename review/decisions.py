@@ -32,7 +32,7 @@ from cohort.review.workbook import DECISIONS, KEY_SHEET_COLUMNS
 
 log = logging.getLogger(__name__)
 
-PERSON, HOUSEHOLD = "person", "household"
+PERSON, HOUSEHOLD, FAMILIES = "person", "household", "families"  # families: two current families
 MATCH, NOT_A_MATCH, UNSURE = DECISIONS
 BINDING = (MATCH, NOT_A_MATCH)
 FINGERPRINT_FIELDS = ("forename", "surname", "dob", "gender", "address", "postcode", "upn", "nino", "pnc_id",

@@ -6,7 +6,9 @@ answer the opposite of what the run did:
 - two persons kept apart, if they are one: each family takes in the other person's
   evidence (both ways are tried; the person's current address decides which in fact);
 - a link inside one person, if wrong: the records on side B leave for a family of their own;
-- a member of a listed family on weak address evidence, if wrong: the member leaves.
+- a member of a listed family on weak address evidence, if wrong: the member leaves;
+- two families kept apart, if one household: each family takes in all the other's
+  evidence, so each is judged as the merged family would be.
 A family's criteria are its met criteria less those whose every evidence item leaves,
 plus those the evidence that arrives supports (an approximation: a criterion needing
 several events is taken to follow its evidence). The status is then read by the very
@@ -30,7 +32,7 @@ import polars as pl
 from cohort.core.sqlrunner import run_sql
 from cohort.core.statuses import LISTED_STATUSES as LISTED
 from cohort.core.warehouse import query, read_table, table_exists
-from cohort.review.decisions import HOUSEHOLD
+from cohort.review.decisions import FAMILIES, HOUSEHOLD
 
 ENTERS_OR_LEAVES, STATUS, MEMBERSHIP, CLAIM = 3, 2, 1, 1
 STATUS_TABLES = ("programme_criteria", "extract_feeds", "extract_status")
@@ -58,7 +60,8 @@ def _moves(questions: pl.DataFrame, members: pl.DataFrame, items: pl.DataFrame) 
         fam.rename({"person_id": "person_b", "family_id": "fam_b"}), on="person_b", how="left")
     rows = []
     # Two persons apart, one in truth: each side's evidence goes to the other's family.
-    apart = qs.filter((pl.col("state") == "apart") & pl.col("fam_a").is_not_null() & pl.col("fam_b").is_not_null()
+    apart = qs.filter((pl.col("state") == "apart") & (pl.col("kind") != FAMILIES)
+                      & pl.col("fam_a").is_not_null() & pl.col("fam_b").is_not_null()
                       & (pl.col("fam_a") != pl.col("fam_b")))
     for s, o in (("a", "b"), ("b", "a")):
         moving = apart.join(items.rename({"person_id": f"person_{o}"}).drop("family_id"), on=f"person_{o}")
@@ -89,6 +92,15 @@ def _moves(questions: pl.DataFrame, members: pl.DataFrame, items: pl.DataFrame) 
         rows.append(hh.select("q", pl.lit("leave").alias("scenario"), pl.lit(None, pl.Utf8).alias("to"),
                               pl.col("fam_a").alias("from"), *[pl.lit(None, pl.Utf8).alias(c) for c in
                                                                ("criterion", "source", "record_id")]))
+    # Two families apart, one in truth: each takes in all of the other's evidence.
+    merge = qs.filter((pl.col("kind") == FAMILIES) & pl.col("fam_a").is_not_null() & pl.col("fam_b").is_not_null()
+                      & (pl.col("fam_a") != pl.col("fam_b")))
+    for s, o in (("a", "b"), ("b", "a")):
+        moving = merge.join(items.rename({"family_id": f"fam_{o}"}).drop("person_id"), on=f"fam_{o}")
+        for frame in (moving, merge.with_columns(*[pl.lit(None, pl.Utf8).alias(c) for c in
+                                                   ("criterion", "source", "record_id")])):
+            rows.append(frame.select("q", pl.lit(f"merge_{s}").alias("scenario"), pl.col(f"fam_{s}").alias("to"),
+                                     pl.lit(None, pl.Utf8).alias("from"), "criterion", "source", "record_id"))
     schema = {"q": pl.Int64, "scenario": pl.Utf8, "to": pl.Utf8, "from": pl.Utf8, "criterion": pl.Utf8,
               "source": pl.Utf8, "record_id": pl.Utf8}
     rows = [r.cast(schema) for r in rows if r.height]

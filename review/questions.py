@@ -12,7 +12,8 @@ person's records grouped and its answer binds every record pair between them. No
 persons is asked twice; a pair whose every candidate is settled by a decision in force
 (for these records or records with the same details) is not asked.
 
-A household question is about a person and a family (`cohort.review.households`).
+A household question is about a person and a family (`cohort.review.households`) or two
+families (`cohort.review.family_pairs`).
 
 Each question carries `chance`, the probability that the current state is wrong:
 - two persons apart: the best match probability among their pairs, each bounded by a
@@ -48,6 +49,7 @@ from cohort.review.decisions import (
 )
 from cohort.review.doubt import APART, IN_FAMILY, LINKED, default_doubt, doubt, guard_doubt  # noqa: F401
 from cohort.review.evidence import KEYS, pair_evidence
+from cohort.review.family_pairs import family_questions
 from cohort.review.households import uncertain_household_joins
 from cohort.review.workbook import HOUSEHOLD_QUESTION, PERSON_QUESTION
 
@@ -378,7 +380,7 @@ def all_questions(con: duckdb.DuckDBPyConnection, as_of: date, matching: Matchin
     """Every question of this run (QUESTION_COLUMNS + earlier), unranked."""
     decisions = latest_decisions(con)
     parts = [f for f in (person_questions(con, matching, decisions, evidence),
-                         household_questions(con, as_of, decisions))
+                         household_questions(con, as_of, decisions), family_questions(con, as_of, decisions))
              if f.height]
     if not parts:
         return pl.DataFrame(schema={**QUESTION_COLUMNS, "earlier": pl.Utf8})

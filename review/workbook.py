@@ -24,6 +24,7 @@ QUESTION_SHEETS = (SHEET_REVIEW, SHEET_MORE)
 DECISIONS = ("match", "not a match", "unsure")
 PERSON_QUESTION = "Are these the same person?"
 HOUSEHOLD_QUESTION = "Does A live in B's family?"
+FAMILIES_QUESTION = "Do family A and family B live together at one address (one household)?"
 
 # internal name -> header shown; the order of the question sheets. Names, dates of birth
 # and the Decision cell come first, so that they fit one 1,366 px screen together.

@@ -32,7 +32,8 @@ from cohort.review.households import apply_household_decisions, uncertain_househ
 from cohort.review.importer import ReviewError, import_decisions
 from cohort.review.questions import candidate_pairs, person_questions
 from cohort.review.workbook import (
-    DECISIONS, KEY_SHEET_COLUMNS, PERSON_QUESTION, REVIEW_COLUMNS, SHEET_KEYS, SHEET_MORE, SHEET_REVIEW,
+    DECISIONS, FAMILIES_QUESTION, HOUSEHOLD_QUESTION, KEY_SHEET_COLUMNS, PERSON_QUESTION, REVIEW_COLUMNS,
+    SHEET_KEYS, SHEET_MORE, SHEET_REVIEW,
 )
 
 AS_OF = "2014-03-31"
@@ -103,7 +104,7 @@ def test_workbook_layout_and_need_to_know(first):
     letter = openpyxl.utils.get_column_letter(COL["decision"] + 1)
     assert str(dv.sqref) == f"{letter}2:{letter}{ws.max_row}"
     rows = questions(book)
-    assert {r[COL["question"]] for r in rows} <= {PERSON_QUESTION, "Does A live in B's family?"}
+    assert {r[COL["question"]] for r in rows} <= {PERSON_QUESTION, HOUSEHOLD_QUESTION, FAMILIES_QUESTION}
     fills = {ws.cell(r, COL["dob_a"] + 1).fill.fgColor.rgb for r in range(2, ws.max_row + 1)}
     assert fills & {"00C6EFCE", "00FFC7CE", "00FFEB9C"}, "agreement shaded"
     # No pair of persons is asked twice.
@@ -297,7 +298,8 @@ def test_same_month_rerun_after_an_import_keeps_the_ids(first, small_drop, tmp_p
     book = tmp_path / "filled.xlsx"
     shutil.copy(first / "out" / "match_review.xlsx", book)
     rows = questions(book, (SHEET_REVIEW,))
-    target = next(i for i, r in enumerate(rows) if r[COL["now"]] == "kept apart")
+    target = next(i for i, r in enumerate(rows)
+                  if r[COL["now"]] == "kept apart" and r[COL["question"]] == PERSON_QUESTION)
     _decide(book, target + 2, "match")
     import_decisions(book, db)
     before = _persons(first / "out")
