@@ -296,13 +296,16 @@ def person_agency_draw(pid: np.ndarray, agency: str) -> np.ndarray:
 
 
 def postcode_recoded(pc: str, draw: float) -> str:
-    """The street's postcode before a recoding: same sector, both inward letters different."""
+    """The street's postcode before a recoding: both inward letters different and, half
+    the time, the sector too (a recoding often splits a sector in two), in the same
+    postcode district."""
     outward, _, inward = pc.partition(" ")
-    if len(inward) != 3:
+    if len(inward) != 3 or not inward[0].isdigit():
         return pc
     k = int(draw * 1e6)
     letters = [c for c in names.INWARD_LETTERS if c not in inward[1:]]
-    return f"{outward} {inward[0]}{letters[k % len(letters)]}{letters[(k // 7 + 3) % len(letters)]}"
+    sector = inward[0] if k % 2 == 0 else str((int(inward[0]) + 1 + (k // 2) % 9) % 10)
+    return f"{outward} {sector}{letters[k % len(letters)]}{letters[(k // 7 + 3) % len(letters)]}"
 
 
 def postcode_truncated(pc: str, r: random.Random) -> str:

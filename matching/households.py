@@ -101,7 +101,7 @@ def _same_dwelling_edges(addr: pl.DataFrame, mapper: partition.Mapper = partitio
     graph, `matching.partition`) through `mapper`; the edges do not depend on either.
     """
     fields = addr.select("aid", "_flat", "premise", "_named", "street", "street_name", "street_type", "locality",
-                         "pc", "_uprn", "tenancy_ref")
+                         "pc", "pc_sector", "_uprn", "tenancy_ref")
     cand = _candidate_pairs(addr)
     k = partition.partition_count(cand.height, partitions)
     part = partition.assign(addr.height, cand["aid"].to_numpy(), cand["aid_r"].to_numpy(), k)
@@ -122,7 +122,11 @@ def dwelling_edges(wide: pl.DataFrame) -> pl.DataFrame:
     counts only when flat, number and postcode all agree, and so does a house
     name ("LITTLE ORCHARD, HYTEH AV") when flat and postcode agree. Two addresses with different
     UPRNs, or on different open tenancies, are one dwelling only on overwhelming evidence:
-    the same flat, number, street and postcode exactly. Same UPRN: accepted unless the
+    the same flat, number, street and postcode exactly. The same flat, number and street
+    written exactly alike in one postcode sector is one dwelling whatever the rest of the
+    postcode: a sector holds one street of a name, and an agency that still writes the
+    postcode from before a Royal Mail recoding differs in both inward letters (decision
+    75). Same UPRN: accepted unless the
     addresses disagree (postcodes not close, or streets differ) or the two are on
     different open tenancies, since a few UPRNs are keyed against the wrong row.
     """
@@ -168,9 +172,13 @@ def dwelling_edges(wide: pl.DataFrame) -> pl.DataFrame:
     town_match = same_town
     same_uprn = (pl.col("_uprn") == pl.col("_uprn_r")).fill_null(False)
     other_tenancy = (pl.col("tenancy_ref") != pl.col("tenancy_ref_r")).fill_null(False)
-    uprn_ok = same_uprn & (pc_missing | pc_close) & (~both_streets | street_ok) & ~other_tenancy
+    same_street = (same_building & (pl.col("street") == pl.col("street_r"))).fill_null(False)
+    one_sector = (pl.col("pc_sector") == pl.col("pc_sector_r")).fill_null(False)
+    recoded = same_street & one_sector
+    uprn_ok = same_uprn & (pc_missing | pc_close | recoded) & (~both_streets | street_ok) & ~other_tenancy
     kept_apart = (other_uprn | other_tenancy) & ~exact
-    return wide.filter((same_address & (pc_close | (pc_missing & town_ok)) & ~kept_apart) | uprn_ok).select(
+    return wide.filter((same_address & (pc_close | recoded | (pc_missing & town_ok)) & ~kept_apart)
+                       | uprn_ok).select(
         "aid", "aid_r", pc_missing.alias("pc_missing"), uprn_ok.alias("via_uprn"),
         town_match.alias("town_match"))
 

@@ -335,6 +335,16 @@ def test_empty_inputs():
         (("12 High Street", "CT11 1AB"), ("12 High Street", "CTI1 IAB"), True, "I keyed for 1, outward and inward"),
         (("12 High Street", "CT9 6PR"), ("12 High Street", "CT9 6PB"), True, "a postcode typo, the address agrees"),
         (("12 High Street", "CT9 6PR"), ("12 High Street", "CT96"), False, "a postcode cut to its sector"),
+        (("12 High Street", "CT9 6PR"), ("12 High St", "CT9 6QT"), True,
+         "the postcode from before a recoding: same sector, same flat, number and street"),
+        (("Flat 2, 35 Coronation Crescent", "CT9 6PR"), ("2/35 Coronation Cres", "CT9 6QT"), True,
+         "a recoded postcode on a flat"),
+        (("12 High Street", "CT9 6PR"), ("12 High Street", "CT9 5QT"), False, "another sector"),
+        (("12 High Street", "CT9 6PR"), ("14 High Street", "CT9 6QT"), False, "another number in the sector"),
+        (("Flat 2, 35 Coronation Crescent", "CT9 6PR"), ("Flat 3, 35 Coronation Crescent", "CT9 6QT"), False,
+         "another flat in the sector"),
+        (("12 Hythe Avenue", "TN29 7AE"), ("12 Htyeh Avenue", "TN29 7QT"), False,
+         "a street slip and a postcode recoded: not written alike"),
     ],
 )
 def test_addresses_as_agencies_write_them(a, b, same, why):
