@@ -92,29 +92,60 @@ def _address_key(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def _impute_postcodes(dwell: pl.DataFrame, records: pl.DataFrame, links: pl.DataFrame) -> pl.DataFrame:
-    """A current address written without its postcode takes the postcode the same person
-    gave for the same address on other records (the most common one), so that it can be
-    told apart from the same house number and street in another town."""
-    need = dwell.filter(pl.col("postcode").is_null() & pl.col("address").is_not_null())
+    """Settle the postcode of each person's current address from their other records of
+    the same address (same flat, number and street):
+
+    - written without a postcode, it takes the postcode the person gave for it elsewhere
+      (the most common one), so that it can be told apart from the same house number and
+      street in another town;
+    - written with a postcode that more of the person's agencies write otherwise, in the
+      same postcode district, it takes theirs: one agency still writing the postcode from
+      before a Royal Mail recoding must not split the person from their family
+      (decision 76). An open tenancy's postcode is the landlord's and stays.
+    """
+    pc = normalise_postcode(pl.col("postcode"))
+    with_pc = records.filter(pl.col("postcode").is_not_null() & pl.col("address").is_not_null()).join(
+        links.select("source", "record_id", "person_id"), on=["source", "record_id"])
+    # Only persons whose agencies write more than one postcode can disagree with themselves.
+    varied = (with_pc.select("person_id", pc.alias("_pc")).unique()
+              .group_by("person_id").len().filter(pl.col("len") > 1).select("person_id"))
+    need = dwell.filter(pl.col("address").is_not_null() & (
+        pl.col("postcode").is_null()
+        | (pl.col("tenancy_ref").is_null() & pl.col("person_id").is_in(varied["person_id"].implode()))))
     if need.height == 0:
         return dwell
     known = (
-        records.filter(pl.col("postcode").is_not_null() & pl.col("address").is_not_null())
-        .join(links.select("source", "record_id", "person_id"), on=["source", "record_id"])
-        .join(need.select("person_id").unique(), on="person_id")
-        .select("person_id", "address", normalise_postcode(pl.col("postcode")).alias("_pc"))
+        with_pc.join(need.select("person_id").unique(), on="person_id")
+        .select("person_id", "source", "address", pc.alias("_pc"))
         .filter(pl.col("_pc").str.contains(" "))
     )
-    best = (
+    per_pc = (
         _address_key(known)
-        .group_by("person_id", "_key", "_pc").len()
-        .sort(["person_id", "_key", "len", "_pc"], descending=[False, False, True, False])
+        .group_by("person_id", "_key", "_pc").agg(pl.len().alias("_rows"), pl.col("source").n_unique().alias("_n"))
+    )
+    best = (  # for a blank postcode: the most rows
+        per_pc.sort(["person_id", "_key", "_rows", "_pc"], descending=[False, False, True, False])
         .unique(["person_id", "_key"], keep="first")
         .select("person_id", "_key", "_pc")
     )
+    most = (  # against a written one: the most agencies
+        per_pc.sort(["person_id", "_key", "_n", "_pc"], descending=[False, False, True, False])
+        .unique(["person_id", "_key"], keep="first")
+        .select("person_id", "_key", pl.col("_pc").alias("_most"), pl.col("_n").alias("_most_n"))
+    )
+    district = pl.col("_own").str.extract(r"^(\S+) ", 1) == pl.col("_most").str.extract(r"^(\S+) ", 1)
+    outvoted = (
+        pl.col("tenancy_ref").is_null() & (pl.col("_own") != pl.col("_most")) & district
+        & (pl.col("_most_n") > pl.col("_n").fill_null(0))
+    ).fill_null(False)
     return (
         _address_key(dwell)
+        .with_columns(pc.alias("_own"))
         .join(best, on=["person_id", "_key"], how="left")
-        .with_columns(pl.coalesce("postcode", "_pc").alias("postcode"))
-        .drop("_key", "_pc")
+        .join(most, on=["person_id", "_key"], how="left")
+        .join(per_pc.select("person_id", "_key", pl.col("_pc").alias("_own"), "_n"),
+              on=["person_id", "_key", "_own"], how="left")
+        .with_columns(pl.when(outvoted).then(pl.col("_most")).otherwise(pl.coalesce("postcode", "_pc"))
+                      .alias("postcode"))
+        .drop("_key", "_pc", "_own", "_most", "_most_n", "_n")
     )

@@ -273,6 +273,35 @@ def test_a_blank_postcode_is_taken_from_the_same_persons_other_records():
     assert fam["postcode"] == "TN14 7JG" and fam["district"] == "Sevenoaks"
 
 
+@pytest.mark.parametrize(
+    "recoded, others, joins, why",
+    [
+        ("CT9 2QT", ["police", "health"], True, "two agencies outvote the one still writing the old postcode"),
+        ("CT9 2QT", ["police"], False, "one agency against one: the latest record's postcode stands"),
+        ("ME15 2QT", ["police", "health"], False, "another postcode district is another place, not a recoding"),
+    ],
+)
+def test_a_postcode_most_of_a_persons_agencies_write_otherwise_gives_way(recoded, others, joins, why):
+    w = World()
+    w.record("mum", "police", date(2014, 1, 1), "12 High Street, Margate", "CT9 6PR")
+    for i, source in enumerate(others):
+        w.record("kid", source, date(2013, 1, 1 + i), "12 High St", "CT9 6PR")
+    w.record("kid", "education", date(2014, 2, 1), "12 High Street", recoded)
+    r = w.run()
+    assert (family_of(r)["kid"] == family_of(r)["mum"]) is joins, why
+
+
+def test_an_open_tenancys_postcode_is_not_outvoted():
+    w = World()
+    w.tenancy("t", "TEN1", date(2010, 1, 1), None, "12 High Street", "CT9 2QT")
+    w.record("t", "police", date(2014, 1, 1), "12 High Street", "CT9 6PR")
+    w.record("t", "health", date(2014, 1, 2), "12 High Street", "CT9 6PR")
+    w.record("n", "police", date(2014, 1, 1), "12 High Street", "CT9 6PR")
+    r = w.run()
+    fam = r.families.filter(pl.col("family_id") == family_of(r)["t"]).row(0, named=True)
+    assert fam["postcode"] == "CT9 2QT" and family_of(r)["t"] != family_of(r)["n"]
+
+
 def test_a_moved_family_lives_at_its_new_address_and_a_child_at_its_latest():
     w = World()
     w.record("mum", "dwp_benefits", date(2012, 1, 1), "7 Old Road", "CT1 1AA")
