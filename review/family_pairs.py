@@ -31,10 +31,10 @@ from rapidfuzz.distance import JaroWinkler
 from rapidfuzz.process import cpdist
 
 from cohort.core.warehouse import query, read_table, table_exists, write_table
-from cohort.matching.address import add_address_parts, normalise_address, normalise_postcode
+from cohort.matching.address import normalise_postcode
 from cohort.review.decisions import BINDING, FAMILIES, MATCH, fingerprints, latest_decisions
 from cohort.review.doubt import APART, PRIOR_DOUBT, default_doubt, doubt
-from cohort.review.households import current_address_records
+from cohort.review.households import AddressReader, current_address_records
 from cohort.review.workbook import FAMILIES_QUESTION
 
 log = logging.getLogger(__name__)
@@ -48,14 +48,12 @@ PAIR_SCHEMA = {"family_a": pl.Utf8, "family_b": pl.Utf8, "person_a": pl.Utf8, "s
                "category": pl.Utf8}
 
 
-def _dwelling_records(con: duckdb.DuckDBPyConnection, as_of: date) -> pl.DataFrame:
+def _dwelling_records(con: duckdb.DuckDBPyConnection, reader: AddressReader) -> pl.DataFrame:
     """family_id, person_id, source, record_id, tenancy_ref, flat, premise, street,
     street_name, street_type, locality, pc, district: each member's current-address record, read."""
     members = read_table(con, "household_members").select("person_id", "family_id")
-    cur = current_address_records(con, as_of).join(members, on="person_id", how="inner")
-    parsed = add_address_parts(
-        cur.select("address").unique().drop_nulls().with_columns(normalise_address(pl.col("address")).alias("addr")),
-        "addr")
+    cur = reader.current.join(members, on="person_id", how="inner")
+    parsed = reader.parts(cur["address"])
     pc = normalise_postcode(pl.col("postcode"))
     return (
         cur.join(parsed.select("address", "flat", "premise", "street", "street_name", "street_type", "locality"),
@@ -66,11 +64,12 @@ def _dwelling_records(con: duckdb.DuckDBPyConnection, as_of: date) -> pl.DataFra
     )
 
 
-def split_family_pairs(con: duckdb.DuckDBPyConnection, as_of: date) -> pl.DataFrame:
+def split_family_pairs(con: duckdb.DuckDBPyConnection, as_of: date,
+                       reader: AddressReader | None = None) -> pl.DataFrame:
     """PAIR_SCHEMA: one row per pair of current families whose dwellings nearly agree
     (module docstring), on its strongest near miss's first record pair in key order; side A holds the smaller
     (source, record_id)."""
-    recs = _dwelling_records(con, as_of)
+    recs = _dwelling_records(con, reader or AddressReader(con, as_of))
     cols = ["family_id", "person_id", "source", "record_id", "tenancy_ref", "flat", "premise", "street",
             "street_name", "street_type", "locality", "pc", "district"]
     recs = recs.select(cols)
@@ -156,13 +155,15 @@ def _family_text(con: duckdb.DuckDBPyConnection, families: pl.Series) -> pl.Data
         pl.len().alias("size"))
 
 
-def family_questions(con: duckdb.DuckDBPyConnection, as_of: date, decisions: pl.DataFrame) -> pl.DataFrame:
+def family_questions(con: duckdb.DuckDBPyConnection, as_of: date, decisions: pl.DataFrame,
+                     reader: AddressReader | None = None) -> pl.DataFrame:
     """One row per pair of families nearly at one address (module docstring), not decided."""
-    pairs = split_family_pairs(con, as_of)
+    reader = reader or AddressReader(con, as_of)
+    pairs = split_family_pairs(con, as_of, reader)
     if pairs.height == 0:
         return pl.DataFrame()
     members = read_table(con, "household_members").select("person_id", "family_id")
-    cur = current_address_records(con, as_of)
+    cur = reader.current
     decided = _decided_family_pairs(decisions, cur, members)
     pairs = pairs.with_columns(pl.min_horizontal("family_a", "family_b").alias("_f1"),
                                pl.max_horizontal("family_a", "family_b").alias("_f2")).join(

@@ -25,6 +25,7 @@ from cohort.core.warehouse import query, read_table, table_exists, write_table
 from cohort.matching.dwellings import SOURCE_PRIORITY
 from cohort.matching.pipeline import hashed_id
 from cohort.matching.standardise import add_address_parts, normalise_address, normalise_postcode
+from cohort.matching.address import ADDRESS_PARTS
 from cohort.review.decisions import BINDING, HOUSEHOLD, MATCH, NOT_A_MATCH, latest_decisions
 
 log = logging.getLogger(__name__)
@@ -60,14 +61,30 @@ def current_address_records(con: duckdb.DuckDBPyConnection, as_of: date) -> pl.D
     )
 
 
-def _address_keys(frame: pl.DataFrame, address: str, postcode: str, prefix: str) -> pl.DataFrame:
+class AddressReader:
+    """Each person's current-address record, and every address text read (normalised and
+    split into flat, house, premise, street...) once per review: the household and the
+    two-families questions read the same records, and reading addresses is most of their cost."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, as_of: date) -> None:
+        self.current = current_address_records(con, as_of)
+        self._parts = pl.DataFrame(schema={"address": pl.Utf8, **{c: pl.Utf8 for c in ADDRESS_PARTS}})
+
+    def parts(self, addresses: pl.Series) -> pl.DataFrame:
+        """address, flat, house, premise, street, street_name, street_type, locality for (at
+        least) the given texts."""
+        new = addresses.drop_nulls().unique().to_frame("address").join(self._parts, on="address", how="anti")
+        if new.height:
+            parsed = add_address_parts(new.with_columns(normalise_address(pl.col("address")).alias("_addr")), "_addr")
+            self._parts = pl.concat([self._parts, parsed.select("address", *ADDRESS_PARTS).cast(pl.Utf8)])
+        return self._parts
+
+
+def _address_keys(frame: pl.DataFrame, address: str, postcode: str, prefix: str,
+                  reader: AddressReader) -> pl.DataFrame:
     """Add `{prefix}pc` (normalised postcode) and `{prefix}key` (flat|house|street)."""
-    distinct = add_address_parts(
-        frame.select(pl.col(address).alias("_a")).unique().drop_nulls()
-        .with_columns(normalise_address(pl.col("_a")).alias("_addr")),
-        "_addr",
-    ).select(
-        pl.col("_a").alias(address),
+    distinct = reader.parts(frame[address]).select(
+        pl.col("address").alias(address),
         pl.concat_str([pl.col("flat").fill_null(""), pl.col("premise").fill_null(""), pl.col("street").fill_null("")],
                       separator="|").alias(f"{prefix}key"),
     )
@@ -75,7 +92,8 @@ def _address_keys(frame: pl.DataFrame, address: str, postcode: str, prefix: str)
         normalise_postcode(pl.col(postcode)).alias(f"{prefix}pc"))
 
 
-def uncertain_household_joins(con: duckdb.DuckDBPyConnection, as_of: date) -> pl.DataFrame:
+def uncertain_household_joins(con: duckdb.DuckDBPyConnection, as_of: date,
+                              reader: AddressReader | None = None) -> pl.DataFrame:
     """family_id, person_a, source_a, record_id_a, person_b, source_b, record_id_b, reason,
     agree_address, agree_postcode: members joined to their family on weak address evidence
     (module docstring), each against the family's member at the family's address (the
@@ -83,14 +101,14 @@ def uncertain_household_joins(con: duckdb.DuckDBPyConnection, as_of: date) -> pl
     members = read_table(con, "household_members").select("person_id", "family_id")
     families = read_table(con, "families_base").filter(pl.col("members") > 1).select(
         "family_id", pl.col("address").alias("f_address"), pl.col("postcode").alias("f_postcode"))
-    cur = current_address_records(con, as_of)
-    m = members.join(families, on="family_id").join(cur, on="person_id", how="inner")
+    reader = reader or AddressReader(con, as_of)
+    m = members.join(families, on="family_id").join(reader.current, on="person_id", how="inner")
     if m.height == 0:
         return pl.DataFrame(schema={"family_id": pl.Utf8, "person_a": pl.Utf8, "source_a": pl.Utf8,
                                     "record_id_a": pl.Utf8, "person_b": pl.Utf8, "source_b": pl.Utf8,
                                     "record_id_b": pl.Utf8, "reason": pl.Utf8, "agree_address": pl.Utf8,
                                     "agree_postcode": pl.Utf8})
-    m = _address_keys(_address_keys(m, "address", "postcode", "m_"), "f_address", "f_postcode", "f_")
+    m = _address_keys(_address_keys(m, "address", "postcode", "m_", reader), "f_address", "f_postcode", "f_", reader)
     outward = {pc: outward_code(pc) for pc in set(m["m_pc"].drop_nulls()) | set(m["f_pc"].drop_nulls())}
     m = m.with_columns(pl.col("m_pc").replace_strict(outward, default=None).alias("m_out"),
                        pl.col("f_pc").replace_strict(outward, default=None).alias("f_out"))

@@ -50,7 +50,7 @@ from cohort.review.decisions import (
 from cohort.review.doubt import APART, IN_FAMILY, LINKED, default_doubt, doubt, guard_doubt  # noqa: F401
 from cohort.review.evidence import KEYS, pair_evidence
 from cohort.review.family_pairs import family_questions
-from cohort.review.households import uncertain_household_joins
+from cohort.review.households import AddressReader, uncertain_household_joins
 from cohort.review.workbook import HOUSEHOLD_QUESTION, PERSON_QUESTION
 
 MIN_CHANCE = 0.1        # below: the model is sure; not a question
@@ -291,10 +291,11 @@ def person_questions(con: duckdb.DuckDBPyConnection, matching: Matching, decisio
     )
 
 
-def household_questions(con: duckdb.DuckDBPyConnection, as_of: date, decisions: pl.DataFrame) -> pl.DataFrame:
+def household_questions(con: duckdb.DuckDBPyConnection, as_of: date, decisions: pl.DataFrame,
+                        addresses: AddressReader | None = None) -> pl.DataFrame:
     """One row per member of a listed family joined to it on weak evidence, not decided."""
     listed = query(con, "select family_id from families where list_contains($listed, status)", {"listed": list(LISTED)})
-    joins = uncertain_household_joins(con, as_of).join(listed, on="family_id", how="semi").unique(
+    joins = uncertain_household_joins(con, as_of, addresses).join(listed, on="family_id", how="semi").unique(
         ["person_a", "family_id"], keep="first")
     settled = decisions.filter((pl.col("kind") == HOUSEHOLD) & pl.col("in_force")
                                & pl.col("decision").is_in(BINDING)).select(
@@ -379,8 +380,10 @@ def all_questions(con: duckdb.DuckDBPyConnection, as_of: date, matching: Matchin
                   evidence: pl.DataFrame | None = None) -> pl.DataFrame:
     """Every question of this run (QUESTION_COLUMNS + earlier), unranked."""
     decisions = latest_decisions(con)
+    addresses = AddressReader(con, as_of)  # read once for both kinds of household question
     parts = [f for f in (person_questions(con, matching, decisions, evidence),
-                         household_questions(con, as_of, decisions), family_questions(con, as_of, decisions))
+                         household_questions(con, as_of, decisions, addresses),
+                         family_questions(con, as_of, decisions, addresses))
              if f.height]
     if not parts:
         return pl.DataFrame(schema={**QUESTION_COLUMNS, "earlier": pl.Utf8})
