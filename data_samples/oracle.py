@@ -171,6 +171,23 @@ class Tenancy:
     persons: frozenset[int]
 
 
+def members_by_dwelling(dwelling_of: dict[int, int]) -> dict[int, set[int]]:
+    """Each dwelling's people: a family at T is the people whose dwelling it is."""
+    members: dict[int, set[int]] = {}
+    for p, dw in dwelling_of.items():
+        members.setdefault(dw, set()).add(p)
+    return members
+
+
+def tenancies_by_person(tenancies: Iterable[Tenancy]) -> dict[int, list[Tenancy]]:
+    """The tenancies each person is listed on, in the order given."""
+    tenancies_of: dict[int, list[Tenancy]] = {}
+    for t in tenancies:
+        for p in t.persons:
+            tenancies_of.setdefault(p, []).append(t)
+    return tenancies_of
+
+
 def current_dwellings(records: Iterable[Record], tenancies: Iterable[Tenancy], as_of: date) -> dict[int, int]:
     """Each person's dwelling at T: open tenancy first, else the most recent addressed record.
 
@@ -415,13 +432,8 @@ def evaluate(
     `dwelling`, `district`, `members` and the criteria columns).
     """
     dwelling_of = current_dwellings(records, tenancies, as_of)
-    families: dict[int, set[int]] = {}
-    for p, dw in dwelling_of.items():
-        families.setdefault(dw, set()).add(p)
-    tenancies_of: dict[int, list[Tenancy]] = {}
-    for t in tenancies:
-        for p in t.persons:
-            tenancies_of.setdefault(p, []).append(t)
+    families = members_by_dwelling(dwelling_of)
+    tenancies_of = tenancies_by_person(tenancies)
     out = []
     for dw in sorted(families):
         members = families[dw]
@@ -575,13 +587,8 @@ def family_results(
     payment_gbp) per result achieved by a family in the programme: automatic or
     discretionary on its attachment date when `attached` has one (dwelling -> attached_on),
     else at T."""
-    members: dict[int, set[int]] = {}
-    for p, dw in dwelling_of.items():
-        members.setdefault(dw, set()).add(p)
-    tenancies_of: dict[int, list[Tenancy]] = {}
-    for t in tenancies:
-        for p in t.persons:
-            tenancies_of.setdefault(p, []).append(t)
+    members = members_by_dwelling(dwelling_of)
+    tenancies_of = tenancies_by_person(tenancies)
     adult_age = rs.identification.adult_age
     out = []
     for fam in families:
@@ -623,13 +630,8 @@ def engagement_truth(
 ) -> dict[int, dict[str, int | str]]:
     """Each engaged family (dwelling -> attached_on): its phase 1 criteria and status as at
     the attachment date, on its members at T (None for a date after T: not yet attached)."""
-    members: dict[int, set[int]] = {}
-    for p, dw in dwelling_of.items():
-        members.setdefault(dw, set()).add(p)
-    tenancies_of: dict[int, list[Tenancy]] = {}
-    for t in tenancies:
-        for p in t.persons:
-            tenancies_of.setdefault(p, []).append(t)
+    members = members_by_dwelling(dwelling_of)
+    tenancies_of = tenancies_by_person(tenancies)
     out = {}
     for dw, day in attached.items():
         if dw not in members or day > as_of:
