@@ -73,15 +73,25 @@ def household_accuracy(out_dir: Path, truth_dir: Path) -> PR:
     return pairwise(per_person, "family_id", "true_family_id")
 
 
-def identified_accuracy(out_dir: Path, truth_dir: Path, status_col: str = "status") -> PR:
-    j = _joined(out_dir, truth_dir)
-    fam = pl.read_csv(out_dir / "families.csv", infer_schema=False)
-    true_fam = pl.read_csv(truth_dir / "families.csv", infer_schema=False)
-    stands_for = (
-        j.drop_nulls(["family_id", "true_family_id"])
-        .group_by("family_id")
-        .agg(pl.col("true_family_id").mode().sort().first())
+def _families(out_dir: Path, truth_dir: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """families.csv as the run wrote it and as the generator's truth holds it."""
+    return (pl.read_csv(out_dir / "families.csv", infer_schema=False),
+            pl.read_csv(truth_dir / "families.csv", infer_schema=False))
+
+
+def _most_often(joined: pl.DataFrame, key: str, value: str) -> pl.DataFrame:
+    """Each `key` with the `value` most of its records have (ties to the smallest), over
+    the records that have both."""
+    return (
+        joined.drop_nulls(["family_id", "true_family_id"])
+        .group_by(key)
+        .agg(pl.col(value).mode().sort().first())
     )
+
+
+def identified_accuracy(out_dir: Path, truth_dir: Path, status_col: str = "status") -> PR:
+    fam, true_fam = _families(out_dir, truth_dir)
+    stands_for = _most_often(_joined(out_dir, truth_dir), "family_id", "true_family_id")
     predicted = (
         fam.filter(pl.col("status").is_in(IDENTIFIED))
         .join(stands_for, on="family_id", how="left")
@@ -103,14 +113,8 @@ def identified_accuracy(out_dir: Path, truth_dir: Path, status_col: str = "statu
 def _family_for_truth(out_dir: Path, truth_dir: Path) -> pl.DataFrame:
     """Each true family with the predicted family most of its records were given, and both
     rows of families.csv side by side (predicted columns suffixed `_pred`)."""
-    j = _joined(out_dir, truth_dir)
-    fam = pl.read_csv(out_dir / "families.csv", infer_schema=False)
-    true_fam = pl.read_csv(truth_dir / "families.csv", infer_schema=False)
-    given = (
-        j.drop_nulls(["family_id", "true_family_id"])
-        .group_by("true_family_id")
-        .agg(pl.col("family_id").mode().sort().first())
-    )
+    fam, true_fam = _families(out_dir, truth_dir)
+    given = _most_often(_joined(out_dir, truth_dir), "true_family_id", "family_id")
     pred = fam.rename({c: f"{c}_pred" for c in fam.columns if c != "family_id"})
     return true_fam.join(given, on="true_family_id", how="left").join(pred, on="family_id", how="left")
 
