@@ -568,13 +568,18 @@ def _engagements(families: list[dict], ids: dict[int, str], world: World, h_atta
     days = [int(h_attach[household_of[dw]]) if dw in household_of and h_attach[household_of[dw]] != NULL
             else to_days(as_of) - int(b) for dw, b in zip(chosen, back)]
     attached = {dw: day for dw, day in zip(chosen, _dates(np.array(days, dtype=np.int64)))}
+    return _engagement_rows(chosen, attached, ids, rng), attached
+
+
+def _engagement_rows(chosen: list[int], attached_on: dict[int, date], ids: dict[int, str],
+                     rng: np.random.Generator) -> pl.DataFrame:
+    """The engagements extract: one row per chosen dwelling, with a key worker drawn from `rng`."""
     workers = rng.integers(1, 60, len(chosen))
-    frame = pl.DataFrame(
-        {"family_id": [ids[dw] for dw in chosen], "attached_on": [attached[dw] for dw in chosen],
+    return pl.DataFrame(
+        {"family_id": [ids[dw] for dw in chosen], "attached_on": [attached_on[dw] for dw in chosen],
          "key_worker": [f"KW{w:03d}" for w in workers]},
         schema={"family_id": pl.String, "attached_on": pl.Date, "key_worker": pl.String},
     ).sort("family_id")
-    return frame, attached
 
 
 def _engagements_as_at(families: list[dict], ids: dict[int, str], world: World, h_attach: np.ndarray,
@@ -596,13 +601,7 @@ def _engagements_as_at(families: list[dict], ids: dict[int, str], world: World, 
         in_then = then[dw]["status"] in PROGRAMME_STATUSES
         if u < (ENGAGED_ON_ATTACHMENT_SHARE if in_then else ENGAGED_EARLY_SHARE if at_t[dw] else 0):
             chosen.append(dw)
-    workers = rng.integers(1, 60, len(chosen))
-    frame = pl.DataFrame(
-        {"family_id": [ids[dw] for dw in chosen], "attached_on": [candidates[dw] for dw in chosen],
-         "key_worker": [f"KW{w:03d}" for w in workers]},
-        schema={"family_id": pl.String, "attached_on": pl.Date, "key_worker": pl.String},
-    ).sort("family_id")
-    return frame, {dw: candidates[dw] for dw in chosen}
+    return _engagement_rows(chosen, candidates, ids, rng), {dw: candidates[dw] for dw in chosen}
 
 
 def build(households: int, seed: int = 1, as_of: date = date(2014, 3, 31), mess: MessRates | None = None,
