@@ -18,7 +18,6 @@ import argparse
 import json
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,7 +25,7 @@ from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine  # noqa: E402
+from common import machine, timed_run  # noqa: E402
 
 import duckdb  # noqa: E402
 
@@ -65,14 +64,7 @@ def main() -> None:
     db, out = work / "w.duckdb", work / "out"
     for stale in (db, out):
         shutil.rmtree(stale, ignore_errors=True) if stale.is_dir() else stale.unlink(missing_ok=True)
-    cmd = [sys.executable, "-m", "cohort.cli", "run", "--input", str(drop / "extracts"), "--as-of", T.isoformat(),
-           "--db", str(db), "--out", str(out)]
-    t = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    wall = time.perf_counter() - t
-    if proc.returncode != 0:
-        print(proc.stdout[-3000:], proc.stderr[-3000:])
-        raise SystemExit("run failed")
+    wall = timed_run(drop / "extracts", T.isoformat(), db, out)
     with duckdb.connect(str(db), read_only=True) as con:
         counts = json.loads(fetch_one(con.execute("select counts from runs order by finished_at desc limit 1"))[0])
         dates = fetch_one(con.execute("select count(distinct judged_on) from int_engagements__judged"))[0]

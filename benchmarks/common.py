@@ -6,6 +6,8 @@ import os
 import platform
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 
 def machine() -> str:
@@ -47,3 +49,17 @@ for name, fn in STAGES:
 ws.commit()
 (work / "stage_seconds.json").write_text(json.dumps(seconds))
 """
+
+
+def timed_run(extracts: Path, as_of: str, db: Path, out: Path) -> float:
+    """`cohort run` in its own process, as a council runs it; its wall seconds. A failed run
+    prints the ends of its output and stops the benchmark."""
+    cmd = [sys.executable, "-m", "cohort.cli", "run", "--input", str(extracts), "--as-of", as_of,
+           "--db", str(db), "--out", str(out)]
+    t = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    wall = time.perf_counter() - t
+    if proc.returncode != 0:
+        print(proc.stdout[-3000:], proc.stderr[-3000:])
+        raise SystemExit("run failed")
+    return wall

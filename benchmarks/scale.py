@@ -10,14 +10,13 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine  # noqa: E402
+from common import machine, timed_run  # noqa: E402
 
 from cohort.data_samples.generator import generate  # noqa: E402
 
@@ -36,14 +35,7 @@ def main() -> None:
     rows = sum(1 for f in (work / "drop" / "extracts").glob("*.csv")
                for _ in f.open()) - len(list((work / "drop" / "extracts").glob("*.csv")))
     print(f"input rows: {rows}")
-    cmd = [sys.executable, "-m", "cohort.cli", "run", "--input", str(work / "drop" / "extracts"),
-           "--as-of", "2014-03-31", "--db", str(work / "w.duckdb"), "--out", str(work / "out")]
-    t = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    wall = time.perf_counter() - t
-    if proc.returncode != 0:
-        print(proc.stdout[-3000:], proc.stderr[-3000:])
-        raise SystemExit("run failed")
+    wall = timed_run(work / "drop" / "extracts", "2014-03-31", work / "w.duckdb", work / "out")
     peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     summary = json.loads((work / "out" / "run_summary.json").read_text())
     import duckdb
