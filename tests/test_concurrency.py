@@ -24,12 +24,17 @@ from cohort.cli import main
 from faults import MONTH1, MONTH2, Paused, digest, leftovers, run, runlog, top_files
 
 
-def _months(db: Path) -> list:
+def _dates(db: Path, sql: str) -> list[str]:
+    """The first column of `sql`'s rows as ISO dates, read without holding the warehouse."""
     con = duckdb.connect(str(db), read_only=True)
     try:
-        return [r[0].isoformat() for r in con.execute("select distinct as_of from family_history order by 1").fetchall()]
+        return [r[0].isoformat() for r in con.execute(sql).fetchall()]
     finally:
         con.close()
+
+
+def _months(db: Path) -> list:
+    return _dates(db, "select distinct as_of from family_history order by 1")
 
 
 def test_two_runs_for_different_months(small_drop, tmp_path, monkeypatch, capsys):
@@ -50,11 +55,7 @@ def test_two_runs_for_different_months(small_drop, tmp_path, monkeypatch, capsys
 def _submissions(db: Path) -> list:
     """The ledger's submitted windows (a re-run of a submitted window shows what was
     submitted, decision 11, so the ledger itself is what must survive)."""
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return [r[0].isoformat() for r in con.execute("select window_end from claim_submissions").fetchall()]
-    finally:
-        con.close()
+    return _dates(db, "select window_end from claim_submissions")
 
 
 def test_a_claims_submit_while_a_run_works(small_drop, tmp_path, monkeypatch, capsys):
