@@ -14,7 +14,9 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import duckdb
 import openpyxl
@@ -138,23 +140,31 @@ with writer_lock(Path(sys.argv[1]), "cohort run"):
 """
 
 
+@contextmanager
+def _another_process(program: str, db: Path, tmp_path: Path) -> Iterator[subprocess.Popen]:
+    """`program` running in another process on `db`, once it has touched its ready file
+    (it then holds what it holds); killed (-9) on the way out, as a crash would end it."""
+    ready = tmp_path / "ready"
+    proc = subprocess.Popen([sys.executable, "-c", program, str(db), str(ready)])
+    try:
+        while not ready.exists():
+            assert proc.poll() is None
+            time.sleep(0.05)
+        yield proc
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+
+
 def test_a_lock_held_by_another_process_and_its_stale_lock(small_drop, tmp_path, capsys, caplog):
     """Refused while another process holds the lock; once it is killed (-9) the lock is
     found stale, cleared with a message, and the command goes ahead."""
     drop, db, out = small_drop / "extracts", tmp_path / "w.duckdb", tmp_path / "out"
     assert run(drop, db, out) == 0
-    ready = tmp_path / "ready"
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(db), str(ready)])
-    try:
-        while not ready.exists():
-            assert holder.poll() is None
-            time.sleep(0.05)
+    with _another_process(HOLDER, db, tmp_path) as holder:
         submit = ["claims", "submit", "--window-end", MONTH1, "--db", str(db), "--by", "Auditor"]
         assert main(submit) == 2
         assert f"process {holder.pid}" in capsys.readouterr().err
-    finally:
-        holder.send_signal(signal.SIGKILL)
-        holder.wait()
     lock = db.with_name(db.name + ".lock")
     assert json.loads(lock.read_text())["pid"] == holder.pid, "the dead holder's lock is still there"
     assert main(submit) == 0
@@ -178,12 +188,7 @@ def test_a_warehouse_open_in_another_program(small_drop, tmp_path, capsys):
     assert run(drop, db, out) == 0
     before, before_out = digest(db), top_files(out)
     family = pl.read_csv(out / "families.csv", infer_schema=False)["family_id"][0]
-    ready = tmp_path / "ready"
-    other = subprocess.Popen([sys.executable, "-c", OTHER_PROGRAM, str(db), str(ready)])
-    try:
-        while not ready.exists():
-            assert other.poll() is None
-            time.sleep(0.05)
+    with _another_process(OTHER_PROGRAM, db, tmp_path) as other:
         assert run(drop, db, out) == 2
         err = capsys.readouterr().err
         assert f"is open in another program" in err and f"PID {other.pid}" in err and "close it" in err
@@ -193,8 +198,5 @@ def test_a_warehouse_open_in_another_program(small_drop, tmp_path, capsys):
         assert "is open in another program" in capsys.readouterr().err
         assert main(["explain", family, "--db", str(db)]) == 0
         assert f"Family {family}" in capsys.readouterr().out
-    finally:
-        other.send_signal(signal.SIGKILL)
-        other.wait()
     assert digest(db) == before and top_files(out) == before_out
     assert leftovers(db, out) == []
