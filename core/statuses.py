@@ -11,22 +11,34 @@ from enum import StrEnum
 from typing import Any
 
 
-class Status(StrEnum):
+class LabelledEnum(StrEnum):
+    """Code words that carry their plain-English label: `AUTOMATIC = "automatic", "Automatic"`.
+    The word and its label are written once, side by side; `labels()` gives the mapping."""
+
+    label: str
+
+    def __new__(cls, value: str, label: str):
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label = label
+        return member
+
+    @classmethod
+    def labels(cls) -> dict[str, str]:
+        # Plain strings (not enum members), so polars, DuckDB and JSON see the words themselves.
+        return {m.value: m.label for m in cls}
+
+
+class Status(LabelledEnum):
     """A family's identification status (data contract section 3)."""
 
-    AUTOMATIC = "automatic"
-    DISCRETIONARY = "discretionary"
-    CANDIDATE = "candidate"
-    NOT_ELIGIBLE = "not_eligible"
+    AUTOMATIC = "automatic", "Automatic"
+    DISCRETIONARY = "discretionary", "Discretionary"
+    CANDIDATE = "candidate", "Candidate"
+    NOT_ELIGIBLE = "not_eligible", "Not eligible"
 
 
-# Plain strings below (not enum members), so polars, DuckDB and JSON see the words themselves.
-STATUS_LABELS: dict[str, str] = {
-    Status.AUTOMATIC.value: "Automatic",
-    Status.DISCRETIONARY.value: "Discretionary",
-    Status.CANDIDATE.value: "Candidate",
-    Status.NOT_ELIGIBLE.value: "Not eligible",
-}
+STATUS_LABELS: dict[str, str] = Status.labels()
 STATUSES: tuple[str, ...] = tuple(s.value for s in Status)
 # Families on a district's identification list.
 LISTED_STATUSES: tuple[str, ...] = (Status.AUTOMATIC.value, Status.DISCRETIONARY.value, Status.CANDIDATE.value)

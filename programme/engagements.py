@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import logging
 from datetime import date
-from enum import StrEnum
 
 import duckdb
 import polars as pl
 
 from cohort.core.ruleset import RuleSet
+from cohort.core.statuses import LabelledEnum
 from cohort.core.sqlrunner import bind, load_sql, materialise
 from cohort.core.warehouse import query
 from cohort.programme.as_at import OUTPUT_DDL, judge_as_at
@@ -31,21 +31,16 @@ from cohort.programme.as_at import OUTPUT_DDL, judge_as_at
 log = logging.getLogger(__name__)
 
 
-class EngagementState(StrEnum):
+class EngagementState(LabelledEnum):
     """What became of one engagements row (int_engagements__judged.sql `state`)."""
 
-    ADMITTED = "admitted"
-    NOT_IN_PROGRAMME = "not_in_programme"
-    UNKNOWN_FAMILY = "unknown_family"
-    REDIRECTED = "redirected"
+    ADMITTED = "admitted", "Admitted"
+    NOT_IN_PROGRAMME = "not_in_programme", "Not in the programme on the attachment date"
+    UNKNOWN_FAMILY = "unknown_family", "Unknown family ID"
+    REDIRECTED = "redirected", "Admitted under the family its ID was merged into"
 
 
-STATE_LABELS: dict[str, str] = {
-    EngagementState.ADMITTED.value: "Admitted",
-    EngagementState.NOT_IN_PROGRAMME.value: "Not in the programme on the attachment date",
-    EngagementState.UNKNOWN_FAMILY.value: "Unknown family ID",
-    EngagementState.REDIRECTED.value: "Admitted under the family its ID was merged into",
-}
+STATE_LABELS: dict[str, str] = EngagementState.labels()
 NOT_ADMITTED: tuple[str, ...] = (EngagementState.NOT_IN_PROGRAMME.value, EngagementState.UNKNOWN_FAMILY.value)
 
 ENGAGEMENT_REDIRECTS_DDL = (

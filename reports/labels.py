@@ -1,8 +1,8 @@
 """Plain-English words for every code a reader of our workbooks and report could meet.
 
 One home for the reports' labels, so nobody reads `not_eligible`, `lead_tenant` or
-`nosp_asb` in a district list. Status words are being centralised in the core floor; when
-that lands, `STATUS_LABELS` below becomes an import from there (a one-line swap).
+`nosp_asb` in a district list. Status labels live with the status words
+(`cohort.core.statuses`) and are re-exported here.
 
 `plain_text` turns the free text the SQL rules write into their evidence ("nosp_asb on
 tenancy ASH/101079", "JSA spell open", "autumn 2013/14: 21 of 140 sessions unauthorised
@@ -15,13 +15,8 @@ from __future__ import annotations
 import polars as pl
 
 from cohort.core.agencies import AGENCIES
+from cohort.core.statuses import STATUS_LABELS  # noqa: F401  (re-exported)
 
-STATUS_LABELS: dict[str, str] = {
-    "automatic": "Automatic",
-    "discretionary": "Discretionary",
-    "candidate": "Candidate",
-    "not_eligible": "Not eligible",
-}
 
 ROLE_LABELS: dict[str, str] = {
     "lead_tenant": "Lead tenant",
