@@ -188,9 +188,10 @@ def _monthly_run(input_dir: Path, as_of: date, db: Path, out: Path, programme: s
             failpoint(f"stage.{name}")
             progress.started(name)
             if name in PARTITIONED_STAGES:
-                summary[name] = fn(settings, mapper=_task_mapper(name))
+                result = fn(settings, mapper=_task_mapper(name))
             else:
-                summary[name] = _as_task(name, fn)(settings)
+                result = _as_task(name, fn)(settings)
+            summary[name] = result.counts()
             seconds = round(time.perf_counter() - started, 2)
             summary["seconds"][name] = seconds
             progress.done(name, seconds, summary[name])

@@ -1,15 +1,16 @@
 """The stages of a monthly run, as plain functions, in the order they run.
 
 Each stage reads what it needs from the run's working copy of the warehouse, writes its
-tables back, and returns a small dict of counts for the run summary. Order is data:
-`STAGES` is the list the flow walks; adding a stage is adding a line.
+tables back, and returns a small frozen dataclass of counts (a `StageResult`) that the
+flow puts into the run summary. Order is data: `STAGES` is the list the flow walks; adding
+a stage is adding a line.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 from pathlib import Path
 from typing import Any, Callable
@@ -80,7 +81,95 @@ class RunSettings:
         )
 
 
-def ingest(s: RunSettings) -> dict[str, Any]:
+@dataclass(frozen=True)
+class StageResult:
+    """What a stage reports. Typed fields, so the flow and its readers cannot misspell a
+    count; `counts()` is its JSON-ready form in run_summary.json and the run log."""
+
+    def counts(self) -> dict[str, Any]:
+        """The fields in order; one left None (said only when it applies) is left out."""
+        return {f.name: v for f in fields(self) if (v := getattr(self, f.name)) is not None}
+
+
+@dataclass(frozen=True)
+class Ingested(StageResult):
+    files: dict[str, str]  # extract -> the file it was read from
+
+
+@dataclass(frozen=True)
+class Validated(StageResult):
+    rows_read: dict[str, int]
+    rows_rejected: int  # distinct (file, row)
+    rejections: int  # reasons, several a row
+    missing_optional: list[str]
+    allowed_empty: list[str] | None = None  # only when the officer allowed some
+
+
+@dataclass(frozen=True)
+class RecordsBuilt(StageResult):
+    records: int
+    warnings: list[str] | None = None
+
+
+@dataclass(frozen=True)
+class Matched(StageResult):
+    persons: int
+    candidate_pairs: int
+    records_linked: int
+    persons_in_several_extracts: int
+
+
+@dataclass(frozen=True)
+class HouseholdsFormed(StageResult):
+    households: int
+    persons_in_households: int
+
+
+@dataclass(frozen=True)
+class IdsSettled(StageResult):
+    person_ids_kept: int
+    person_ids_new: int
+    person_ids_retired: int
+    person_splits: int
+    household_decisions_applied: int
+    family_ids_kept: int
+    family_ids_new: int
+    family_ids_retired: int
+    family_splits: int
+    engagements_redirected: int
+
+
+@dataclass(frozen=True)
+class RulesApplied(StageResult):
+    families_by_status: dict[str, int]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ResultsJudged(StageResult):
+    """Phase 1 fills every count; another programme has only `results` (0) and `note`."""
+
+    programme_families: int | None = None
+    results: int
+    payable_gbp: float | None = None
+    engagements: dict[str, int] | None = None  # engagements rows by state
+    engagements_not_matched: int | None = None
+    by_result: dict[str, dict[str, Any]] | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Exported(StageResult):
+    files: list[str]
+    review_person_questions: int
+    review_household_questions: int
+    review_budget: int
+    review_more_time: int
+    match_error_estimate: dict[str, Any]
+    families_by_district: list[dict[str, Any]]
+    changes: dict[str, Any]
+
+
+def ingest(s: RunSettings) -> Ingested:
     """Read every extract as text into the raw layer (file-level problems stop the run;
     rows with more fields than the header are set aside for `rejected_rows`)."""
     drop = read_drop(s.input_dir, s.allow_empty)
@@ -91,10 +180,10 @@ def ingest(s: RunSettings) -> dict[str, Any]:
         files = pl.DataFrame({"extract": list(drop.files), "file": [p.name for p in drop.files.values()]},
                              schema={"extract": pl.Utf8, "file": pl.Utf8})
         write_table(con, "extract_files", files)
-    return {"files": dict(zip(files["extract"], files["file"]))}
+    return Ingested(files=dict(zip(files["extract"], files["file"])))
 
 
-def validate(s: RunSettings) -> dict[str, Any]:
+def validate(s: RunSettings) -> Validated:
     """Validate the raw layer with the pandera schemas into typed `stg_*` tables;
     bad rows go to `rejected_rows`, never silently dropped."""
     with connect(s.work_db) as con:
@@ -111,29 +200,30 @@ def validate(s: RunSettings) -> dict[str, Any]:
             }
         )
         write_table(con, "extract_status", status)
-    return {
-        "rows_read": {k: v for k, v in drop.row_counts.items() if k in files},
-        "rows_rejected": drop.rejected.select("file", "row").unique().height,
-        "rejections": drop.rejected.height,
-        "missing_optional": [m for m in drop.missing_optional if m in OPTIONAL_EVIDENCE],
-        **({"allowed_empty": sorted(s.allow_empty)} if s.allow_empty else {}),
-    }
+    return Validated(
+        rows_read={k: v for k, v in drop.row_counts.items() if k in files},
+        rows_rejected=drop.rejected.select("file", "row").unique().height,
+        rejections=drop.rejected.height,
+        missing_optional=[m for m in drop.missing_optional if m in OPTIONAL_EVIDENCE],
+        allowed_empty=sorted(s.allow_empty) if s.allow_empty else None,
+    )
 
 
-def records(s: RunSettings) -> dict[str, Any]:
+def records(s: RunSettings) -> RecordsBuilt:
     """Union every person-level extract into one `records` table; warn when the as-of date
     is before every record (nothing can be met: most likely a mistyped date)."""
     with connect(s.work_db) as con:
-        out: dict[str, Any] = {"records": programme_rules.build_records(con, s.as_of)}
+        n = programme_rules.build_records(con, s.as_of)
         earliest = fetch_one(con.execute("select min(record_date) from records"))[0]
-    if earliest is not None and earliest > s.as_of:
-        out["warnings"] = [f"the as-of date {s.as_of.isoformat()} is before every record in the extracts "
-                           f"(the earliest is dated {earliest.isoformat()}): no criterion can be met"]
-        log.warning("records: %s", out["warnings"][0])
-    return out
+    if earliest is None or earliest <= s.as_of:
+        return RecordsBuilt(records=n)
+    warning = (f"the as-of date {s.as_of.isoformat()} is before every record in the extracts "
+               f"(the earliest is dated {earliest.isoformat()}): no criterion can be met")
+    log.warning("records: %s", warning)
+    return RecordsBuilt(records=n, warnings=[warning])
 
 
-def match(s: RunSettings, mapper: Mapper = serial_map) -> dict[str, Any]:
+def match(s: RunSettings, mapper: Mapper = serial_map) -> Matched:
     """Link every record to a person (standardise → block → compare → score → cluster),
     comparing and clustering per partition through `mapper` (the flow's task runner)."""
     with connect(s.work_db) as con:
@@ -149,15 +239,15 @@ def match(s: RunSettings, mapper: Mapper = serial_map) -> dict[str, Any]:
         write_table(con, "match_weights", result.weights)  # the model this run estimated
         write_table(con, "match_blocking_unseen", pl.DataFrame({"expected_unseen": [round(result.unseen_matches, 6)]}))
     per_person = result.links.group_by("person_id").agg(pl.len().alias("records"), pl.col("source").n_unique())
-    return {
-        "persons": result.persons.height,
-        "candidate_pairs": int(result.blocking_counts["new_pairs"].sum()),  # distinct pairs
-        "records_linked": int(per_person.filter(pl.col("records") > 1)["records"].sum()),
-        "persons_in_several_extracts": per_person.filter(pl.col("source") > 1).height,
-    }
+    return Matched(
+        persons=result.persons.height,
+        candidate_pairs=int(result.blocking_counts["new_pairs"].sum()),  # distinct pairs
+        records_linked=int(per_person.filter(pl.col("records") > 1)["records"].sum()),
+        persons_in_several_extracts=per_person.filter(pl.col("source") > 1).height,
+    )
 
 
-def households(s: RunSettings, mapper: Mapper = serial_map) -> dict[str, Any]:
+def households(s: RunSettings, mapper: Mapper = serial_map) -> HouseholdsFormed:
     """Group persons into families living together at the as-of date, comparing
     addresses per partition through `mapper`."""
     with connect(s.work_db) as con:
@@ -167,10 +257,10 @@ def households(s: RunSettings, mapper: Mapper = serial_map) -> dict[str, Any]:
     with connect(s.work_db) as con:
         write_table(con, "household_members", result.members)
         write_table(con, "families_base", result.families)
-    return {"households": result.families.height, "persons_in_households": result.members.height}
+    return HouseholdsFormed(households=result.families.height, persons_in_households=result.members.height)
 
 
-def ids(s: RunSettings) -> dict[str, Any]:
+def ids(s: RunSettings) -> IdsSettled:
     """Keep last month's person and family ids (matching/ids.py), applying reviewers'
     household decisions between the two."""
     with connect(s.work_db) as con:
@@ -178,16 +268,16 @@ def ids(s: RunSettings) -> dict[str, Any]:
         counts |= apply_household_decisions(con, s.as_of)
         counts |= apply_family_decisions(con, s.as_of)
         counts |= stable_ids.stabilise_families(con, s.as_of)
-    return counts
+    return IdsSettled(**counts)
 
 
-def rules(s: RunSettings) -> dict[str, Any]:
+def rules(s: RunSettings) -> RulesApplied:
     """Apply the programme's SQL rules; keep this month's statuses in the history."""
     with connect(s.work_db) as con:
         families = programme_rules.evaluate(con, s.programme, s.ruleset, s.as_of)
         _record_history(con, s, families)
     by_status = families.group_by("status").len().sort("status")
-    return {"families_by_status": dict(zip(by_status["status"], by_status["len"]))}
+    return RulesApplied(families_by_status=dict(zip(by_status["status"], by_status["len"])))
 
 
 REPLACED_DDL = ("create table if not exists family_history_replaced (as_of date, programme varchar, "
@@ -227,13 +317,13 @@ def _record_history(con, s: RunSettings, families: pl.DataFrame) -> None:
     append_table(con, "family_history", hist)
 
 
-def results(s: RunSettings) -> dict[str, Any]:
+def results(s: RunSettings) -> ResultsJudged:
     """Phase 1 payment by results: what can be claimed in the window ending on the as-of date."""
     with connect(s.work_db) as con:
-        return payment_results.evaluate_results(con, s.programme, s.ruleset, s.as_of, s.run_id)
+        return ResultsJudged(**payment_results.evaluate_results(con, s.programme, s.ruleset, s.as_of, s.run_id))
 
 
-def export(s: RunSettings) -> dict[str, Any]:
+def export(s: RunSettings) -> Exported:
     """Write the data contract's files into the staging folder."""
     with connect(s.work_db) as con:
         families = read_table(con, "families")
@@ -286,13 +376,13 @@ def export(s: RunSettings) -> dict[str, Any]:
         .len()
         .sort("district", "status")
     )
-    return {
-        "files": sorted([p.name for p in written] + [f"district_lists/{p.name}" for p in paths]
-                        + [f"claims/{p.name}" for p in claim_books] + ["match_review.xlsx", OUT_OF_AREA_FILE]),
+    return Exported(
+        files=sorted([p.name for p in written] + [f"district_lists/{p.name}" for p in paths]
+                     + [f"claims/{p.name}" for p in claim_books] + ["match_review.xlsx", OUT_OF_AREA_FILE]),
         **review,
-        "families_by_district": by_district.to_dicts(),
-        "changes": _change_counts(changes, previous_as_of, previous_status),
-    }
+        families_by_district=by_district.to_dicts(),
+        changes=_change_counts(changes, previous_as_of, previous_status),
+    )
 
 
 def _change_counts(changes: pl.DataFrame, previous_as_of, previous_status: dict[str, int]) -> dict[str, Any]:
@@ -306,7 +396,7 @@ def _change_counts(changes: pl.DataFrame, previous_as_of, previous_status: dict[
     }
 
 
-Stage = tuple[str, Callable[[RunSettings], dict[str, Any]]]
+Stage = tuple[str, Callable[[RunSettings], StageResult]]
 
 # A stage's name is its function's name.
 STAGES: list[Stage] = [(f.__name__, f) for f in (
