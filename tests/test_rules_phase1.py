@@ -11,15 +11,7 @@ from datetime import date
 
 import pytest
 
-from support.rules_world import World, ruleset_with
-
-T = date(2014, 3, 31)
-ADULT = date(1980, 5, 5)
-CHILD = date(2003, 5, 5)  # 10 at T: of compulsory school age
-
-
-def d(text: str) -> date:
-    return date.fromisoformat(text)
+from support.rules_world import ADULT, CHILD, T, World, d, ruleset_with
 
 
 @pytest.mark.parametrize(
@@ -37,8 +29,7 @@ def test_crime_asb_police_orders(event_date: str, event_type: str, met: bool) ->
     w = World().person("P1", ADULT)
     rid = w.add("police", "P1", event_date=d(event_date), event_type=event_type)
     run = w.evaluate("phase1", T)
-    assert run.met("crime_asb") is met
-    assert run.evidence("crime_asb") == ([rid] if met else [])
+    run.assert_met_by("crime_asb", rid, met)
 
 
 @pytest.mark.parametrize(
@@ -63,8 +54,7 @@ def test_crime_asb_minor_offences(dob: str | None, offence_date: str, outcome_da
     rid = w.add("youth_offending", "P1", offence_date=d(offence_date), outcome_date=d(outcome_date),
                 outcome="caution")
     run = w.evaluate("phase1", T)
-    assert run.met("crime_asb") is met
-    assert run.evidence("crime_asb") == ([rid] if met else [])
+    run.assert_met_by("crime_asb", rid, met)
 
 
 @pytest.mark.parametrize(
@@ -90,8 +80,7 @@ def test_crime_asb_housing_interventions(
           tenancy_start=d("2010-01-01"), tenancy_end=d(tenancy_end) if tenancy_end else None)
     rid = w.add("housing_asb", tenancy_ref="T1", intervention=intervention, intervention_date=d(intervention_date))
     run = w.evaluate("phase1", T)
-    assert run.met("crime_asb") is met
-    assert run.evidence("crime_asb") == ([rid] if met else [])
+    run.assert_met_by("crime_asb", rid, met)
 
 
 def test_crime_asb_housing_intervention_reaches_only_families_on_the_tenancy() -> None:
@@ -131,8 +120,7 @@ def test_education_compulsory_school_age(dob: str, school_age: bool) -> None:
     w = World().person("P1", d(dob))
     rid = w.add("school_exclusions", "P1", exclusion_date=d("2014-01-15"), exclusion_type="permanent")
     run = w.evaluate("phase1", T)
-    assert run.met("education") is school_age
-    assert run.evidence("education") == ([rid] if school_age else [])
+    run.assert_met_by("education", rid, school_age)
 
 
 @pytest.mark.parametrize(
@@ -199,8 +187,7 @@ def test_education_provision_in_the_most_recent_term(recent: str, older: str, me
     w.add("school_census", "P1", academic_year="2013/14", term="autumn", provision=older,
           sessions_possible=100, sessions_unauthorised=0)
     run = w.evaluate("phase1", T)
-    assert run.met("education") is met
-    assert run.evidence("education") == ([rid] if met else [])
+    run.assert_met_by("education", rid, met)
 
 
 @pytest.mark.parametrize(
@@ -251,8 +238,7 @@ def test_work_open_out_of_work_spell(dob: str, spell_start: str, spell_end: str 
     rid = w.add("dwp_benefits", "P1", benefit=benefit, spell_start=d(spell_start),
                 spell_end=d(spell_end) if spell_end else None)
     run = w.evaluate("phase1", T)
-    assert run.met("work") is met
-    assert run.evidence("work") == ([rid] if met else [])
+    run.assert_met_by("work", rid, met)
 
 
 def test_work_benefit_list_is_configuration() -> None:
@@ -286,8 +272,7 @@ def test_local_discretion_default_indicators(source: str, values: dict, met: boo
     person = "P2" if source == "social_care" else "P1"
     rid = w.add(source, person, **{k: d(v) if k.endswith("date") else v for k, v in values.items()})
     run = w.evaluate("phase1", T)
-    assert run.met("local_discretion") is met
-    assert run.evidence("local_discretion") == ([rid] if met else [])
+    run.assert_met_by("local_discretion", rid, met)
 
 
 def _plan(start: str, end: str | None = None, person: str = "P2") -> tuple:

@@ -23,26 +23,16 @@ from cohort.core.warehouse import query
 from cohort.programme.results import evaluate_results
 from cohort.programme.rules import evaluate
 from cohort.core.ruleset import RuleSet, load_ruleset
-from support.rules_world import World
-
-T = date(2014, 3, 31)
-ADULT = date(1980, 5, 5)
-CHILD = date(2003, 5, 5)  # 10 at T
+from support.rules_world import ADULT, CHILD, T, World, d, ruleset_changed  # noqa: F401  (re-exported)
 
 ENGAGEMENT_SCHEMA = {"family_id": pl.Utf8, "attached_on": pl.Date, "key_worker": pl.Utf8, "row_number": pl.Int64}
 HISTORY_SCHEMA = {"as_of": pl.Date, "programme": pl.Utf8, "family_id": pl.Utf8, "district": pl.Utf8,
                   "members": pl.Int64, "criteria_met": pl.Int64, "status": pl.Utf8}
 
 
-def d(text: str) -> date:
-    return date.fromisoformat(text)
-
-
 def results_ruleset(**results: Any) -> RuleSet:
     """The default rule set with some [results] settings changed."""
-    rs = load_ruleset()
-    fixed = {k: tuple(v) if isinstance(v, list) else v for k, v in results.items()}
-    return dataclasses.replace(rs, results=dataclasses.replace(rs.results, **fixed))
+    return ruleset_changed("results", **results)
 
 
 class ResultsWorld(World):

@@ -40,11 +40,17 @@ def query(con: duckdb.DuckDBPyConnection, relpath: str, params: dict[str, Any]) 
     return run_sql(con, relpath, params)
 
 
+def ruleset_changed(section: str, **settings: Any) -> RuleSet:
+    """The default rule set with some settings of one section (`identification`, `results`)
+    changed; lists become the tuples the rule set holds."""
+    rs = load_ruleset()
+    fixed = {k: tuple(v) if isinstance(v, list) else v for k, v in settings.items()}
+    return dataclasses.replace(rs, **{section: dataclasses.replace(getattr(rs, section), **fixed)})
+
+
 def ruleset_with(**identification: Any) -> RuleSet:
     """The default rule set with some identification settings changed."""
-    rs = load_ruleset()
-    fixed = {k: tuple(v) if isinstance(v, list) else v for k, v in identification.items()}
-    return dataclasses.replace(rs, identification=dataclasses.replace(rs.identification, **fixed))
+    return ruleset_changed("identification", **identification)
 
 
 class World:
@@ -144,8 +150,19 @@ class Run:
         ).fetchall()
         return [r[0] for r in rows]
 
+    def assert_met_by(self, criterion: str, record_id: str, met: bool) -> None:
+        """The one-row case: met exactly when expected, with that row as its only evidence."""
+        assert self.met(criterion) is met
+        assert self.evidence(criterion) == ([record_id] if met else [])
+
     def family(self, family: str = "F1") -> dict[str, Any]:
         return self.families.filter(pl.col("family_id") == family).row(0, named=True)
 
 
 T = date(2014, 3, 31)
+ADULT = date(1980, 5, 5)
+CHILD = date(2003, 5, 5)  # 10 at T: of compulsory school age
+
+
+def d(text: str) -> date:
+    return date.fromisoformat(text)
