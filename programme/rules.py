@@ -36,6 +36,7 @@ TERMS = "int_school_terms__recent"
 LINKED: tuple[str, ...] = (
     "int_person_links__members",
     "int_member_events__linked",
+    "int_member_events__benefit_spells",
 )
 # Intermediates that read the date each family is judged on, in build order.
 DATED: tuple[str, ...] = (

@@ -19,16 +19,8 @@ adults as (
 ),
 
 spells as (
-    select
-        me.family_id,
-        me.person_id,
-        me.source,
-        me.record_id,
-        me.event_type as benefit,
-        me.event_date as spell_start,
-        me.end_date as spell_end
-    from int_member_events__linked as me
-    where me.source = 'dwp_benefits'
+    select bs.*
+    from int_member_events__benefit_spells as bs
 ),
 
 final as (

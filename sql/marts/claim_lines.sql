@@ -86,20 +86,19 @@ adults as (
 
 work_items as (
     select
-        me.family_id,
-        me.person_id,
-        me.event_date,
+        bs.family_id,
+        bs.person_id,
+        bs.spell_start as event_date,
         format(
-            '{} {} to {}', me.event_type, strftime(me.event_date, '%Y-%m-%d'),
-            coalesce(strftime(me.end_date, '%Y-%m-%d'), 'open')
+            '{} {} to {}', bs.benefit, strftime(bs.spell_start, '%Y-%m-%d'),
+            coalesce(strftime(bs.spell_end, '%Y-%m-%d'), 'open')
         ) as item
-    from int_member_events__linked as me
-    inner join adults as ad on ad.family_id = me.family_id and ad.person_id = me.person_id
-    inner join attachment as a on a.family_id = me.family_id
-    where me.source = 'dwp_benefits'
-      and list_contains($out_of_work_benefits, me.event_type)
-      and me.event_date <= $as_of
-      and (me.end_date is null or me.end_date > a.baseline_after)
+    from int_member_events__benefit_spells as bs
+    inner join adults as ad on ad.family_id = bs.family_id and ad.person_id = bs.person_id
+    inner join attachment as a on a.family_id = bs.family_id
+    where list_contains($out_of_work_benefits, bs.benefit)
+      and bs.spell_start <= $as_of
+      and (bs.spell_end is null or bs.spell_end > a.baseline_after)
 
     union all
 

@@ -35,17 +35,9 @@ weeks_by_benefit as (
 ),
 
 spells as (
-    select
-        me.family_id,
-        me.person_id,
-        me.source,
-        me.record_id,
-        me.event_type as benefit,
-        me.event_date as spell_start,
-        me.end_date as spell_end
-    from int_member_events__linked as me
-    where me.source = 'dwp_benefits'
-      and list_contains($out_of_work_benefits, me.event_type)
+    select bs.*
+    from int_member_events__benefit_spells as bs
+    where list_contains($out_of_work_benefits, bs.benefit)
 ),
 
 employment as (
