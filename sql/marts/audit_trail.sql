@@ -11,26 +11,35 @@ wanted as (
         unnest(cast($family_ids as varchar[])) as family_id
 ),
 
-criteria as (
+outcomes as (
     select
         f.family_id,
         'criterion' as item_kind,
         f.criterion as item,
         f.met as outcome,
-        unnest(f.evidence) as e
+        f.evidence
     from flags as f
-    where $family_ids is null or f.family_id in (select w.family_id from wanted as w)
-),
 
-result_items as (
+    union all
+
     select
         rf.family_id,
         'result' as item_kind,
         rf.result as item,
         rf.achieved as outcome,
-        unnest(rf.evidence) as e
+        rf.evidence
     from result_flags as rf
-    where $family_ids is null or rf.family_id in (select w.family_id from wanted as w)
+),
+
+outcome_items as (
+    select
+        o.family_id,
+        o.item_kind,
+        o.item,
+        o.outcome,
+        unnest(o.evidence) as e
+    from outcomes as o
+    where $family_ids is null or o.family_id in (select w.family_id from wanted as w)
 ),
 
 attachment as (
@@ -60,8 +69,7 @@ attachment as (
 
 items as (
     select * from attachment
-    union all select * from criteria
-    union all select * from result_items
+    union all select * from outcome_items
 ),
 
 final as (
