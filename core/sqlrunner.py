@@ -33,8 +33,23 @@ _PARAM_RE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _COMMENT_RE = re.compile(r"--[^\n]*")
 _CRITERION_RE = re.compile(r"^rules/[a-z0-9_]+/(?P<criterion>[a-z][a-z0-9_]*)\.sql$")
 CRITERION_SHAPE = "rules/criterion_shape.sql"
-# `{{ name }}` in a SQL file: text generated from a registry (cohort.core.agencies.GENERATED).
+# `{{ name }}` in a SQL file: text generated from a registry (cohort.core.agencies.GENERATED),
+# or `{{ evidence_list }}` below.
 _GENERATED_RE = re.compile(r"\{\{ ([a-z_]+) \}\}")
+# The evidence every criterion and result carries, aggregated over rows that have source,
+# record_id, person_id, event_date and value (from one table, so the names need no alias):
+# the input rows behind it, oldest first.
+EVIDENCE_LIST = """list(
+            {
+                'source': source,
+                'record_id': record_id,
+                'person_id': person_id,
+                'event_date': event_date,
+                'value': value
+            }
+            order by event_date, source, record_id, value
+        )"""
+_TEXTS = {**GENERATED, "evidence_list": lambda: EVIDENCE_LIST}
 
 
 def sql_path(relpath: str | Path) -> Path:
@@ -46,7 +61,7 @@ def load_sql(relpath: str | Path) -> str:
     """A SQL file's text, with what it asks to be generated filled in; a criterion file
     comes inside the criterion shape."""
     path = sql_path(relpath)
-    text = _GENERATED_RE.sub(lambda m: GENERATED[m[1]](), path.read_text(encoding="utf-8"))
+    text = _GENERATED_RE.sub(lambda m: _TEXTS[m[1]](), path.read_text(encoding="utf-8"))
     try:
         rel = path.relative_to(SQL_DIR).as_posix()
     except ValueError:

@@ -206,16 +206,7 @@ distinct_items as (
 evidence as (
     select
         ei.family_id,
-        list(
-            {
-                'source': ei.source,
-                'record_id': ei.record_id,
-                'person_id': ei.person_id,
-                'event_date': ei.event_date,
-                'value': ei.value
-            }
-            order by ei.event_date, ei.source, ei.record_id, ei.value
-        ) as evidence
+        {{ evidence_list }} as evidence
     from distinct_items as ei
     group by ei.family_id
 ),

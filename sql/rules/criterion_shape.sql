@@ -21,16 +21,7 @@ families as (
 evidence as (
     select
         i.family_id,
-        list(
-            {
-                'source': i.source,
-                'record_id': i.record_id,
-                'person_id': i.person_id,
-                'event_date': i.event_date,
-                'value': i.value
-            }
-            order by i.event_date, i.source, i.record_id, i.value
-        ) as evidence
+        {{ evidence_list }} as evidence
     from criterion_items as i
     group by i.family_id
 ),
