@@ -21,6 +21,16 @@
 
 with
 
+history as (
+    select
+        fh.as_of,
+        fh.family_id,
+        fh.district,
+        fh.status
+    from family_history as fh
+    where fh.programme = $programme
+),
+
 replaced as (
     select
         fr.family_id,
@@ -35,23 +45,17 @@ previous_run as (
     select
         case
             when exists (select 1 from replaced) then cast($as_of as date)
-            else (
-                select max(fh.as_of)
-                from family_history as fh
-                where fh.programme = $programme
-                  and fh.as_of < $as_of
-            )
+            else (select max(h.as_of) from history as h where h.as_of < $as_of)
         end as previous_as_of
 ),
 
 cur as (
     select
-        fh.family_id,
-        fh.district,
-        fh.status
-    from family_history as fh
-    where fh.programme = $programme
-      and fh.as_of = $as_of
+        h.family_id,
+        h.district,
+        h.status
+    from history as h
+    where h.as_of = $as_of
 ),
 
 prev as (
@@ -64,13 +68,12 @@ prev as (
     union all
 
     select
-        fh.family_id,
-        fh.district,
-        fh.status
-    from family_history as fh
-    inner join previous_run as pr on fh.as_of = pr.previous_as_of
-    where fh.programme = $programme
-      and fh.as_of < $as_of
+        h.family_id,
+        h.district,
+        h.status
+    from history as h
+    inner join previous_run as pr on h.as_of = pr.previous_as_of
+    where h.as_of < $as_of
 ),
 
 merges as (
