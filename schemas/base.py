@@ -7,6 +7,9 @@ and canonical enum values. They are separate families rather than one inheriting
 other because pandera checks are inherited with their columns: a date-text check would
 otherwise be run against a `pl.Date` column.
 
+An extract writes its columns once, in its raw model; `typed_model` derives the typed
+model from the raw one's checks, so the two cannot drift apart.
+
 A field whose metadata has `optional_column` may be missing from the file (it then
 becomes a null column); every other field is a required column. A field that is not
 `nullable` must have a value in every row, or the row is rejected (`missing_value`).
@@ -18,7 +21,8 @@ from datetime import date
 
 import pandera.polars as pa
 
-from cohort.schemas.checks import dates, one_of, unique_ids
+from cohort.schemas.checks import dates, enum_values, one_of, unique_ids
+from cohort.schemas.reasons import Reason
 
 OPTIONAL_COLUMN = {"optional_column": True}
 GENDERS = ("M", "F", "U")
@@ -63,10 +67,32 @@ class Record(Row):
     record_id: str = pa.Field(unique=True)
 
 
-class Person(Record):
-    forename: str = pa.Field(nullable=True)
-    surname: str = pa.Field(nullable=True)
-    dob: date = pa.Field(nullable=True)
-    gender: str = pa.Field(nullable=True, isin=GENDERS)
-    address: str = pa.Field(nullable=True)
-    postcode: str = pa.Field(nullable=True)
+def typed_model(raw: type[pa.DataFrameModel], base: type[pa.DataFrameModel]) -> type[pa.DataFrameModel]:
+    """The typed model of `raw` (named without "Raw"), on `base`: each column `raw` adds
+    is a date where it is checked as dates, a whole number where checked as one, else
+    text; it keeps its nullability, its allowed values (`one_of`) and `>= 0`
+    (`not_negative`). What the raw checks accept is exactly what converts, so the typed
+    model asserts only what conversion guarantees."""
+    base_columns = base.to_schema().columns
+    annotations: dict[str, type] = {}
+    fields: dict[str, object] = {}
+    for name, column in raw.to_schema().columns.items():
+        if name in base_columns:
+            continue
+        checked = {check.name for check in column.checks}
+        annotations[name] = (date if Reason.UNPARSEABLE_DATE.value in checked
+                             else int if Reason.NOT_A_NUMBER.value in checked else str)
+        options: dict[str, object] = {}
+        if column.nullable:
+            options["nullable"] = True
+        if allowed := enum_values(column):
+            options["isin"] = allowed
+        if Reason.NEGATIVE_NUMBER.value in checked:
+            options["ge"] = 0
+        if options:
+            fields[name] = pa.Field(**options)
+    namespace = {"__annotations__": annotations, "__module__": raw.__module__, **fields}
+    return type(raw.__name__.removesuffix("Raw"), (base,), namespace)
+
+
+Person = typed_model(PersonRaw, Record)

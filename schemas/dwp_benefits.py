@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pandera.polars as pa
 
-from cohort.schemas.base import Person, PersonRaw
+from cohort.schemas.base import Person, PersonRaw, typed_model
 from cohort.schemas.checks import dates, one_of
 
 BENEFITS = ("JSA", "ESA", "IB", "IS", "CA", "SDA")
@@ -22,8 +20,4 @@ class DwpBenefitsRaw(PersonRaw):
     check_spell_dates = dates("spell_start", "spell_end")
 
 
-class DwpBenefits(Person):
-    nino: str = pa.Field(nullable=True)
-    benefit: str = pa.Field(isin=BENEFITS)
-    spell_start: date
-    spell_end: date = pa.Field(nullable=True)
+DwpBenefits = typed_model(DwpBenefitsRaw, Person)

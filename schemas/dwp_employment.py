@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pandera.polars as pa
 
-from cohort.schemas.base import Person, PersonRaw
+from cohort.schemas.base import Person, PersonRaw, typed_model
 from cohort.schemas.checks import dates, one_of
 
 EVENTS = ("employment_start", "employment_end", "work_programme_start", "esf_start")
@@ -21,7 +19,4 @@ class DwpEmploymentRaw(PersonRaw):
     check_event_date = dates("event_date")
 
 
-class DwpEmployment(Person):
-    nino: str = pa.Field(nullable=True)
-    event: str = pa.Field(isin=EVENTS)
-    event_date: date
+DwpEmployment = typed_model(DwpEmploymentRaw, Person)

@@ -6,11 +6,9 @@ No `record_id`: a family may be attached more than once, so rows are not unique 
 
 from __future__ import annotations
 
-from datetime import date
-
 import pandera.polars as pa
 
-from cohort.schemas.base import OPTIONAL_COLUMN, Row, RowRaw
+from cohort.schemas.base import OPTIONAL_COLUMN, Row, RowRaw, typed_model
 from cohort.schemas.checks import dates
 
 
@@ -22,7 +20,4 @@ class EngagementsRaw(RowRaw):
     check_attached_on = dates("attached_on")
 
 
-class Engagements(Row):
-    family_id: str
-    attached_on: date
-    key_worker: str = pa.Field(nullable=True)
+Engagements = typed_model(EngagementsRaw, Row)

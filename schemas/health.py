@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pandera.polars as pa
 
-from cohort.schemas.base import Person, PersonRaw
+from cohort.schemas.base import Person, PersonRaw, typed_model
 from cohort.schemas.checks import dates, one_of
 
 ISSUES = ("drug_misuse", "alcohol_misuse", "mental_health", "long_term_condition", "under_18_conception")
@@ -20,6 +18,4 @@ class HealthRaw(PersonRaw):
     check_recorded_date = dates("recorded_date")
 
 
-class Health(Person):
-    issue: str = pa.Field(isin=ISSUES)
-    recorded_date: date
+Health = typed_model(HealthRaw, Person)

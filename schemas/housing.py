@@ -3,11 +3,9 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pandera.polars as pa
 
-from cohort.schemas.base import Person, PersonRaw
+from cohort.schemas.base import Person, PersonRaw, typed_model
 from cohort.schemas.checks import dates, one_of
 
 ROLES = ("lead_tenant", "joint_tenant", "household_member")
@@ -25,10 +23,4 @@ class HousingRaw(PersonRaw):
     check_tenancy_dates = dates("tenancy_start", "tenancy_end")
 
 
-class Housing(Person):
-    tenancy_ref: str
-    uprn: str = pa.Field(nullable=True)
-    nino: str = pa.Field(nullable=True)
-    role: str = pa.Field(isin=ROLES)
-    tenancy_start: date
-    tenancy_end: date = pa.Field(nullable=True)
+Housing = typed_model(HousingRaw, Person)

@@ -4,11 +4,9 @@ tenancy. The only extract without person columns: it reaches people through
 
 from __future__ import annotations
 
-from datetime import date
-
 import pandera.polars as pa
 
-from cohort.schemas.base import Record, RecordRaw
+from cohort.schemas.base import Record, RecordRaw, typed_model
 from cohort.schemas.checks import dates, one_of
 
 INTERVENTIONS = ("nosp_asb", "housing_injunction", "demotion_order", "eviction_asb")
@@ -23,7 +21,4 @@ class HousingAsbRaw(RecordRaw):
     check_intervention_date = dates("intervention_date")
 
 
-class HousingAsb(Record):
-    tenancy_ref: str
-    intervention: str = pa.Field(isin=INTERVENTIONS)
-    intervention_date: date
+HousingAsb = typed_model(HousingAsbRaw, Record)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pandera.polars as pa
 
-from cohort.schemas.base import Person, PersonRaw
+from cohort.schemas.base import Person, PersonRaw, typed_model
 from cohort.schemas.checks import dates, one_of
 
 EVENT_TYPES = (
@@ -24,7 +22,4 @@ class PoliceRaw(PersonRaw):
     check_event_type = one_of("event_type", EVENT_TYPES)
 
 
-class Police(Person):
-    pnc_id: str = pa.Field(nullable=True)
-    event_date: date
-    event_type: str = pa.Field(isin=EVENT_TYPES)
+Police = typed_model(PoliceRaw, Person)

@@ -6,7 +6,7 @@ import pandera.polars as pa
 import polars as pl
 from pandera.api.polars.types import PolarsData
 
-from cohort.schemas.base import Person, PersonRaw
+from cohort.schemas.base import Person, PersonRaw, typed_model
 from cohort.schemas.checks import academic_years, not_negative, one_of, parse_whole_number, whole_numbers
 
 TERMS = ("autumn", "spring", "summer")
@@ -39,11 +39,4 @@ class SchoolCensusRaw(PersonRaw):
         return data.lazyframe.select((~comparable | (unauthorised <= possible)).fill_null(True))
 
 
-class SchoolCensus(Person):
-    upn: str = pa.Field(nullable=True)
-    school_urn: str = pa.Field(nullable=True)
-    academic_year: str
-    term: str = pa.Field(isin=TERMS)
-    provision: str = pa.Field(isin=PROVISIONS)
-    sessions_possible: int = pa.Field(ge=0)
-    sessions_unauthorised: int = pa.Field(ge=0)
+SchoolCensus = typed_model(SchoolCensusRaw, Person)

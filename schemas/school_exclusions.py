@@ -7,11 +7,9 @@ be a whole number of at least 0.
 
 from __future__ import annotations
 
-from datetime import date
-
 import pandera.polars as pa
 
-from cohort.schemas.base import Person, PersonRaw
+from cohort.schemas.base import Person, PersonRaw, typed_model
 from cohort.schemas.checks import dates, not_negative, one_of, whole_numbers
 
 EXCLUSION_TYPES = ("fixed", "permanent")
@@ -29,8 +27,4 @@ class SchoolExclusionsRaw(PersonRaw):
     check_sessions_not_negative = not_negative("sessions")
 
 
-class SchoolExclusions(Person):
-    upn: str = pa.Field(nullable=True)
-    exclusion_date: date
-    exclusion_type: str = pa.Field(isin=EXCLUSION_TYPES)
-    sessions: int = pa.Field(nullable=True, ge=0)
+SchoolExclusions = typed_model(SchoolExclusionsRaw, Person)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pandera.polars as pa
 
-from cohort.schemas.base import Person, PersonRaw
+from cohort.schemas.base import Person, PersonRaw, typed_model
 from cohort.schemas.checks import dates, one_of
 
 STATUSES = ("child_in_need", "child_protection_plan", "looked_after")
@@ -21,7 +19,4 @@ class SocialCareRaw(PersonRaw):
     check_episode_dates = dates("start_date", "end_date")
 
 
-class SocialCare(Person):
-    status: str = pa.Field(isin=STATUSES)
-    start_date: date
-    end_date: date = pa.Field(nullable=True)
+SocialCare = typed_model(SocialCareRaw, Person)

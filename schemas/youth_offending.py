@@ -6,11 +6,9 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pandera.polars as pa
 
-from cohort.schemas.base import Person, PersonRaw
+from cohort.schemas.base import Person, PersonRaw, typed_model
 from cohort.schemas.checks import dates
 
 
@@ -23,8 +21,4 @@ class YouthOffendingRaw(PersonRaw):
     check_offence_dates = dates("offence_date", "outcome_date")
 
 
-class YouthOffending(Person):
-    pnc_id: str = pa.Field(nullable=True)
-    offence_date: date
-    outcome_date: date
-    outcome: str = pa.Field(nullable=True)
+YouthOffending = typed_model(YouthOffendingRaw, Person)
