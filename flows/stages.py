@@ -132,6 +132,7 @@ class IdsSettled(StageResult):
     person_ids_retired: int
     person_splits: int
     household_decisions_applied: int
+    family_merges_applied: int
     family_ids_kept: int
     family_ids_new: int
     family_ids_retired: int
