@@ -163,6 +163,7 @@ class Exported(StageResult):
     files: list[str]
     review_person_questions: int
     review_household_questions: int
+    review_family_pair_questions: int
     review_budget: int
     review_more_time: int
     match_error_estimate: dict[str, Any]
