@@ -1,16 +1,16 @@
 """The stages of a monthly run, as plain functions, in the order they run.
 
 Each stage reads what it needs from the run's working copy of the warehouse, writes its
-tables back, and returns a small frozen dataclass of counts (a `StageResult`) that the
-flow puts into the run summary. Order is data: `STAGES` is the list the flow walks; adding
-a stage is adding a line.
+tables back, and returns a small frozen dataclass of counts (a `StageResult`, defined in
+flows/stage_results.py) that the flow puts into the run summary. Order is data: `STAGES`
+is the list the flow walks; adding a stage is adding a line.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any, Callable
@@ -29,6 +29,10 @@ from cohort.core.reference import PROGRAMME_CRITERIA
 from cohort.core.ruleset import RuleSet
 from cohort.core.statuses import LISTED_STATUSES
 from cohort.core.sqlrunner import run_sql
+from cohort.flows.stage_results import (
+    Exported, HouseholdsFormed, IdsSettled, Ingested, Matched, RecordsBuilt, ResultsJudged, RulesApplied,
+    StageResult, Validated,
+)
 from cohort.core.warehouse import append_table, connect, fetch_one, query, read_table, table_exists, write_table
 from cohort.matching import ids as stable_ids
 from cohort.matching.households import form_households
@@ -79,96 +83,6 @@ class RunSettings:
             indent=2,
             sort_keys=True,
         )
-
-
-@dataclass(frozen=True)
-class StageResult:
-    """What a stage reports. Typed fields, so the flow and its readers cannot misspell a
-    count; `counts()` is its JSON-ready form in run_summary.json and the run log."""
-
-    def counts(self) -> dict[str, Any]:
-        """The fields in order; one left None (said only when it applies) is left out."""
-        return {f.name: v for f in fields(self) if (v := getattr(self, f.name)) is not None}
-
-
-@dataclass(frozen=True)
-class Ingested(StageResult):
-    files: dict[str, str]  # extract -> the file it was read from
-
-
-@dataclass(frozen=True)
-class Validated(StageResult):
-    rows_read: dict[str, int]
-    rows_rejected: int  # distinct (file, row)
-    rejections: int  # reasons, several a row
-    missing_optional: list[str]
-    allowed_empty: list[str] | None = None  # only when the officer allowed some
-
-
-@dataclass(frozen=True)
-class RecordsBuilt(StageResult):
-    records: int
-    warnings: list[str] | None = None
-
-
-@dataclass(frozen=True)
-class Matched(StageResult):
-    persons: int
-    candidate_pairs: int
-    records_linked: int
-    persons_in_several_extracts: int
-
-
-@dataclass(frozen=True)
-class HouseholdsFormed(StageResult):
-    households: int
-    persons_in_households: int
-
-
-@dataclass(frozen=True)
-class IdsSettled(StageResult):
-    person_ids_kept: int
-    person_ids_new: int
-    person_ids_retired: int
-    person_splits: int
-    household_decisions_applied: int
-    family_merges_applied: int
-    family_ids_kept: int
-    family_ids_new: int
-    family_ids_retired: int
-    family_splits: int
-    engagements_redirected: int
-
-
-@dataclass(frozen=True)
-class RulesApplied(StageResult):
-    families_by_status: dict[str, int]
-
-
-@dataclass(frozen=True, kw_only=True)
-class ResultsJudged(StageResult):
-    """Phase 1 fills every count; another programme has only `results` (0) and `note`."""
-
-    programme_families: int | None = None
-    results: int
-    payable_gbp: float | None = None
-    engagements: dict[str, int] | None = None  # engagements rows by state
-    engagements_not_matched: int | None = None
-    by_result: dict[str, dict[str, Any]] | None = None
-    note: str | None = None
-
-
-@dataclass(frozen=True)
-class Exported(StageResult):
-    files: list[str]
-    review_person_questions: int
-    review_household_questions: int
-    review_family_pair_questions: int
-    review_budget: int
-    review_more_time: int
-    match_error_estimate: dict[str, Any]
-    families_by_district: list[dict[str, Any]]
-    changes: dict[str, Any]
 
 
 def ingest(s: RunSettings) -> Ingested:
