@@ -37,6 +37,7 @@ LINKED: tuple[str, ...] = (
     "int_person_links__members",
     "int_member_events__linked",
     "int_member_events__benefit_spells",
+    "int_family_events__offences_housing_asb",
 )
 # Intermediates that read the date each family is judged on, in build order.
 DATED: tuple[str, ...] = (

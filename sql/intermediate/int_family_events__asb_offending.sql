@@ -7,6 +7,9 @@
 --                  counted once per family
 --   minor_offence  a youth_offending row of a member under $adult_age on offence_date,
 --                  dated by outcome_date (the date proven)
+-- Minor offences and housing ASB are selected in int_family_events__offences_housing_asb,
+-- shared with the crime/ASB criterion (which asks for the tenancy open on its date; this
+-- result does not).
 -- When attachment is less than $outcome_months months before T the periods overlap, and an
 -- event in both is in both. Grain: one row per family x input row in either period.
 
@@ -31,43 +34,14 @@ police_asb as (
       and list_contains($asb_event_types, me.event_type)
 ),
 
-minor_offences as (
-    select
-        me.*,
-        'minor_offence' as kind,
-        'proven offence (' || coalesce(me.event_type, 'outcome not given') || ')' as value
-    from int_member_events__linked as me
-    where me.source = 'youth_offending'
-      and me.age_at_event < $adult_age
-),
-
-member_tenancies as (
-    select distinct
-        lk.family_id,
-        h.tenancy_ref
-    from stg_housing as h
-    inner join int_person_links__members as lk
-        on lk.source = 'housing' and lk.record_id = h.record_id
-),
-
-housing_asb as (
-    select
-        mt.family_id,
-        'asb_event' as kind,
-        'housing_asb' as source,
-        a.record_id,
-        cast(null as varchar) as person_id,
-        a.intervention_date as event_date,
-        a.intervention || ' on tenancy ' || a.tenancy_ref as value
-    from stg_housing_asb as a
-    inner join member_tenancies as mt on mt.tenancy_ref = a.tenancy_ref
-    where list_contains($housing_asb_types, a.intervention)
+offences_housing_asb as (
+    select e.* replace (if(e.kind = 'housing_asb', 'asb_event', e.kind) as kind)
+    from int_family_events__offences_housing_asb as e
 ),
 
 events as (
     select * from police_asb
-    union all by name select * from minor_offences
-    union all by name select * from housing_asb
+    union all by name select * from offences_housing_asb
 ),
 
 placed as (

@@ -6,6 +6,8 @@
 --   housing_asb    an intervention in $housing_asb_types on a tenancy open on as_of that lists
 --                  a member (a stg_housing row on it, open on as_of, linked to a member)
 --   adult_offence  a member's police adult_offence while aged $adult_age or more
+-- Minor offences and housing ASB are selected in int_family_events__offences_housing_asb,
+-- shared with the crime/ASB result; only the open tenancy is this criterion's own.
 -- Grain: one row per family x input row.
 
 with
@@ -22,16 +24,6 @@ member_events as (
         me.age_at_event
     from int_member_events__linked as me
     inner join int_families__as_of as fd on fd.family_id = me.family_id
-),
-
-minor_offences as (
-    select
-        me.*,
-        'minor_offence' as kind,
-        'proven offence (' || coalesce(me.event_type, 'outcome not given') || ')' as value
-    from member_events as me
-    where me.source = 'youth_offending'
-      and me.age_at_event < $adult_age
 ),
 
 asb_orders as (
@@ -55,39 +47,21 @@ adult_offences as (
       and me.age_at_event >= $adult_age
 ),
 
-open_tenancies as (
-    select distinct
-        lk.family_id,
-        fd.as_of,
-        h.tenancy_ref
-    from stg_housing as h
-    inner join int_person_links__members as lk
-        on lk.source = 'housing' and lk.record_id = h.record_id
-    inner join int_families__as_of as fd on fd.family_id = lk.family_id
-    where h.tenancy_start <= fd.as_of
-      and (h.tenancy_end is null or h.tenancy_end >= fd.as_of)
-),
-
-housing_asb as (
+offences_housing_asb as (
     select
-        ot.family_id,
-        ot.as_of,
-        'housing_asb' as kind,
-        'housing_asb' as source,
-        a.record_id,
-        cast(null as varchar) as person_id,
-        a.intervention_date as event_date,
-        a.intervention || ' on tenancy ' || a.tenancy_ref as value
-    from stg_housing_asb as a
-    inner join open_tenancies as ot on ot.tenancy_ref = a.tenancy_ref
-    where list_contains($housing_asb_types, a.intervention)
+        e.*,
+        fd.as_of
+    from int_family_events__offences_housing_asb as e
+    inner join int_families__as_of as fd on fd.family_id = e.family_id
+    where e.kind = 'minor_offence'
+       or len(list_filter(e.tenancy_periods, lambda t: t.tenancy_start <= fd.as_of
+                                                   and (t.tenancy_end is null or t.tenancy_end >= fd.as_of))) > 0
 ),
 
 events as (
-    select * from minor_offences
+    select * from offences_housing_asb
     union all by name select * from asb_orders
     union all by name select * from adult_offences
-    union all by name select * from housing_asb
 ),
 
 final as (
