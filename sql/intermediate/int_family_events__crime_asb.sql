@@ -1,6 +1,7 @@
 -- The crime/ASB events that can meet a family's crime_asb criterion, before any window:
--- the rules (phase1 and phase2 crime_asb) choose the kinds and the months, counted back
--- from as_of, the date the family is judged on (int_families__as_of).
+-- the rules (phase1 and phase2 crime_asb; phase1 local_discretion's adult_offending) choose
+-- the kinds and the months, counted back from as_of, the date the family is judged on
+-- (int_families__as_of).
 --   minor_offence  a proven offence (youth_offending) by a member under $adult_age on offence_date
 --   asb_order      a member's police event of a type in $asb_order_types
 --   housing_asb    an intervention in $housing_asb_types on a tenancy open on as_of that lists

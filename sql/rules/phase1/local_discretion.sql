@@ -4,6 +4,7 @@
 --   child_protection_plan  a child member (under $adult_age on D) with a child_protection_plan
 --                          episode open on D or at some time in the window
 --   adult_offending        a member's police adult_offence, aged $adult_age or more, in the window
+--                          (int_family_events__crime_asb's adult_offence, as phase 2 counts it)
 --   police_callouts        $police_callouts_min or more police call_out / arrest rows of members
 --                          in the window (a row is one person involved in one event)
 --   health_problems        any health issue of a member in the window
@@ -30,8 +31,7 @@ windowed_events as (
         me.source,
         me.record_id,
         me.event_type,
-        me.event_date,
-        me.age_at_event
+        me.event_date
     from int_member_events__linked as me
     inner join window_bounds as w on w.family_id = me.family_id
     where me.event_date > w.opens_after
@@ -77,13 +77,18 @@ child_protection_plan as (
 
 adult_offending as (
     select
-        we.*,
+        e.family_id,
+        e.person_id,
+        e.source,
+        e.record_id,
+        e.event_date,
         'adult_offending: adult_offence' as value
-    from windowed_events as we
+    from int_family_events__crime_asb as e
+    inner join window_bounds as w on w.family_id = e.family_id
     where list_contains($discretion_indicators, 'adult_offending')
-      and we.source = 'police'
-      and we.event_type = 'adult_offence'
-      and we.age_at_event >= $adult_age
+      and e.kind = 'adult_offence'
+      and e.event_date > w.opens_after
+      and e.event_date <= w.as_of
 ),
 
 callouts_counted as (
