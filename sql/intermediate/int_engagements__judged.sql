@@ -16,15 +16,7 @@
 with
 
 engaged as (
-    select
-        r.row_number,
-        r.published_family_id,
-        r.attached_on,
-        r.key_worker,
-        r.family_id,
-        r.redirected,
-        r.judged_on,
-        r.deciding_row
+    select r.*
     from int_engagements__resolved as r
 ),
 

@@ -8,20 +8,7 @@
 with
 
 window_results as (
-    select
-        r.family_id,
-        r.result,
-        r.achieved_on,
-        r.payment_gbp,
-        r.already_claimed,
-        r.payment_reason,
-        r.district,
-        r.attached_on,
-        r.attachment_source,
-        r.financial_year,
-        r.results_payment_gbp,
-        r.gross_gbp,
-        r.paid_before_gbp
+    select r.*
     from results as r
 ),
 
