@@ -78,11 +78,7 @@ final as (
         i.item_kind,
         i.item,
         i.outcome,
-        i.e.source as source,
-        i.e.record_id as record_id,
-        i.e.person_id as person_id,
-        i.e.event_date as event_date,
-        i.e.value as value,
+        unnest(i.e),  -- source, record_id, person_id, event_date, value
         pl.match_confidence,
         pl.match_reason
     from items as i

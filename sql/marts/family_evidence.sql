@@ -25,11 +25,7 @@ final as (
     select
         i.family_id,
         i.criterion,
-        i.item.source as source,
-        i.item.record_id as record_id,
-        i.item.person_id as person_id,
-        i.item.event_date as event_date,
-        i.item.value as value,
+        unnest(i.item),  -- source, record_id, person_id, event_date, value
         i.item.source || ' ' || coalesce(strftime(i.item.event_date, '%Y-%m-%d'), 'undated')
             || ': ' || coalesce(i.item.value, '') as detail
     from items as i
