@@ -207,6 +207,7 @@ def evaluate_results(
     if programme == PROGRAMME:
         record_identification(con, as_of)
     materialise(con, "int_family_ids__current", "intermediate/int_family_ids__current.sql", params)
+    materialise(con, "int_family_history__current", "intermediate/int_family_history__current.sql", params)
     if programme == PROGRAMME:
         judge_engagements(con, programme, ruleset, as_of)
     else:

@@ -34,13 +34,11 @@ met_that_day as (
 
 history_then as (
     select
-        coalesce(cf.family_id, fh.family_id) as family_id,
+        fh.family_id,
         fh.as_of,
         string_agg(distinct fh.status, ' / ') as history_status
-    from family_history as fh
-    left join int_family_ids__current as cf on cf.old_id = fh.family_id
-    where fh.programme = 'phase1'
-    group by 1, 2
+    from int_family_history__current as fh
+    group by fh.family_id, fh.as_of
 ),
 
 judged as (

@@ -12,9 +12,9 @@
 --                discretionary when first identified: the earliest phase1 month in
 --                family_history, on or before $as_of, with one of those statuses; it is
 --                attached on that date. History kept under a family id since retired (the
---                family was merged into another: int_family_ids__current) counts for the
---                family it became, so a merged family was first identified when the first of
---                its parts was.
+--                family was merged into another: int_family_history__current) counts for
+--                the family it became, so a merged family was first identified when the
+--                first of its parts was.
 -- Only families that exist at $as_of (families_base) can be measured. attachment_note says
 -- where a run of this warehouse on the attachment date found another status (its
 -- membership was that day's): rules.md's reading is kept, and the note records why.
@@ -39,13 +39,11 @@ families as (
 
 identified as (
     select
-        coalesce(cf.family_id, fh.family_id) as family_id,
+        fh.family_id,
         fh.as_of,
         fh.status
-    from family_history as fh
-    left join int_family_ids__current as cf on cf.old_id = fh.family_id
-    where fh.programme = 'phase1'
-      and fh.as_of <= $as_of
+    from int_family_history__current as fh
+    where fh.as_of <= $as_of
       and list_contains($in_programme_statuses, fh.status)
 ),
 
