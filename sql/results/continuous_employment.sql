@@ -115,14 +115,7 @@ programme_starts as (
 ),
 
 unbroken as (
-    select
-        st.family_id,
-        st.person_id,
-        st.weeks,
-        st.source,
-        st.record_id,
-        st.started_on,
-        st.achieved_on
+    select st.*
     from starts as st
     where not exists (
         select 1
@@ -134,14 +127,7 @@ unbroken as (
 ),
 
 achievements as (
-    select
-        u.family_id,
-        u.person_id,
-        u.weeks,
-        u.source,
-        u.record_id,
-        u.started_on,
-        u.achieved_on
+    select u.*
     from unbroken as u
     inner join attachment as a on a.family_id = u.family_id
     where u.achieved_on > a.outcome_after
