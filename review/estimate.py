@@ -21,7 +21,7 @@ Every scored pair carries the probability that the run's state for it is wrong:
   records bears the other forename needs k slips, each priced by the model's own chance
   that one person's forename differs (m of the forename's `different` level), so real
   twins, who each have records of their own, hold most of the record pairs and few of
-  the misses. The expected number of persons pairs that are one person is the prior
+  the misses. The expected number of pairs of persons that are one person is the prior
   doubt times the pairs there were when reviewers answered (those now plus those
   decided), less the ones reviewers' answers already found: answers move the misses
   they found out of the pool, they do not say the rest are as doubtful as the ones the
