@@ -157,6 +157,11 @@ def estimate_vs_truth(db: Path, out: Path, truth: Path) -> None:
     if "decided" in est:
         print(f"  reviewers' sample: {est['decided']:.0f} decided, observed error rate "
               f"{est['observed_error_rate']:.3f}, the model expected {est.get('expected_error_rate', float('nan')):.3f}")
+        for kind in ("person", "household", "families"):
+            if f"{kind} decided" in est:
+                print(f"    {kind} questions: {est[kind + ' decided']:.0f} decided, observed error rate "
+                      f"{est[kind + ' observed_error_rate']:.3f}, the model expected "
+                      f"{est.get(kind + ' expected_error_rate', float('nan')):.3f}")
 
 
 def answer_review_sheet(book: Path, truth: Path, filled: Path) -> int:

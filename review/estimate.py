@@ -10,9 +10,23 @@ Every scored pair carries the probability that the run's state for it is wrong:
   with c, and b is scored against c, then a~b needs b~c as well, so P(a~b) is at most
   p(b,c) + 1 - p(a,c);
 - kept apart by a guard although the rest of its evidence reaches
-  `review_accept`: the guard's prior doubt (`cohort.review.doubt.PRIOR_DOUBT`). The
-  rates reviewers' answers show are not used here: the questions answered were chosen as
-  the most doubtful, so they overstate the rest (they are shown beside the estimate);
+  `review_accept`: the guard's prior doubt (`cohort.review.doubt.PRIOR_DOUBT`), except
+  the twins guard (below). The rates reviewers' answers show are not used as rates: the
+  questions answered were chosen as the most doubtful, so they overstate the rest (they
+  are shown beside the estimate, per kind of question);
+- kept apart by the twins guard (same birthday, home and surname, another forename) with
+  own evidence reaching `review_accept` (`_twins_errors`, issue 12): the twins doubt is a
+  rate per pair of persons (a question), not per record pair, and twins are not spread
+  evenly. A forename written differently once is a slip; a person whose every one of k
+  records bears the other forename needs k slips, each priced by the model's own chance
+  that one person's forename differs (m of the forename's `different` level), so real
+  twins, who each have records of their own, hold most of the record pairs and few of
+  the misses. The expected number of pairs of persons that are one person is the prior
+  doubt times the pairs there were when reviewers answered (those now plus those
+  decided), less the ones reviewers' answers already found: answers move the misses
+  they found out of the pool, they do not say the rest are as doubtful as the ones the
+  ranking put first. That number is shared among the pairs of persons in proportion to
+  the odds each one's k gives;
 - a pair a reviewer's answer in force settles (its two records, or records with the same
   details): 0, the run follows the answer.
 Expected false links are the sum over pairs in one person, expected missed links the sum
@@ -24,7 +38,9 @@ is the expected number of families with a wrong member.
 
 Where reviewers have answered, the observed error rate in the decided sample (the share
 of answers that overturned the run's state) is shown beside the rate the model expected
-for those same questions.
+for those same questions, over all answers and per kind of question (person, household,
+families: their questions are chosen and answered differently, so one mixed rate says
+little).
 
 Stored in `match_error_estimate` (scope, source_l, source_r, measure, value).
 """
@@ -39,13 +55,17 @@ import polars as pl
 from cohort.core.ruleset import Matching
 from cohort.core.statuses import LISTED_STATUSES as LISTED
 from cohort.core.warehouse import query, read_table, table_exists, write_table
-from cohort.review.decisions import BINDING, MATCH, NOT_A_MATCH, PERSON, latest_decisions, stored_decisions
-from cohort.review.doubt import APART, guard_doubt
+from cohort.matching.compare import FORENAME
+from cohort.review.decisions import (
+    BINDING, FAMILIES, HOUSEHOLD, MATCH, NOT_A_MATCH, PERSON, latest_decisions, record_profiles, stored_decisions,
+)
+from cohort.review.doubt import APART, default_doubt, guard_doubt
 from cohort.review.evidence import KEYS, pair_evidence
 from cohort.review.questions import unsettled_pairs
 
 TABLE = "match_error_estimate"
 UNSEEN_TABLE = "match_blocking_unseen"
+TWINS = "twins"
 SCHEMA = {"scope": pl.Utf8, "source_l": pl.Utf8, "source_r": pl.Utf8, "measure": pl.Utf8, "value": pl.Float64}
 
 def _settled(con: duckdb.DuckDBPyConnection, pairs: pl.DataFrame) -> pl.DataFrame:
@@ -71,7 +91,7 @@ def pair_errors(con: duckdb.DuckDBPyConnection, matching: Matching,
     support = pl.max_horizontal(vouched, pl.min_horizontal("conf_l", "conf_r").fill_null(0.0))
     own = 1 / (1 + (2.0 ** -pl.col("match_weight")))
     doubted = pl.col("guard").is_not_null() & (own >= matching.review_accept)
-    return pairs.with_columns(
+    pairs = pairs.with_columns(
         linked.alias("linked"),
         pl.col("settled").fill_null(False).alias("settled"),
         pl.when(linked & direct).then(1.0 - vouched)
@@ -82,7 +102,72 @@ def pair_errors(con: duckdb.DuckDBPyConnection, matching: Matching,
         pl.when(pl.col("settled")).then(0.0).otherwise(pl.col("error")).alias("error"),
         pl.min_horizontal("source_l", "source_r").alias("pair_l"),
         pl.max_horizontal("source_l", "source_r").alias("pair_r"),
+        (~linked & doubted & (pl.col("guard") == TWINS)).alias("_twins"),
     )
+    return _twins_errors(con, pairs).drop("_twins")
+
+
+def _slip(con: duckdb.DuckDBPyConnection) -> float:
+    """The chance one person's forename differs between two records: this run's estimate
+    (`match_weights`), else the model's shipped default."""
+    if table_exists(con, "match_weights"):
+        m = query(con, "select m from match_weights where comparison = 'forename' and level = 'different'")["m"]
+        if m.len() and m[0] is not None and 0 < m[0] < 1:
+            return float(m[0])
+    return next(level.m for level in FORENAME.levels if level.key == "different")
+
+
+def _smaller_side(con: duckdb.DuckDBPyConnection, persons: pl.DataFrame) -> pl.DataFrame:
+    """person_a, person_b, k: distinct profiles (details the matcher compares) of the
+    person of the two with fewer; identical copies of a record are one slip, not two."""
+    ids = pl.concat([persons["person_a"], persons["person_b"]]).unique().to_frame("person_id")
+    con.register("_twin_persons", ids)
+    try:
+        recs = query(con, "select l.source, l.record_id, l.person_id from person_links as l "
+                          "inner join _twin_persons as p on p.person_id = l.person_id")
+    finally:
+        con.unregister("_twin_persons")
+    n = (recs.join(record_profiles(con, recs), on=["source", "record_id"])
+         .group_by("person_id").agg(pl.col("profile").n_unique().alias("n")))
+    return (persons.join(n.rename({"person_id": "person_a", "n": "n_a"}), on="person_a", how="left")
+            .join(n.rename({"person_id": "person_b", "n": "n_b"}), on="person_b", how="left")
+            .select("person_a", "person_b", pl.min_horizontal("n_a", "n_b").fill_null(1).clip(1).alias("k")))
+
+
+def _share(expected: float, weights: list[float]) -> float:
+    """The odds scale t with sum(t w / (1 + t w)) = expected (0 <= expected < len(weights))."""
+    lo, hi = -60.0, 60.0  # log t
+    for _ in range(100):
+        mid = (lo + hi) / 2
+        t = math.exp(mid)
+        if sum(t * w / (1 + t * w) for w in weights) < expected:
+            lo = mid
+        else:
+            hi = mid
+    return math.exp((lo + hi) / 2)
+
+
+def _twins_errors(con: duckdb.DuckDBPyConnection, pairs: pl.DataFrame) -> pl.DataFrame:
+    """The error of twins refusals with strong own evidence (`_twins` rows not settled),
+    shared among their pairs of persons by the slips each needs (module docstring)."""
+    open_ = pairs.filter(pl.col("_twins") & ~pl.col("settled"))
+    if open_.height == 0:
+        return pairs
+    persons = open_.select(pl.min_horizontal("person_l", "person_r").alias("person_a"),
+                           pl.max_horizontal("person_l", "person_r").alias("person_b")).unique()
+    d = stored_decisions(con).filter((pl.col("kind") == PERSON) & (pl.col("category") == TWINS)
+                                     & pl.col("decision").is_in(BINDING) & (pl.col("state") == APART))
+    found = d.filter(pl.col("decision") == MATCH).height
+    expected = min(max(default_doubt(TWINS) * (persons.height + d.height) - found, 0.0), persons.height - 1e-9)
+    sides = _smaller_side(con, persons).with_columns((_slip(con) ** (pl.col("k") - 1)).alias("w"))
+    t = _share(expected, sides["w"].to_list()) if expected > 0 else 0.0
+    sides = sides.with_columns((t * pl.col("w") / (1 + t * pl.col("w"))).alias("_e"))
+    return (pairs.with_columns(pl.min_horizontal("person_l", "person_r").alias("person_a"),
+                               pl.max_horizontal("person_l", "person_r").alias("person_b"))
+            .join(sides.select("person_a", "person_b", "_e"), on=["person_a", "person_b"], how="left")
+            .with_columns(pl.when(pl.col("_twins") & ~pl.col("settled")).then(pl.col("_e"))
+                          .otherwise(pl.col("error")).alias("error"))
+            .drop("person_a", "person_b", "_e"))
 
 
 def _rows(scope: str, values: dict[str, float], source_l: str | None = None,
@@ -92,17 +177,27 @@ def _rows(scope: str, values: dict[str, float], source_l: str | None = None,
 
 
 def observed(con: duckdb.DuckDBPyConnection) -> dict[str, float]:
-    """decided, overturned, observed_error_rate, expected_error_rate over reviewers' binding answers."""
+    """decided, overturned, observed_error_rate, expected_error_rate over reviewers' binding
+    answers, and the same per kind of question ("person decided", ...)."""
     d = stored_decisions(con).filter(pl.col("decision").is_in(BINDING) & pl.col("state").is_not_null())
     if d.height == 0:
         return {}
     overturned = ((pl.col("state") == APART) & (pl.col("decision") == MATCH)) | (
         (pl.col("state") != APART) & (pl.col("decision") == NOT_A_MATCH))
+    out = _rates(d, overturned, "")
+    for kind in (PERSON, HOUSEHOLD, FAMILIES):
+        part = d.filter(pl.col("kind") == kind)
+        if part.height:
+            out |= _rates(part, overturned, f"{kind} ")
+    return out
+
+
+def _rates(d: pl.DataFrame, overturned: pl.Expr, prefix: str) -> dict[str, float]:
     o = int(d.select(overturned.sum()).item())
-    out = {"decided": d.height, "overturned": o, "observed_error_rate": o / d.height}
+    out = {f"{prefix}decided": d.height, f"{prefix}overturned": o, f"{prefix}observed_error_rate": o / d.height}
     chance = d["chance"].drop_nulls()
     if chance.len():
-        out["expected_error_rate"] = float(chance.mean())
+        out[f"{prefix}expected_error_rate"] = float(chance.mean())
     return out
 
 
@@ -186,4 +281,9 @@ def sentences(frame: pl.DataFrame) -> list[str]:
             f"Reviewers' answers so far: {s['decided']:,.0f} decided, {s['overturned']:,.0f} overturned the run "
             f"(observed error rate {s['observed_error_rate']:.1%}; the model expected "
             f"{s.get('expected_error_rate', math.nan):.1%} for those questions).")
+        kinds = [f"{k} questions {s[k + ' overturned']:,.0f} of {s[k + ' decided']:,.0f} "
+                 f"({s[k + ' observed_error_rate']:.1%}; expected {s.get(k + ' expected_error_rate', math.nan):.1%})"
+                 for k in (PERSON, HOUSEHOLD, FAMILIES) if f"{k} decided" in s]
+        if len(kinds) > 1:
+            lines.append("By kind of question: " + "; ".join(kinds) + ".")
     return lines

@@ -27,7 +27,7 @@ from cohort.reports.review import WIDTHS, build_questions, write_match_review
 from cohort.review.decisions import (
     fingerprints, group_text, latest_decisions, person_constraints, warehouse_identity,
 )
-from cohort.review.estimate import pair_errors
+from cohort.review.estimate import observed, pair_errors
 from cohort.review.households import apply_household_decisions, uncertain_household_joins
 from cohort.review.importer import ReviewError, import_decisions
 from cohort.review.questions import candidate_pairs, person_questions
@@ -471,6 +471,77 @@ def test_the_estimate_is_near_the_truth_on_three_seeds(estimate_runs, small_drop
         expected_missed = pairs.filter(~pl.col("linked"))["error"].sum()
         for name, got, real in (("false links", expected_false, false_links), ("missed links", expected_missed, missed)):
             assert abs(got - real) <= max(0.25 * real, 20), (db, name, got, real)
+
+
+def twins_warehouse() -> duckdb.DuckDBPyConnection:
+    """Two pairs of persons at one home with one birthday and surname, kept apart by the twins
+    guard although their own evidence calls them one person: T1 and T2 each with three
+    records of their own forename (nine record pairs), S1 a single record against S2's three
+    (three record pairs)."""
+    con = duckdb.connect()
+    dob, home = date(2008, 6, 1), ("1 High Street", "CT1 1AA")
+    names = {"T1": ["Amy", "Amy Jane", "Amy Rose"], "T2": ["Beth", "Beth Ann", "Beth May"],
+             "S1": ["Jon"], "S2": ["John", "John Paul", "John Mark"]}
+    rows, person = [], {}
+    for pid, forenames in names.items():
+        for i, name in enumerate(forenames):
+            rid = f"{pid.lower()}{i}"
+            rows.append(("health", rid, name, "Lee", dob, *home))
+            person[rid] = pid
+    between = [(a, b) for x, y in (("T1", "T2"), ("S1", "S2")) for a in person if person[a] == x
+               for b in person if person[b] == y]
+    match_pairs = pl.DataFrame([
+        {"source_l": "health", "record_id_l": a, "source_r": "health", "record_id_r": b, "probability": 0.001,
+         "match_weight": 8.0, "guard": "twins"} for a, b in between])
+    links = pl.DataFrame({"source": ["health"] * len(person), "record_id": list(person),
+                          "person_id": list(person.values()), "match_confidence": [0.99] * len(person)})
+    for name, frame in (("records", _records(rows)), ("match_pairs", match_pairs), ("person_links", links)):
+        con.register("_t", frame)
+        con.execute(f"create table {name} as select * from _t")
+        con.unregister("_t")
+    return con
+
+
+def test_twins_refusals_are_doubted_per_pair_of_persons_and_answers_use_up_the_doubt():
+    """The twins doubt is a rate per pair of persons; a one-record side needs one slip of the
+    forename, three records of their own need three, so the single record carries nearly all."""
+    con = twins_warehouse()
+    per_person_pair = (pair_errors(con, Matching()).filter(~pl.col("linked"))
+                       .group_by(pl.min_horizontal("person_l", "person_r").alias("a"))
+                       .agg(pl.col("error").first(), pl.col("error").n_unique().alias("values"), pl.len()))
+    e = dict(per_person_pair.select("a", "error").iter_rows())
+    assert per_person_pair["values"].to_list() == [1, 1], "one fate for every record pair of two persons"
+    assert dict(per_person_pair.select("a", "len").iter_rows()) == {"S1": 3, "T1": 9}
+    assert e["S1"] > 0.9 and e["T1"] < 0.05, e
+    assert abs(e["S1"] + e["T1"] - 0.5 * 2) < 1e-6, "the coin toss per pair of persons, in total"
+    # A reviewer has found one such refusal to be one person (records since gone): the doubt
+    # it used up is no longer spread over the rest.
+    con.execute("create table review_decisions as select 'person' as kind, 'x' as source_l, 'gone1' as record_id_l, "
+                "'x' as source_r, 'gone2' as record_id_r, 'match' as decision, 'X' as reviewer, null as note, "
+                "timestamp '2014-04-01' as decided_at, 'f' as fingerprint_l, 'f' as fingerprint_r, 'R' as review_id, "
+                "'run' as run_id, null as group_l, null as group_r, 'apart' as state, 0.5 as chance, "
+                "'twins' as category")
+    after = pair_errors(con, Matching()).filter(~pl.col("linked"))
+    assert abs(after.unique(["person_l", "person_r"])["error"].sum() - (0.5 * 3 - 1)) < 1e-6
+
+
+def test_the_decided_sample_is_reported_per_kind_of_question():
+    con = duckdb.connect()
+    rows = [("person", "match", "apart", 0.6), ("person", "not a match", "apart", 0.4),
+            ("person", "match", "linked", 0.2), ("families", "match", "apart", 0.5), ("person", "unsure", "apart", 0.5)]
+    con.execute("create table review_decisions (kind varchar, source_l varchar, record_id_l varchar, "
+                "source_r varchar, record_id_r varchar, decision varchar, reviewer varchar, note varchar, "
+                "decided_at timestamp, fingerprint_l varchar, fingerprint_r varchar, review_id varchar, "
+                "run_id varchar, group_l varchar, group_r varchar, state varchar, chance double, category varchar)")
+    for i, (kind, decision, state, chance) in enumerate(rows):
+        con.execute("insert into review_decisions values (?, 'x', ?, 'x', ?, ?, 'X', null, timestamp '2014-04-01', "
+                    "'f', 'f', 'R', 'run', null, null, ?, ?, null)", [kind, f"a{i}", f"b{i}", decision, state, chance])
+    got = observed(con)
+    assert (got["decided"], got["overturned"]) == (4, 2)
+    assert (got["person decided"], got["person overturned"]) == (3, 1)
+    assert got["person expected_error_rate"] == pytest.approx(0.4)
+    assert (got["families decided"], got["families observed_error_rate"]) == (1, 1.0)
+    assert "household decided" not in got
 
 
 HOUSEHOLD_RECORDS = [
