@@ -35,7 +35,7 @@ import json, sys, time
 from datetime import date
 from pathlib import Path
 from cohort.core.ruleset import load_ruleset
-from cohort.core.warehouse import Workspace
+from cohort.core.commit import Workspace
 from cohort.flows.stages import STAGES, RunSettings
 drop, work = Path(sys.argv[1]), Path(sys.argv[2])
 ws = Workspace.open(work / "w.duckdb", work / "out")

@@ -39,8 +39,11 @@ def pair_evidence(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """Every scored pair (PAIRS_SQL's columns) with `vouched` (corroboration) and `bound`
     (contradiction), null where no third record speaks."""
     pairs = query(con, PAIRS_SQL)
-    return (pairs.join(corroboration(pairs), on=["key_l", "key_r"], how="left")
-            .join(contradiction(pairs), on=["key_l", "key_r"], how="left"))
+    keys = pairs.select("key_l", "key_r")
+    # Only the two new columns are joined: a join of the whole frame would copy millions of rows.
+    speak = (keys.join(corroboration(pairs), on=["key_l", "key_r"], how="left", maintain_order="left")
+             .join(contradiction(pairs), on=["key_l", "key_r"], how="left", maintain_order="left"))
+    return pairs.with_columns(speak["vouched"], speak["bound"])
 
 
 def _edges(pairs: pl.DataFrame) -> pl.DataFrame:
@@ -75,7 +78,11 @@ def contradiction(pairs: pl.DataFrame) -> pl.DataFrame:
     inside = _edges(pairs.filter(pl.col("person_l") == pl.col("person_r"))).join(
         ends, left_on="x", right_on="end", how="semi")
     # Only edges that end at one of the apart pairs' records can close a path.
-    scored = _edges(pairs).join(ends, left_on="y", right_on="end", how="semi")
+    scored = pl.concat([
+        pairs.join(ends, left_on="key_r", right_on="end", how="semi").select(
+            pl.col("key_l").alias("x"), pl.col("key_r").alias("y"), "probability"),
+        pairs.join(ends, left_on="key_l", right_on="end", how="semi").select(
+            pl.col("key_r").alias("x"), pl.col("key_l").alias("y"), "probability")])
     bounds = []
     for near, far in (("key_l", "key_r"), ("key_r", "key_l")):
         paths = (apart.join(inside.rename({"x": near, "y": "c", "probability": "p_near"}), on=near)
