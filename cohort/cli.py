@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import re
 import sys
 import time
@@ -29,7 +30,13 @@ from importlib import resources
 from datetime import date, datetime
 from pathlib import Path
 
-from cohort import __version__
+# Polars' allocator gives freed memory back to the system at once instead of keeping it
+# for ten seconds: a county run's frames come and go in stages, and kept pages were
+# 0.4-1 GiB of its peak (issue 11). Read when polars loads, so set before anything
+# imports it; a value the user sets wins.
+os.environ.setdefault("_RJEM_MALLOC_CONF", "dirty_decay_ms:0,muzzy_decay_ms:0")
+
+from cohort import __version__  # noqa: E402
 from cohort.console import NORMAL, QUIET, VERBOSE, Console, setup as setup_console
 from cohort.flows.prefect_env import configure
 

@@ -68,15 +68,17 @@ UNSEEN_TABLE = "match_blocking_unseen"
 TWINS = "twins"
 SCHEMA = {"scope": pl.Utf8, "source_l": pl.Utf8, "source_r": pl.Utf8, "measure": pl.Utf8, "value": pl.Float64}
 
-def _settled(con: duckdb.DuckDBPyConnection, pairs: pl.DataFrame) -> pl.DataFrame:
-    """source_l, record_id_l, source_r, record_id_r, settled: scored pairs a reviewer's
-    answer in force settles (cohort.review.questions.unsettled_pairs)."""
+def _settled(con: duckdb.DuckDBPyConnection, pairs: pl.DataFrame) -> pl.Series:
+    """`settled`, aligned with `pairs`: scored pairs a reviewer's answer in force settles
+    (cohort.review.questions.unsettled_pairs)."""
     decisions = latest_decisions(con)
     if not decisions.filter((pl.col("kind") == PERSON) & pl.col("in_force")
                             & pl.col("decision").is_in(BINDING)).height:  # nothing settles a pair
-        return pl.DataFrame(schema={**{k: pairs.schema[k] for k in KEYS}, "settled": pl.Boolean})
-    left = unsettled_pairs(con, decisions, pairs.select(KEYS))
-    return pairs.select(KEYS).join(left, on=KEYS, how="anti").with_columns(pl.lit(True).alias("settled"))
+        return pl.select(pl.repeat(False, pairs.height, dtype=pl.Boolean).alias("settled")).to_series()
+    keys = pairs.select(KEYS)
+    left = unsettled_pairs(con, decisions, keys).select(KEYS).with_columns(pl.lit(False).alias("settled"))
+    # Only the keys are joined: a join of the whole frame would copy millions of rows.
+    return keys.join(left.unique(KEYS), on=KEYS, how="left", maintain_order="left")["settled"].fill_null(True)
 
 
 def pair_errors(con: duckdb.DuckDBPyConnection, matching: Matching,
@@ -84,7 +86,7 @@ def pair_errors(con: duckdb.DuckDBPyConnection, matching: Matching,
     """Every scored pair with `linked` and `error`, the probability its state is wrong
     (`evidence`: this run's `pair_evidence`, when the caller has it already)."""
     pairs = pair_evidence(con) if evidence is None else evidence
-    pairs = pairs.join(_settled(con, pairs), on=KEYS, how="left")
+    pairs = pairs.with_columns(_settled(con, pairs))
     linked = pl.col("person_l") == pl.col("person_r")
     direct = (pl.col("probability") >= matching.link_threshold) & pl.col("guard").is_null()
     vouched = pl.max_horizontal("probability", pl.col("vouched").fill_null(0.0))
@@ -93,7 +95,6 @@ def pair_errors(con: duckdb.DuckDBPyConnection, matching: Matching,
     doubted = pl.col("guard").is_not_null() & (own >= matching.review_accept)
     pairs = pairs.with_columns(
         linked.alias("linked"),
-        pl.col("settled").fill_null(False).alias("settled"),
         pl.when(linked & direct).then(1.0 - vouched)
         .when(linked).then(1.0 - support)
         .when(doubted).then(guard_doubt(None))
@@ -162,12 +163,13 @@ def _twins_errors(con: duckdb.DuckDBPyConnection, pairs: pl.DataFrame) -> pl.Dat
     sides = _smaller_side(con, persons).with_columns((_slip(con) ** (pl.col("k") - 1)).alias("w"))
     t = _share(expected, sides["w"].to_list()) if expected > 0 else 0.0
     sides = sides.with_columns((t * pl.col("w") / (1 + t * pl.col("w"))).alias("_e"))
-    return (pairs.with_columns(pl.min_horizontal("person_l", "person_r").alias("person_a"),
-                               pl.max_horizontal("person_l", "person_r").alias("person_b"))
-            .join(sides.select("person_a", "person_b", "_e"), on=["person_a", "person_b"], how="left")
-            .with_columns(pl.when(pl.col("_twins") & ~pl.col("settled")).then(pl.col("_e"))
-                          .otherwise(pl.col("error")).alias("error"))
-            .drop("person_a", "person_b", "_e"))
+    # Only the open twins rows are joined to their pair of persons; the rest keep their error.
+    rows = (pairs.select("person_l", "person_r", "_twins", "settled").with_row_index("_i")
+            .filter(pl.col("_twins") & ~pl.col("settled"))
+            .select("_i", pl.min_horizontal("person_l", "person_r").alias("person_a"),
+                    pl.max_horizontal("person_l", "person_r").alias("person_b"))
+            .join(sides.select("person_a", "person_b", "_e"), on=["person_a", "person_b"], how="left"))
+    return pairs.with_columns(pairs["error"].scatter(rows["_i"], rows["_e"]))
 
 
 def _rows(scope: str, values: dict[str, float], source_l: str | None = None,
@@ -239,17 +241,22 @@ def estimate(con: duckdb.DuckDBPyConnection, matching: Matching, store: bool = T
 
 def _families(con: duckdb.DuckDBPyConnection, pairs: pl.DataFrame) -> dict[str, float]:
     """listed_families and expected_families_with_wrong_member."""
-    keep = pl.col("error").clip(0.0, 1.0 - 1e-12).neg().log1p()
-    per_person = pl.concat([
-        pairs.select(pl.col("person_l").alias("person_id"), keep.alias("k")),
-        pairs.filter(pl.col("person_l") != pl.col("person_r")).select(pl.col("person_r").alias("person_id"),
-                                                                       keep.alias("k")),
-    ]).group_by("person_id").agg(pl.col("k").sum())
     members = read_table(con, "household_members").select("person_id", "family_id")
     families = query(con, "select family_id from families where list_contains($listed, status)",
                      {"listed": list(LISTED)})
-    per_family = (members.join(families, on="family_id", how="semi")
-                  .join(per_person, on="person_id", how="left")
+    listed = members.join(families, on="family_id", how="semi")
+    # Only the pairs of listed families' members are summed: the county's millions of
+    # others would cost a gigabyte for nothing.
+    keep = pl.col("error").clip(0.0, 1.0 - 1e-12).neg().log1p()
+    pairs = pairs.select("person_l", "person_r", "error")
+    per_person = pl.concat([
+        pairs.join(listed, left_on="person_l", right_on="person_id", how="semi")
+        .select(pl.col("person_l").alias("person_id"), keep.alias("k")),
+        pairs.filter(pl.col("person_l") != pl.col("person_r"))
+        .join(listed, left_on="person_r", right_on="person_id", how="semi")
+        .select(pl.col("person_r").alias("person_id"), keep.alias("k")),
+    ]).group_by("person_id").agg(pl.col("k").sum())
+    per_family = (listed.join(per_person, on="person_id", how="left")
                   .group_by("family_id").agg(pl.col("k").fill_null(0.0).sum()))
     expected = float(per_family.select((1.0 - pl.col("k").exp()).sum()).item() or 0.0)
     return {"listed_families": families.height, "expected_families_with_wrong_member": expected}

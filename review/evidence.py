@@ -20,15 +20,12 @@ import polars as pl
 from cohort.core.warehouse import query
 
 PAIRS_SQL = """
-select mp.source_l, mp.record_id_l, mp.source_r, mp.record_id_r, mp.probability, mp.match_weight,
-       cast(mp.guard as varchar) as guard,
-       a.person_id as person_l, b.person_id as person_r,
-       a.match_confidence as conf_l, b.match_confidence as conf_r,
-       a.rowid as key_l, b.rowid as key_r
+select a.rowid as key_l, b.rowid as key_r, mp.probability, mp.match_weight, cast(mp.guard as varchar) as guard
 from match_pairs as mp
 inner join person_links as a on a.source = mp.source_l and a.record_id = mp.record_id_l
 inner join person_links as b on b.source = mp.source_r and b.record_id = mp.record_id_r
 """
+RECORDS_SQL = "select rowid as key, source, record_id, person_id, match_confidence from person_links order by rowid"
 
 KEYS = ["source_l", "record_id_l", "source_r", "record_id_r"]
 CORROBORATE_BELOW = 0.999  # pairs this sure need no third record
@@ -36,14 +33,36 @@ CONTRADICT_FROM = 0.01  # pairs kept apart below this are not worth a third reco
 
 
 def pair_evidence(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """Every scored pair (PAIRS_SQL's columns) with `vouched` (corroboration) and `bound`
+    """Every scored pair (`_scored_pairs`) with `vouched` (corroboration) and `bound`
     (contradiction), null where no third record speaks."""
-    pairs = query(con, PAIRS_SQL)
+    pairs = _scored_pairs(con)
     keys = pairs.select("key_l", "key_r")
     # Only the two new columns are joined: a join of the whole frame would copy millions of rows.
     speak = (keys.join(corroboration(pairs), on=["key_l", "key_r"], how="left", maintain_order="left")
              .join(contradiction(pairs), on=["key_l", "key_r"], how="left", maintain_order="left"))
     return pairs.with_columns(speak["vouched"], speak["bound"])
+
+
+def _scored_pairs(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """source_l, record_id_l, source_r, record_id_r, probability, match_weight, guard,
+    person_l, person_r, conf_l, conf_r, key_l, key_r: every scored pair with its records'
+    persons. The records' details are joined here, on integers, not in DuckDB: a county's
+    millions of pairs fetched with their strings cost a third of a gigabyte more."""
+    pairs = query(con, PAIRS_SQL)
+    records = query(con, RECORDS_SQL)
+    if not records["key"].equals(pl.int_range(records.height, eager=True, dtype=records["key"].dtype), check_names=False):
+        # Row ids with gaps (a table edited in place): look each record up by its key.
+        at = records.select("key").with_row_index("_at")
+        pairs = pairs.with_columns(*(pl.col(f"key_{s}").replace_strict(at["key"], at["_at"]).alias(f"_at_{s}")
+                                     for s in ("l", "r")))
+    else:
+        pairs = pairs.with_columns(pl.col("key_l").alias("_at_l"), pl.col("key_r").alias("_at_r"))
+    names = {"source": "source", "record_id": "record_id", "person_id": "person", "match_confidence": "conf"}
+    sides = [records.select(pl.col(col).gather(pairs[f"_at_{s}"]).alias(f"{name}_{s}") for col, name in names.items())
+             for s in ("l", "r")]
+    return pl.concat([pairs, *sides], how="horizontal").select(
+        "source_l", "record_id_l", "source_r", "record_id_r", "probability", "match_weight",
+        "guard", "person_l", "person_r", "conf_l", "conf_r", "key_l", "key_r")
 
 
 def _edges(pairs: pl.DataFrame) -> pl.DataFrame:
