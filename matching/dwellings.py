@@ -91,6 +91,13 @@ def _address_key(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.join(distinct, on="address", how="left")
 
 
+def _normalised_postcode(frame: pl.DataFrame, alias: str) -> pl.DataFrame:
+    """Add `alias`, the normalised postcode, computed once per distinct postcode written:
+    a county's million records write a few hundred thousand, and the rules are regexes."""
+    distinct = frame.select("postcode").unique().with_columns(normalise_postcode(pl.col("postcode")).alias(alias))
+    return frame.join(distinct, on="postcode", how="left", nulls_equal=True, maintain_order="left")
+
+
 def _impute_postcodes(dwell: pl.DataFrame, records: pl.DataFrame, links: pl.DataFrame) -> pl.DataFrame:
     """Settle the postcode of each person's current address from their other records of
     the same address (same flat, number and street):
@@ -103,11 +110,12 @@ def _impute_postcodes(dwell: pl.DataFrame, records: pl.DataFrame, links: pl.Data
       before a Royal Mail recoding must not split the person from their family
       (decision 76). An open tenancy's postcode is the landlord's and stays.
     """
-    pc = normalise_postcode(pl.col("postcode"))
-    with_pc = records.filter(pl.col("postcode").is_not_null() & pl.col("address").is_not_null()).join(
-        links.select("source", "record_id", "person_id"), on=["source", "record_id"])
+    with_pc = _normalised_postcode(
+        records.filter(pl.col("postcode").is_not_null() & pl.col("address").is_not_null())
+        .select("source", "record_id", "address", "postcode")
+        .join(links.select("source", "record_id", "person_id"), on=["source", "record_id"]), "_pc")
     # Only persons whose agencies write more than one postcode can disagree with themselves.
-    varied = (with_pc.select("person_id", pc.alias("_pc")).unique()
+    varied = (with_pc.select("person_id", "_pc").unique()
               .group_by("person_id").len().filter(pl.col("len") > 1).select("person_id"))
     need = dwell.filter(pl.col("address").is_not_null() & (
         pl.col("postcode").is_null()
@@ -116,7 +124,7 @@ def _impute_postcodes(dwell: pl.DataFrame, records: pl.DataFrame, links: pl.Data
         return dwell
     known = (
         with_pc.join(need.select("person_id").unique(), on="person_id")
-        .select("person_id", "source", "address", pc.alias("_pc"))
+        .select("person_id", "source", "address", "_pc")
         .filter(pl.col("_pc").str.contains(" "))
     )
     per_pc = (
@@ -139,8 +147,7 @@ def _impute_postcodes(dwell: pl.DataFrame, records: pl.DataFrame, links: pl.Data
         & (pl.col("_most_n") > pl.col("_n").fill_null(0))
     ).fill_null(False)
     return (
-        _address_key(dwell)
-        .with_columns(pc.alias("_own"))
+        _normalised_postcode(_address_key(dwell), "_own")
         .join(best, on=["person_id", "_key"], how="left")
         .join(most, on=["person_id", "_key"], how="left")
         .join(per_pc.select("person_id", "_key", pl.col("_pc").alias("_own"), "_n"),
