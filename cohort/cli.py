@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import re
 import sys
 import time
@@ -30,13 +29,7 @@ from importlib import resources
 from datetime import date, datetime
 from pathlib import Path
 
-# Polars' allocator gives freed memory back to the system at once instead of keeping it
-# for ten seconds: a county run's frames come and go in stages, and kept pages were
-# 0.4-1 GiB of its peak (issue 11). Read when polars loads, so set before anything
-# imports it; a value the user sets wins.
-os.environ.setdefault("_RJEM_MALLOC_CONF", "dirty_decay_ms:0,muzzy_decay_ms:0")
-
-from cohort import __version__  # noqa: E402
+from cohort import __version__
 from cohort.console import NORMAL, QUIET, VERBOSE, Console, setup as setup_console
 from cohort.flows.prefect_env import configure
 
