@@ -162,12 +162,3 @@ def test_prefect_history_is_kept_beside_the_warehouse(default_run):
     assert listed.returncode == 0, listed.stderr
     row = next(line for line in listed.stdout.splitlines() if run_id in line)
     assert "cohort-monthly-run" in row and "COMPLETED" in row
-
-
-def test_the_command_line_sets_polars_allocator_before_polars_loads():
-    """The allocator setting (cohort/cli.py, issue 11's peak memory) is read once, when
-    polars loads: if the command line's own imports load polars first, it does nothing."""
-    code = ("import os, sys; os.environ.pop('_RJEM_MALLOC_CONF', None); import cohort.cli; "
-            "print('polars' in sys.modules, os.environ.get('_RJEM_MALLOC_CONF'))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
-    assert out == ["False", "dirty_decay_ms:0,muzzy_decay_ms:0"]
