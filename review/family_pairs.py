@@ -31,7 +31,6 @@ from rapidfuzz.distance import JaroWinkler
 from rapidfuzz.process import cpdist
 
 from cohort.core.warehouse import query, read_table, table_exists, write_table
-from cohort.matching.address import normalise_postcode
 from cohort.review.decisions import BINDING, FAMILIES, MATCH, fingerprints, latest_decisions
 from cohort.review.doubt import APART, PRIOR_DOUBT, default_doubt, doubt
 from cohort.review.households import AddressReader, current_address_records
@@ -54,11 +53,11 @@ def _dwelling_records(con: duckdb.DuckDBPyConnection, reader: AddressReader) -> 
     members = read_table(con, "household_members").select("person_id", "family_id")
     cur = reader.current.join(members, on="person_id", how="inner")
     parsed = reader.parts(cur["address"])
-    pc = normalise_postcode(pl.col("postcode"))
+    cur = reader.with_postcode(cur, "postcode", "pc")
     return (
         cur.join(parsed.select("address", "flat", "premise", "street", "street_name", "street_type", "locality"),
                  on="address", how="left")
-        .with_columns(pc.alias("pc"), pl.col("flat").fill_null(""))
+        .with_columns(pl.col("flat").fill_null(""))
         .with_columns(pl.col("pc").str.extract(r"^(\S+) ", 1).alias("district"))
         .filter(pl.col("premise").is_not_null() & pl.col("street").is_not_null())
     )

@@ -79,6 +79,12 @@ class AddressReader:
             self._parts = pl.concat([self._parts, parsed.select("address", *ADDRESS_PARTS).cast(pl.Utf8)])
         return self._parts
 
+    def with_postcode(self, frame: pl.DataFrame, column: str, alias: str) -> pl.DataFrame:
+        """`frame` with `alias`, the normalised `column`, read once per distinct postcode
+        written (the rules are regexes; a county's members write far fewer postcodes)."""
+        distinct = frame.select(pl.col(column).unique()).with_columns(normalise_postcode(pl.col(column)).alias(alias))
+        return frame.join(distinct, on=column, how="left", nulls_equal=True, maintain_order="left")
+
 
 def _address_keys(frame: pl.DataFrame, address: str, postcode: str, prefix: str,
                   reader: AddressReader) -> pl.DataFrame:
@@ -88,8 +94,7 @@ def _address_keys(frame: pl.DataFrame, address: str, postcode: str, prefix: str,
         pl.concat_str([pl.col("flat").fill_null(""), pl.col("premise").fill_null(""), pl.col("street").fill_null("")],
                       separator="|").alias(f"{prefix}key"),
     )
-    return frame.join(distinct, on=address, how="left").with_columns(
-        normalise_postcode(pl.col(postcode)).alias(f"{prefix}pc"))
+    return reader.with_postcode(frame.join(distinct, on=address, how="left"), postcode, f"{prefix}pc")
 
 
 def uncertain_household_joins(con: duckdb.DuckDBPyConnection, as_of: date,
