@@ -139,6 +139,13 @@ def normalise_postcode(e: pl.Expr) -> pl.Expr:
     )
 
 
+def with_normalised_postcode(frame: pl.DataFrame, column: str, alias: str) -> pl.DataFrame:
+    """`frame` with `alias`, its `column` normalised once per distinct postcode written:
+    the rules are regexes, and a county's million records write far fewer postcodes."""
+    distinct = frame.select(pl.col(column).unique()).with_columns(normalise_postcode(pl.col(column)).alias(alias))
+    return frame.join(distinct, on=column, how="left", nulls_equal=True, maintain_order="left")
+
+
 def postcode_sector(pc: pl.Expr) -> pl.Expr:
     """'CT9 6' of a normalised full or truncated postcode, else null."""
     return pc.str.extract(r"^([A-Z]{1,2}[0-9][0-9A-Z]? [0-9])[A-Z]{1,2}$", 1)

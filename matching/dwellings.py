@@ -11,7 +11,7 @@ import polars as pl
 
 from cohort.core.agencies import address_priority
 from cohort.matching.address import (
-    add_address_parts, no_fixed_abode, normalise_address, normalise_postcode,
+    add_address_parts, no_fixed_abode, normalise_address, with_normalised_postcode,
 )
 
 log = logging.getLogger(__name__)
@@ -91,13 +91,6 @@ def _address_key(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.join(distinct, on="address", how="left")
 
 
-def _normalised_postcode(frame: pl.DataFrame, alias: str) -> pl.DataFrame:
-    """Add `alias`, the normalised postcode, computed once per distinct postcode written:
-    a county's million records write a few hundred thousand, and the rules are regexes."""
-    distinct = frame.select("postcode").unique().with_columns(normalise_postcode(pl.col("postcode")).alias(alias))
-    return frame.join(distinct, on="postcode", how="left", nulls_equal=True, maintain_order="left")
-
-
 def _impute_postcodes(dwell: pl.DataFrame, records: pl.DataFrame, links: pl.DataFrame) -> pl.DataFrame:
     """Settle the postcode of each person's current address from their other records of
     the same address (same flat, number and street):
@@ -110,10 +103,10 @@ def _impute_postcodes(dwell: pl.DataFrame, records: pl.DataFrame, links: pl.Data
       before a Royal Mail recoding must not split the person from their family
       (decision 76). An open tenancy's postcode is the landlord's and stays.
     """
-    with_pc = _normalised_postcode(
+    with_pc = with_normalised_postcode(
         records.filter(pl.col("postcode").is_not_null() & pl.col("address").is_not_null())
         .select("source", "record_id", "address", "postcode")
-        .join(links.select("source", "record_id", "person_id"), on=["source", "record_id"]), "_pc")
+        .join(links.select("source", "record_id", "person_id"), on=["source", "record_id"]), "postcode", "_pc")
     # Only persons whose agencies write more than one postcode can disagree with themselves.
     varied = (with_pc.select("person_id", "_pc").unique()
               .group_by("person_id").len().filter(pl.col("len") > 1).select("person_id"))
@@ -147,7 +140,7 @@ def _impute_postcodes(dwell: pl.DataFrame, records: pl.DataFrame, links: pl.Data
         & (pl.col("_most_n") > pl.col("_n").fill_null(0))
     ).fill_null(False)
     return (
-        _normalised_postcode(_address_key(dwell), "_own")
+        with_normalised_postcode(_address_key(dwell), "postcode", "_own")
         .join(best, on=["person_id", "_key"], how="left")
         .join(most, on=["person_id", "_key"], how="left")
         .join(per_pc.select("person_id", "_key", pl.col("_pc").alias("_own"), "_n"),

@@ -33,6 +33,7 @@ from rapidfuzz.process import cpdist
 from cohort.core.warehouse import query, read_table, table_exists, write_table
 from cohort.review.decisions import BINDING, FAMILIES, MATCH, fingerprints, latest_decisions
 from cohort.review.doubt import APART, PRIOR_DOUBT, default_doubt, doubt
+from cohort.matching.address import with_normalised_postcode
 from cohort.review.households import AddressReader, current_address_records
 from cohort.review.workbook import FAMILIES_QUESTION
 
@@ -53,7 +54,7 @@ def _dwelling_records(con: duckdb.DuckDBPyConnection, reader: AddressReader) -> 
     members = read_table(con, "household_members").select("person_id", "family_id")
     cur = reader.current.join(members, on="person_id", how="inner")
     parsed = reader.parts(cur["address"])
-    cur = reader.with_postcode(cur, "postcode", "pc")
+    cur = with_normalised_postcode(cur, "postcode", "pc")
     return (
         cur.join(parsed.select("address", "flat", "premise", "street", "street_name", "street_type", "locality"),
                  on="address", how="left")

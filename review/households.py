@@ -25,7 +25,7 @@ from cohort.core.warehouse import query, read_table, table_exists, write_table
 from cohort.matching.dwellings import SOURCE_PRIORITY
 from cohort.matching.pipeline import hashed_id
 from cohort.matching.standardise import add_address_parts, normalise_address, normalise_postcode
-from cohort.matching.address import ADDRESS_PARTS
+from cohort.matching.address import ADDRESS_PARTS, with_normalised_postcode
 from cohort.review.decisions import BINDING, HOUSEHOLD, MATCH, NOT_A_MATCH, latest_decisions
 
 log = logging.getLogger(__name__)
@@ -79,12 +79,6 @@ class AddressReader:
             self._parts = pl.concat([self._parts, parsed.select("address", *ADDRESS_PARTS).cast(pl.Utf8)])
         return self._parts
 
-    def with_postcode(self, frame: pl.DataFrame, column: str, alias: str) -> pl.DataFrame:
-        """`frame` with `alias`, the normalised `column`, read once per distinct postcode
-        written (the rules are regexes; a county's members write far fewer postcodes)."""
-        distinct = frame.select(pl.col(column).unique()).with_columns(normalise_postcode(pl.col(column)).alias(alias))
-        return frame.join(distinct, on=column, how="left", nulls_equal=True, maintain_order="left")
-
 
 def _address_keys(frame: pl.DataFrame, address: str, postcode: str, prefix: str,
                   reader: AddressReader) -> pl.DataFrame:
@@ -94,7 +88,7 @@ def _address_keys(frame: pl.DataFrame, address: str, postcode: str, prefix: str,
         pl.concat_str([pl.col("flat").fill_null(""), pl.col("premise").fill_null(""), pl.col("street").fill_null("")],
                       separator="|").alias(f"{prefix}key"),
     )
-    return reader.with_postcode(frame.join(distinct, on=address, how="left"), postcode, f"{prefix}pc")
+    return with_normalised_postcode(frame.join(distinct, on=address, how="left"), postcode, f"{prefix}pc")
 
 
 def uncertain_household_joins(con: duckdb.DuckDBPyConnection, as_of: date,
