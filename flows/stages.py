@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -241,17 +240,12 @@ def results(s: RunSettings) -> ResultsJudged:
         return ResultsJudged(**payment_results.evaluate_results(con, s.programme, s.ruleset, s.as_of, s.run_id))
 
 
-# From this many families the district lists and claim workbook are written in a second
-# process (county scale: the export 22.6 s -> 19.8 s); below it, starting one costs more.
-BOOKS_APART_FROM = 20_000
-
-
-def _second_process() -> ProcessPoolExecutor:
-    """One more process for the district lists and the claim workbook while this one builds
-    the review: the workbooks are pure Python (xlsxwriter, one core), the review mostly
-    DuckDB and polars, so on two cores they overlap (decision 79). Spawned, not forked: a
-    fork would copy DuckDB's and polars' thread pools mid-use."""
-    return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+def _second_process() -> ThreadPoolExecutor:
+    """A second thread for the district lists, out-of-area list and claim workbook while
+    this one builds the review: the workbooks are pure Python, the review mostly DuckDB
+    and polars, which release the GIL, so on two cores they overlap (decision 79). They
+    share no connection: the workbooks are written from frames already read."""
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="workbooks")
 
 
 def _write_books(s: RunSettings, *, families: pl.DataFrame, members: pl.DataFrame, evidence: pl.DataFrame,
@@ -295,18 +289,12 @@ def export(s: RunSettings) -> Exported:
             "where programme = $p and as_of = $prev group by 1",
             {"p": s.programme, "prev": previous_as_of}).fetchall()) if previous_as_of else {}
         rows = build_rows(families, members, evidence, addresses, PROGRAMME_CRITERIA[s.programme], s.as_of)
-        book_args = dict(families=families, members=members, evidence=evidence, rows=rows, missing=missing,
-                         changes=changes, previous_as_of=previous_as_of, claim=claim)
-        if families.height < BOOKS_APART_FROM:  # a second process would cost more than it saves
-            paths, claim_books = _write_books(s, **book_args)
+        with _second_process() as other:  # the workbooks there while the review is built here
+            books = other.submit(_write_books, s, families=families, members=members, evidence=evidence, rows=rows,
+                                 missing=missing, changes=changes, previous_as_of=previous_as_of, claim=claim)
             review = write_review(con, s.staging / "match_review.xlsx", as_of=s.as_of, run_id=s.run_id,
                                   ruleset=s.ruleset, programme=s.programme)
-        else:
-            with _second_process() as other:  # the workbooks there while the review is built here
-                books = other.submit(_write_books, s, **book_args)
-                review = write_review(con, s.staging / "match_review.xlsx", as_of=s.as_of, run_id=s.run_id,
-                                      ruleset=s.ruleset, programme=s.programme)
-                paths, claim_books = books.result()
+            paths, claim_books = books.result()
     (s.staging / "settings.json").write_text(s.to_json() + "\n", encoding="utf-8")
     by_district = (
         families.filter(pl.col("status").is_in(LISTED_STATUSES))

@@ -98,26 +98,6 @@ def test_same_month_twice_gives_identical_outputs(first_run, small_drop, tmp_pat
     assert report[0] == report[1] and "<svg" in report[0]
 
 
-def test_workbooks_written_in_a_second_process_are_the_same_bytes(first_run, small_drop, tmp_path, monkeypatch):
-    """At county scale the district lists and claim workbook are written in a spawned
-    process while the review is built (flows/stages.py, BOOKS_APART_FROM): forced here on
-    the small drop, they must be the very files the one-process run wrote."""
-    from cohort.flows import stages
-
-    started = []
-    real = stages._second_process
-    monkeypatch.setattr(stages, "BOOKS_APART_FROM", 0)
-    monkeypatch.setattr(stages, "_second_process", lambda: started.append(1) or real())
-    db = tmp_path / "w.duckdb"
-    shutil.copy(first_run / "w.duckdb", db)
-    assert _run(small_drop / "extracts", db, tmp_path / "out") == 0
-    assert started == [1]
-    books = [f"district_lists/{d}.xlsx" for d in DISTRICTS] + ["out_of_area.xlsx", "claims/2014-03-31.xlsx"]
-    for name in books:
-        assert digest(tmp_path / "out" / name) == digest(first_run / "out" / name), name
-    assert summary_without_seconds(tmp_path / "out") == summary_without_seconds(first_run / "out")
-
-
 def test_district_lists_carry_addresses_and_no_code_words(first_run):
     listed = 0
     for district in DISTRICTS:
