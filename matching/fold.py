@@ -1,4 +1,5 @@
-"""One fold of text to plain upper-case letters, shared by names and addresses.
+"""One fold of text to plain upper-case letters, shared by names and addresses, and one
+way to apply such text rules: once per distinct value (`distinct_map`).
 
 Agencies' systems keep or drop accents and letters such as Ł inconsistently, so every
 comparison reads text through `ascii_upper`.
@@ -21,3 +22,11 @@ def ascii_upper(e: pl.Expr) -> pl.Expr:
 
 def null_if_empty(e: pl.Expr) -> pl.Expr:
     return pl.when(e.str.len_chars() > 0).then(e)
+
+
+def distinct_map(frame: pl.DataFrame, col: str, exprs: list[pl.Expr]) -> pl.DataFrame:
+    """Apply expressions to the distinct values of one column and join the result back, in
+    the frame's order: the text rules are regexes, and a county's million records write
+    far fewer distinct names, postcodes and addresses."""
+    distinct = frame.select(pl.col(col)).unique().with_columns(exprs)
+    return frame.join(distinct, on=col, how="left", nulls_equal=True, maintain_order="left")

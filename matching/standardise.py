@@ -19,7 +19,7 @@ from cohort.core.agencies import id_authority, source_ages
 from cohort.matching.address import (  # noqa: F401  (re-exported: the address half of standardise)
     ADDRESS_PARTS, add_address_parts, no_fixed_abode, normalise_address, normalise_postcode, postcode_parts,
 )
-from cohort.matching.fold import ascii_upper, null_if_empty
+from cohort.matching.fold import ascii_upper, distinct_map, null_if_empty
 
 NICKNAMES_PATH = Path(str(resources.files("cohort.matching") / "nicknames.csv"))
 
@@ -102,12 +102,6 @@ def nickname_groups() -> pl.DataFrame:
 KNOWN_NAME_DOBS = 3
 
 
-def _distinct_map(frame: pl.DataFrame, col: str, exprs: list[pl.Expr]) -> pl.DataFrame:
-    """Apply expressions to the distinct values of one column and join the result back."""
-    distinct = frame.select(pl.col(col)).unique().with_columns(exprs)
-    return frame.join(distinct, on=col, how="left", nulls_equal=True)
-
-
 # What a record's source says about its subject's age on the record's date, as (youngest,
 # oldest) in whole years, None for no bound (each agency's `ages`, cohort.core.agencies);
 # a lead or joint tenant is 16 or more (a household member may be any age).
@@ -158,10 +152,10 @@ def standardise(records: pl.DataFrame) -> pl.DataFrame:
         pl.col("postcode").alias("_pc"),
         *[clean_id(pl.col(c)).alias(c) for c in ("upn", "nino", "pnc_id", "uprn")],
     )
-    base = _distinct_map(base, "_fn", [clean_forename(pl.col("_fn")).alias("fn_clean")])
-    base = _distinct_map(base, "_sn", [clean_name(pl.col("_sn")).alias("sn")])
-    base = _distinct_map(base, "_pc", [normalise_postcode(pl.col("_pc")).alias("pc")])
-    base = _distinct_map(base, "_addr", [normalise_address(pl.col("_addr")).alias("addr")])
+    base = distinct_map(base, "_fn", [clean_forename(pl.col("_fn")).alias("fn_clean")])
+    base = distinct_map(base, "_sn", [clean_name(pl.col("_sn")).alias("sn")])
+    base = distinct_map(base, "_pc", [normalise_postcode(pl.col("_pc")).alias("pc")])
+    base = distinct_map(base, "_addr", [normalise_address(pl.col("_addr")).alias("addr")])
     base = base.join(add_address_parts(base.select("addr").unique()), on="addr", how="left", nulls_equal=True)
 
     base = base.with_columns(
