@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from cohort.matching.fold import ascii_upper, null_if_empty
+from cohort.matching.fold import ascii_upper, distinct_map, null_if_empty
 
 # Royal Mail / BS 7666 street-type abbreviations -> the full type, applied as whole words.
 # "ST" is not here: it is SAINT before a name and STREET after one (see normalise_address).
@@ -140,10 +140,8 @@ def normalise_postcode(e: pl.Expr) -> pl.Expr:
 
 
 def with_normalised_postcode(frame: pl.DataFrame, column: str, alias: str) -> pl.DataFrame:
-    """`frame` with `alias`, its `column` normalised once per distinct postcode written:
-    the rules are regexes, and a county's million records write far fewer postcodes."""
-    distinct = frame.select(pl.col(column).unique()).with_columns(normalise_postcode(pl.col(column)).alias(alias))
-    return frame.join(distinct, on=column, how="left", nulls_equal=True, maintain_order="left")
+    """`frame` with `alias`, its `column` normalised once per distinct postcode written."""
+    return distinct_map(frame, column, [normalise_postcode(pl.col(column)).alias(alias)])
 
 
 def postcode_sector(pc: pl.Expr) -> pl.Expr:
