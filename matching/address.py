@@ -195,7 +195,7 @@ def normalise_address(e: pl.Expr) -> pl.Expr:
     # Flat 3 of number 12: "3/12 High St", "Flat 3/12", "3, 12 High St" and "3 12 High St".
     s = s.str.replace(r"^(?:FLAT )?([0-9]+[A-Z]?)/([0-9]+[A-Z]?)\b", "FLAT ${1} ${2}")
     s = s.str.replace(r"^([0-9]+[A-Z]?),? ([0-9]+[A-Z]?) ([A-Z])", "FLAT ${1} ${2} ${3}")
-    s = s.str.replace_all("/", " ").str.replace_all(r" +", " ").str.replace_all(r" ,", ",")
+    s = s.str.replace_all("/", " ").str.replace_all(r" +", " ").str.replace_all(r" ,", ",").str.strip_chars(" ,")
     # "18B High St" is flat B of 18, as "Flat B, 18 High St" is (at the start, where no
     # flat has been written before it).
     s = s.str.replace(r"^([0-9]+)([A-Z])( |,|$)", "FLAT ${2} ${1}${3}")
