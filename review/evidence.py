@@ -19,13 +19,15 @@ import polars as pl
 
 from cohort.core.warehouse import query
 
+# A record's key is its row in `person_links` in rowid order: the row RECORDS_SQL returns it at.
 PAIRS_SQL = """
-select a.rowid as key_l, b.rowid as key_r, mp.probability, mp.match_weight, cast(mp.guard as varchar) as guard
+with r as (select source, record_id, row_number() over (order by rowid) - 1 as key from person_links)
+select a.key as key_l, b.key as key_r, mp.probability, mp.match_weight, cast(mp.guard as varchar) as guard
 from match_pairs as mp
-inner join person_links as a on a.source = mp.source_l and a.record_id = mp.record_id_l
-inner join person_links as b on b.source = mp.source_r and b.record_id = mp.record_id_r
+inner join r as a on a.source = mp.source_l and a.record_id = mp.record_id_l
+inner join r as b on b.source = mp.source_r and b.record_id = mp.record_id_r
 """
-RECORDS_SQL = "select rowid as key, source, record_id, person_id, match_confidence from person_links order by rowid"
+RECORDS_SQL = "select source, record_id, person_id, match_confidence from person_links order by rowid"
 
 KEYS = ["source_l", "record_id_l", "source_r", "record_id_r"]
 CORROBORATE_BELOW = 0.999  # pairs this sure need no third record
@@ -50,15 +52,8 @@ def _scored_pairs(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     millions of pairs fetched with their strings cost a third of a gigabyte more."""
     pairs = query(con, PAIRS_SQL)
     records = query(con, RECORDS_SQL)
-    if not records["key"].equals(pl.int_range(records.height, eager=True, dtype=records["key"].dtype), check_names=False):
-        # Row ids with gaps (a table edited in place): look each record up by its key.
-        at = records.select("key").with_row_index("_at")
-        pairs = pairs.with_columns(*(pl.col(f"key_{s}").replace_strict(at["key"], at["_at"]).alias(f"_at_{s}")
-                                     for s in ("l", "r")))
-    else:
-        pairs = pairs.with_columns(pl.col("key_l").alias("_at_l"), pl.col("key_r").alias("_at_r"))
     names = {"source": "source", "record_id": "record_id", "person_id": "person", "match_confidence": "conf"}
-    sides = [records.select(pl.col(col).gather(pairs[f"_at_{s}"]).alias(f"{name}_{s}") for col, name in names.items())
+    sides = [records.select(pl.col(col).gather(pairs[f"key_{s}"]).alias(f"{name}_{s}") for col, name in names.items())
              for s in ("l", "r")]
     return pl.concat([pairs, *sides], how="horizontal").select(
         "source_l", "record_id_l", "source_r", "record_id_r", "probability", "match_weight",
