@@ -240,7 +240,7 @@ def results(s: RunSettings) -> ResultsJudged:
         return ResultsJudged(**payment_results.evaluate_results(con, s.programme, s.ruleset, s.as_of, s.run_id))
 
 
-def _second_process() -> ThreadPoolExecutor:
+def _workbook_thread() -> ThreadPoolExecutor:
     """A second thread for the district lists, out-of-area list and claim workbook while
     this one builds the review: the workbooks are pure Python, the review mostly DuckDB
     and polars, which release the GIL, so on two cores they overlap (decision 79). They
@@ -251,7 +251,7 @@ def _second_process() -> ThreadPoolExecutor:
 def _write_books(s: RunSettings, *, families: pl.DataFrame, members: pl.DataFrame, evidence: pl.DataFrame,
                  rows: pl.DataFrame, missing: list[str], changes: pl.DataFrame, previous_as_of: date | None,
                  claim: dict[str, Any] | None) -> tuple[list[Path], list[Path]]:
-    """The district lists, the out-of-area list and the claim workbook (`_second_process`):
+    """The district lists, the out-of-area list and the claim workbook (`_workbook_thread`):
     their paths, the district lists' and the claim workbook's."""
     paths = write_district_lists(
         s.staging / "district_lists", families=families, members=members, evidence=evidence,
@@ -289,7 +289,7 @@ def export(s: RunSettings) -> Exported:
             "where programme = $p and as_of = $prev group by 1",
             {"p": s.programme, "prev": previous_as_of}).fetchall()) if previous_as_of else {}
         rows = build_rows(families, members, evidence, addresses, PROGRAMME_CRITERIA[s.programme], s.as_of)
-        with _second_process() as other:  # the workbooks there while the review is built here
+        with _workbook_thread() as other:  # the workbooks there while the review is built here
             books = other.submit(_write_books, s, families=families, members=members, evidence=evidence, rows=rows,
                                  missing=missing, changes=changes, previous_as_of=previous_as_of, claim=claim)
             review = write_review(con, s.staging / "match_review.xlsx", as_of=s.as_of, run_id=s.run_id,

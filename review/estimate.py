@@ -151,11 +151,13 @@ def _share(expected: float, weights: list[float]) -> float:
 def _twins_errors(con: duckdb.DuckDBPyConnection, pairs: pl.DataFrame) -> pl.DataFrame:
     """The error of twins refusals with strong own evidence (`_twins` rows not settled),
     shared among their pairs of persons by the slips each needs (module docstring)."""
-    open_ = pairs.filter(pl.col("_twins") & ~pl.col("settled"))
-    if open_.height == 0:
+    rows = (pairs.select("person_l", "person_r", "_twins", "settled").with_row_index("_i")
+            .filter(pl.col("_twins") & ~pl.col("settled"))
+            .select("_i", pl.min_horizontal("person_l", "person_r").alias("person_a"),
+                    pl.max_horizontal("person_l", "person_r").alias("person_b")))
+    if rows.height == 0:
         return pairs
-    persons = open_.select(pl.min_horizontal("person_l", "person_r").alias("person_a"),
-                           pl.max_horizontal("person_l", "person_r").alias("person_b")).unique()
+    persons = rows.select("person_a", "person_b").unique()
     d = stored_decisions(con).filter((pl.col("kind") == PERSON) & (pl.col("category") == TWINS)
                                      & pl.col("decision").is_in(BINDING) & (pl.col("state") == APART))
     found = d.filter(pl.col("decision") == MATCH).height
@@ -163,12 +165,8 @@ def _twins_errors(con: duckdb.DuckDBPyConnection, pairs: pl.DataFrame) -> pl.Dat
     sides = _smaller_side(con, persons).with_columns((_slip(con) ** (pl.col("k") - 1)).alias("w"))
     t = _share(expected, sides["w"].to_list()) if expected > 0 else 0.0
     sides = sides.with_columns((t * pl.col("w") / (1 + t * pl.col("w"))).alias("_e"))
-    # Only the open twins rows are joined to their pair of persons; the rest keep their error.
-    rows = (pairs.select("person_l", "person_r", "_twins", "settled").with_row_index("_i")
-            .filter(pl.col("_twins") & ~pl.col("settled"))
-            .select("_i", pl.min_horizontal("person_l", "person_r").alias("person_a"),
-                    pl.max_horizontal("person_l", "person_r").alias("person_b"))
-            .join(sides.select("person_a", "person_b", "_e"), on=["person_a", "person_b"], how="left"))
+    # Only the open twins rows take their pair of persons' share; the rest keep their error.
+    rows = rows.join(sides.select("person_a", "person_b", "_e"), on=["person_a", "person_b"], how="left")
     return pairs.with_columns(pairs["error"].scatter(rows["_i"], rows["_e"]))
 
 

@@ -31,9 +31,9 @@ from rapidfuzz.distance import JaroWinkler
 from rapidfuzz.process import cpdist
 
 from cohort.core.warehouse import query, read_table, table_exists, write_table
+from cohort.matching.address import with_normalised_postcode
 from cohort.review.decisions import BINDING, FAMILIES, MATCH, fingerprints, latest_decisions
 from cohort.review.doubt import APART, PRIOR_DOUBT, default_doubt, doubt
-from cohort.matching.address import with_normalised_postcode
 from cohort.review.households import AddressReader, current_address_records
 from cohort.review.workbook import FAMILIES_QUESTION
 
