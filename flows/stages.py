@@ -174,6 +174,7 @@ def households(s: RunSettings, mapper: Mapper = serial_map) -> HouseholdsFormed:
     with connect(s.work_db) as con:
         write_table(con, "household_members", result.members)
         write_table(con, "families_base", result.families)
+        write_table(con, "person_dwellings", result.dwellings)
     return HouseholdsFormed(households=result.families.height, persons_in_households=result.members.height)
 
 

@@ -33,7 +33,7 @@ def open_tenancies(housing: pl.DataFrame, links: pl.DataFrame, as_of: date) -> p
         .sort(["person_id", "tenancy_start", "record_id"], descending=[False, True, False])
         .unique("person_id", keep="first")
         .select(
-            "person_id", "address", "postcode", "uprn", "tenancy_ref",
+            "person_id", pl.lit("housing").alias("source"), "record_id", "address", "postcode", "uprn", "tenancy_ref",
             pl.col("role").alias("tenancy_role"),
             pl.col("tenancy_start").alias("record_date"),
         )
@@ -62,22 +62,25 @@ def current_addresses(records: pl.DataFrame, links: pl.DataFrame, as_of: date) -
         .sort(["person_id", "record_date", "_priority", "record_id"],
               descending=[False, True, False, False])
         .unique("person_id", keep="first")
-        .select("person_id", "address", "postcode", "uprn", "record_date")
+        .select("person_id", "source", "record_id", "address", "postcode", "uprn", "record_date")
     )
 
 
 def dwellings_at(records: pl.DataFrame, links: pl.DataFrame, housing: pl.DataFrame,
                  as_of: date) -> pl.DataFrame:
-    """person_id, address, postcode, uprn, tenancy_ref (open tenancy only), tenancy_role, record_date."""
+    """person_id, source and record_id (the record the dwelling is read from), address,
+    postcode (settled: `_impute_postcodes`), written_postcode (as the record wrote it),
+    uprn, tenancy_ref (open tenancy only), tenancy_role, record_date."""
     tenancy = open_tenancies(housing, links, as_of)
     current = (
         current_addresses(records, links, as_of)
         .join(tenancy.select("person_id"), on="person_id", how="anti")
         .with_columns(pl.lit(None, pl.Utf8).alias("tenancy_ref"), pl.lit(None, pl.Utf8).alias("tenancy_role"))
     )
-    cols = ["person_id", "address", "postcode", "uprn", "tenancy_ref", "tenancy_role", "record_date"]
+    cols = ["person_id", "source", "record_id", "address", "postcode", "uprn", "tenancy_ref", "tenancy_role",
+            "record_date"]
     dwell = pl.concat([tenancy.select(cols), current.select(cols)], how="vertical_relaxed")
-    return _impute_postcodes(dwell, records, links)
+    return _impute_postcodes(dwell.with_columns(pl.col("postcode").alias("written_postcode")), records, links)
 
 
 def _address_key(frame: pl.DataFrame) -> pl.DataFrame:

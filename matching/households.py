@@ -32,7 +32,7 @@ from cohort.matching.cluster import find_root
 from cohort.matching.compare import STREET_JW, street_agrees
 from cohort.matching.pipeline import hashed_id, representative_values
 from cohort.matching.address import (
-    add_address_parts, known_places, normalise_address, normalise_postcode, postcode_sector, postcodes_agree,
+    ADDRESS_PARTS, add_address_parts, known_places, normalise_address, normalise_postcode, postcode_sector, postcodes_agree,
 )
 from cohort.matching.standardise import clean_id
 from cohort.matching.dwellings import OPEN_TENANCY_ROLES, dwellings_at
@@ -48,6 +48,15 @@ CHILD_SOURCES = child_sources()
 class HouseholdResult:
     members: pl.DataFrame   # person_id, family_id, role
     families: pl.DataFrame  # family_id, district, members, address, postcode, uprn
+    # Each person's dwelling record, read once here for every later reader (the review's
+    # household and two-families questions, and its decisions): DWELLING_COLUMNS.
+    dwellings: pl.DataFrame
+
+
+# person_id, the record the dwelling is read from, its address and postcode as written,
+# uprn, open tenancy, and the address's parts (matching.address.ADDRESS_PARTS).
+DWELLING_COLUMNS = ("person_id", "source", "record_id", "address", "postcode", "uprn", "tenancy_ref",
+                    *ADDRESS_PARTS)
 
 
 class _UnionFind:
@@ -240,7 +249,7 @@ def group_dwellings(dwell: pl.DataFrame, mapper: partition.Mapper = partition.se
             uf.union(a, next(iter(targets)))
     comp = pl.Series("dwelling", [uf.find(i) for i in range(addr.height)], dtype=pl.Int64)
     addr = addr.with_columns(comp)
-    return dwell.join(addr.select(*keys, "dwelling", "pc"), on=keys, how="left", nulls_equal=True)
+    return dwell.join(addr.select(*keys, "dwelling", "pc", *ADDRESS_PARTS), on=keys, how="left", nulls_equal=True)
 
 
 def _most_common(frame: pl.DataFrame, col: str, prefer: pl.Expr | None = None) -> pl.DataFrame:
@@ -324,4 +333,6 @@ def form_households(records: pl.DataFrame, links: pl.DataFrame, housing: pl.Data
     )
     log.info("households: %d families of %d persons; %d linked persons have no dwelling at T",
              families.height, members.height, links["person_id"].n_unique() - members.height)
-    return HouseholdResult(members=members, families=families)
+    dwellings = dwell.select(*DWELLING_COLUMNS[:4], pl.col("written_postcode").alias("postcode"),
+                             *DWELLING_COLUMNS[5:]).sort("person_id")
+    return HouseholdResult(members=members, families=families, dwellings=dwellings)

@@ -50,15 +50,11 @@ PAIR_SCHEMA = {"family_a": pl.Utf8, "family_b": pl.Utf8, "person_a": pl.Utf8, "s
 
 def _dwelling_records(con: duckdb.DuckDBPyConnection, reader: AddressReader) -> pl.DataFrame:
     """family_id, person_id, source, record_id, tenancy_ref, flat, premise, street,
-    street_name, street_type, locality, pc, district: each member's current-address record, read."""
+    street_name, street_type, locality, pc, district: each member's dwelling record, read."""
     members = read_table(con, "household_members").select("person_id", "family_id")
-    cur = reader.current.join(members, on="person_id", how="inner")
-    parsed = reader.parts(cur["address"])
-    cur = with_normalised_postcode(cur, "postcode", "pc")
+    cur = with_normalised_postcode(reader.dwellings.join(members, on="person_id", how="inner"), "postcode", "pc")
     return (
-        cur.join(parsed.select("address", "flat", "premise", "street", "street_name", "street_type", "locality"),
-                 on="address", how="left")
-        .with_columns(pl.col("flat").fill_null(""))
+        cur.with_columns(pl.col("flat").fill_null(""))
         .with_columns(pl.col("pc").str.extract(r"^(\S+) ", 1).alias("district"))
         .filter(pl.col("premise").is_not_null() & pl.col("street").is_not_null())
     )

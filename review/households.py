@@ -22,7 +22,8 @@ import polars as pl
 
 from cohort.core.reference import district_for_postcode, outward_code
 from cohort.core.warehouse import query, read_table, table_exists, write_table
-from cohort.matching.dwellings import SOURCE_PRIORITY
+from cohort.matching.dwellings import dwellings_at
+from cohort.matching.households import DWELLING_COLUMNS
 from cohort.matching.pipeline import hashed_id
 from cohort.matching.standardise import add_address_parts, normalise_address, normalise_postcode
 from cohort.matching.address import ADDRESS_PARTS, with_normalised_postcode
@@ -30,45 +31,42 @@ from cohort.review.decisions import BINDING, HOUSEHOLD, MATCH, NOT_A_MATCH, late
 
 log = logging.getLogger(__name__)
 
-CURRENT_ADDRESS_SQL = """
-with open_tenancy as (
-    select 'housing' as source, h.record_id, h.tenancy_start
-    from stg_housing as h
-    where h.tenancy_start <= $as_of and (h.tenancy_end is null or h.tenancy_end >= $as_of)
-)
-select l.person_id, r.source, r.record_id, r.address, r.postcode, r.uprn, r.tenancy_ref, r.record_date,
-       (o.record_id is not null) as open_tenancy, o.tenancy_start
-from records as r
-inner join person_links as l on l.source = r.source and l.record_id = r.record_id
-left join open_tenancy as o on o.source = r.source and o.record_id = r.record_id
-where r.record_date <= $as_of and (r.address is not null or r.uprn is not null or o.record_id is not null)
-"""
+def dwelling_records(con: duckdb.DuckDBPyConnection, as_of: date) -> pl.DataFrame:
+    """person_id (as settled), source, record_id, address, postcode, uprn, tenancy_ref and
+    the address's parts (`matching.households.DWELLING_COLUMNS`): the record each person's
+    dwelling at T is read from. The households stage chose it and read its address
+    (`person_dwellings`); a warehouse written before it kept them is read again here by
+    the same rule (`matching.dwellings.dwellings_at`)."""
+    if table_exists(con, "person_dwellings"):
+        dwell = read_table(con, "person_dwellings").drop("person_id")
+    else:
+        recs, links, housing = (read_table(con, t) for t in ("records", "person_links", "stg_housing"))
+        dwell = dwellings_at(recs, links, housing, as_of).with_columns(pl.col("written_postcode").alias("postcode"))
+        dwell = add_address_parts(dwell.with_columns(normalise_address(pl.col("address")).alias("_addr")), "_addr")
+        dwell = dwell.select(DWELLING_COLUMNS[1:])
+    links = query(con, "select source, record_id, person_id from person_links")
+    return (dwell.join(links, on=["source", "record_id"], how="inner")
+            .select(DWELLING_COLUMNS).cast({c: pl.Utf8 for c in ADDRESS_PARTS}).sort("person_id"))
 
 
 def current_address_records(con: duckdb.DuckDBPyConnection, as_of: date) -> pl.DataFrame:
     """person_id, source, record_id, address, postcode, uprn, tenancy_ref: the record a
-    person's dwelling at T comes from (architecture.md): their open tenancy's housing row
-    if they have one, else their latest dated record with an address or UPRN."""
-    priority = pl.col("source").replace_strict(SOURCE_PRIORITY, default=3, return_dtype=pl.Int32)
-    recs = query(con, CURRENT_ADDRESS_SQL, {"as_of": as_of})
-    return (
-        recs.with_columns(priority.alias("_priority"),
-                          pl.when(pl.col("open_tenancy")).then(pl.col("tenancy_start")).alias("_tenancy"))
-        .sort(["person_id", "open_tenancy", "_tenancy", "record_date", "_priority", "record_id"],
-              descending=[False, True, True, True, False, False], nulls_last=True)
-        .unique("person_id", keep="first")
-        .select("person_id", "source", "record_id", "address", "postcode", "uprn", "tenancy_ref")
-    )
+    person's dwelling at T comes from (architecture.md; `dwelling_records`)."""
+    return dwelling_records(con, as_of).select("person_id", "source", "record_id", "address", "postcode", "uprn",
+                                               "tenancy_ref")
 
 
 class AddressReader:
-    """Each person's current-address record, and every address text read (normalised and
-    split into flat, house, premise, street...) once per review: the household and the
-    two-families questions read the same records, and reading addresses is most of their cost."""
+    """Each person's dwelling record with its address read (`dwelling_records`), for the
+    household and the two-families questions; an address text not among them (none
+    should be) is read on demand."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, as_of: date) -> None:
-        self.current = current_address_records(con, as_of)
-        self._parts = pl.DataFrame(schema={"address": pl.Utf8, **{c: pl.Utf8 for c in ADDRESS_PARTS}})
+        self.dwellings = dwelling_records(con, as_of)
+        self.current = self.dwellings.select("person_id", "source", "record_id", "address", "postcode", "uprn",
+                                             "tenancy_ref")
+        self._parts = self.dwellings.select("address", *ADDRESS_PARTS).drop_nulls("address").unique(
+            "address", keep="first")
 
     def parts(self, addresses: pl.Series) -> pl.DataFrame:
         """address, flat, house, premise, street, street_name, street_type, locality for (at

@@ -40,6 +40,11 @@ AS_OF = "2014-03-31"
 COL = {name: i for i, name in enumerate(REVIEW_COLUMNS)}  # 0-based positions on the question sheets
 
 
+# An empty housing extract, with the columns a person's dwelling is read from.
+NO_HOUSING = {"record_id": pl.Utf8, "tenancy_start": pl.Date, "tenancy_end": pl.Date, "address": pl.Utf8,
+              "postcode": pl.Utf8, "uprn": pl.Utf8, "tenancy_ref": pl.Utf8, "role": pl.Utf8}
+
+
 def run(drop: Path, db: Path, out: Path, as_of: str = AS_OF) -> None:
     with contextlib.redirect_stdout(io.StringIO()):
         rc = main(["run", "--input", str(drop), "--as-of", as_of, "--db", str(db), "--out", str(out)])
@@ -383,8 +388,7 @@ def queue_warehouse() -> duckdb.DuckDBPyConnection:
                "evidence": pl.List(item)}, orient="row")
     tables = {"records": records, "match_pairs": match_pairs, "person_links": links, "household_members": members,
               "families": families, "families_base": base, "flags": flags,
-              "stg_housing": pl.DataFrame(schema={"record_id": pl.Utf8, "tenancy_start": pl.Date,
-                                                  "tenancy_end": pl.Date}),
+              "stg_housing": pl.DataFrame(schema=NO_HOUSING),
               "extract_status": pl.DataFrame({"extract": ["police"], "present": [True]})}
     for name, frame in tables.items():
         con.register("_t", frame)
@@ -558,7 +562,7 @@ def household_warehouse() -> duckdb.DuckDBPyConnection:
         "records": _records(HOUSEHOLD_RECORDS),
         "person_links": pl.DataFrame({"source": ["police", "health", "police"], "record_id": ["a", "b", "c"],
                                       "person_id": ["P1", "P2", "P3"]}),
-        "stg_housing": pl.DataFrame(schema={"record_id": pl.Utf8, "tenancy_start": pl.Date, "tenancy_end": pl.Date}),
+        "stg_housing": pl.DataFrame(schema=NO_HOUSING),
         "household_members": pl.DataFrame({"person_id": ["P1", "P2", "P3"], "family_id": ["F1", "F1", "F3"],
                                            "role": ["adult", "child", "adult"]}),
         "families_base": pl.DataFrame({"family_id": ["F1", "F3"], "district": ["Dover", "Thanet"],

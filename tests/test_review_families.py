@@ -21,6 +21,7 @@ from cohort.data_samples.generator import generate
 from cohort.data_samples.mess import MessRates
 from cohort.review.decisions import FAMILIES, fingerprints
 from cohort.review.family_pairs import apply_family_decisions, split_family_pairs
+from cohort.review.households import current_address_records, dwelling_records
 from cohort.review.importer import import_decisions
 from cohort.review.workbook import FAMILIES_QUESTION, REVIEW_COLUMNS, SHEET_MORE, SHEET_REVIEW
 
@@ -54,8 +55,11 @@ def families_warehouse(rows=DWELLINGS) -> duckdb.DuckDBPyConnection:
         "records": records,
         "person_links": pl.DataFrame([(s, r, p) for p, _, s, r, *_ in rows],
                                      schema=["source", "record_id", "person_id"], orient="row"),
-        "stg_housing": pl.DataFrame([(r, date(2013, 1, 1), None) for _, _, s, r, *_ in rows if s == "housing"],
-                                    schema={"record_id": pl.Utf8, "tenancy_start": pl.Date, "tenancy_end": pl.Date},
+        "stg_housing": pl.DataFrame([(r, date(2013, 1, 1), None, a, pc, None, t, "lead_tenant")
+                                     for _, _, s, r, a, pc, t in rows if s == "housing"],
+                                    schema={"record_id": pl.Utf8, "tenancy_start": pl.Date, "tenancy_end": pl.Date,
+                                            "address": pl.Utf8, "postcode": pl.Utf8, "uprn": pl.Utf8,
+                                            "tenancy_ref": pl.Utf8, "role": pl.Utf8},
                                     orient="row"),
         "household_members": pl.DataFrame([(p, f, "adult") for p, f, *_ in rows],
                                           schema=["person_id", "family_id", "role"], orient="row"),
@@ -214,6 +218,29 @@ def test_split_families_are_asked_answered_merged_and_not_asked_again(recoded, t
         assert after[_key(r)[:2]] != after[_key(r)[2:]], "not a match keeps them apart"
     asked = {_key(r) for s in _rows(tmp_path / "out2" / "match_review.xlsx").values() for r in s}
     assert not asked & {_key(r) for r in fam_rows}, "a decided pair of families is not asked again"
+
+
+def test_the_review_reads_each_persons_dwelling_as_the_households_stage_chose_it(recoded, tmp_path):
+    """The stored `person_dwellings` and the rule read again (a warehouse without the
+    table) give the review the same record and address parts for every person."""
+    db = tmp_path / "w.duckdb"
+    shutil.copy(recoded / "w.duckdb", db)
+    with duckdb.connect(str(db)) as con:
+        stored = dwelling_records(con, AS_OF)
+        con.execute("drop table person_dwellings")
+        again = dwelling_records(con, AS_OF)
+    assert stored.height > 100
+    assert stored.sort("person_id").equals(again.sort("person_id"))
+
+
+def test_no_fixed_abode_is_not_a_persons_dwelling_for_the_review():
+    """A person whose latest record says only "NFA" is read at their earlier address, as
+    the households stage reads them (rules.md): never asked about on "NFA"."""
+    rows = [*DWELLINGS, ("P1", "F1", "police", "k", "N.F.A.", None, None)]
+    con = families_warehouse(rows)
+    con.execute("update records set record_date = date '2014-02-01' where record_id = 'k'")
+    cur = current_address_records(con, AS_OF)
+    assert cur.filter(pl.col("person_id") == "P1")["record_id"].to_list() == ["a"]
 
 
 def test_each_kind_of_near_miss_starts_from_its_own_prior():
