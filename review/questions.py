@@ -48,7 +48,7 @@ from cohort.review.decisions import (
     ordered, record_profiles, stored_decisions,
 )
 from cohort.review.doubt import APART, IN_FAMILY, LINKED, default_doubt, doubt, guard_doubt  # noqa: F401
-from cohort.review.evidence import KEYS, pair_evidence
+from cohort.review.evidence import pair_evidence
 from cohort.review.family_pairs import family_questions
 from cohort.review.households import AddressReader, uncertain_household_joins
 from cohort.review.workbook import HOUSEHOLD_QUESTION, PERSON_QUESTION
@@ -58,20 +58,14 @@ MIN_VALUE = 0.25        # chance x (1 + weight) below this: not worth a reviewer
 MAX_GROUP = 60          # records per side a question binds (distinct profiles); more are not shown
 ALSO_AGREE = {"address": ("dwelling",)}
 
-PERSON_PAIRS_SQL = """
-select
-    mp.*,
-    a.person_id as person_l,
-    b.person_id as person_r,
-    a.match_confidence as conf_l,
-    b.match_confidence as conf_r
+# The comparison levels and reason of the pairs that may make a question (`_asked`): only
+# those few thousand are read with their levels, the millions of others are not.
+PAIR_LEVELS_SQL = """
+select mp.*
 from match_pairs as mp
-inner join person_links as a on a.source = mp.source_l and a.record_id = mp.record_id_l
-inner join person_links as b on b.source = mp.source_r and b.record_id = mp.record_id_r
-where (mp.probability >= $reject and mp.probability < $accept)
-   or (a.person_id <> b.person_id
-       and (mp.probability >= $accept or (mp.guard is not null and mp.match_weight >= $accept_weight)))
-   or (a.person_id = b.person_id and mp.probability < $reject)
+inner join _asked as q
+    on q.source_l = mp.source_l and q.record_id_l = mp.record_id_l
+   and q.source_r = mp.source_r and q.record_id_r = mp.record_id_r
 """
 
 SHOWN_SQL = """
@@ -99,16 +93,26 @@ def candidate_pairs(con: duckdb.DuckDBPyConnection, matching: Matching,
                     evidence: pl.DataFrame | None = None) -> pl.DataFrame:
     """The scored record pairs that may make a person question, each with its chance
     (`evidence`: this run's `pair_evidence`, when the caller has it already)."""
-    accept = matching.review_accept
-    pairs = query(con, PERSON_PAIRS_SQL, {
-        "reject": matching.review_reject, "accept": accept, "accept_weight": math.log2(accept / (1 - accept))})
-    levels = [c.name for c in COMPARISONS if c.name in pairs.columns]
-    pairs = ordered(pairs.select(
-        *PAIR_KEYS, "probability", "match_weight", "guard", pl.col("reason").cast(pl.Utf8),
-        *[pl.col(c).cast(pl.Utf8) for c in levels], "person_l", "person_r", "conf_l", "conf_r"))
+    accept, reject = matching.review_accept, matching.review_reject
     everything = pair_evidence(con) if evidence is None else evidence
-    spoken = everything.filter(pl.col("vouched").is_not_null() | pl.col("bound").is_not_null())
-    pairs = pairs.join(ordered(spoken.select(*KEYS, "vouched", "bound")), on=KEYS, how="left")
+    p, same = pl.col("probability"), pl.col("person_l") == pl.col("person_r")
+    asked = everything.filter(
+        ((p >= reject) & (p < accept))
+        | (~same & ((p >= accept) | (pl.col("guard").is_not_null()
+                                     & (pl.col("match_weight") >= math.log2(accept / (1 - accept))))))
+        | (same & (p < reject))
+    ).select(*PAIR_KEYS, "probability", "match_weight", "guard", "person_l", "person_r", "conf_l", "conf_r",
+             "vouched", "bound")
+    con.register("_asked", asked.select(*PAIR_KEYS))
+    try:
+        levels = query(con, PAIR_LEVELS_SQL)
+    finally:
+        con.unregister("_asked")
+    names = [c.name for c in COMPARISONS if c.name in levels.columns]
+    levels = levels.select(*PAIR_KEYS, pl.col("reason").cast(pl.Utf8), *[pl.col(c).cast(pl.Utf8) for c in names])
+    pairs = ordered(asked.join(levels, on=list(PAIR_KEYS), how="inner").select(
+        *PAIR_KEYS, "probability", "match_weight", "guard", "reason", *names, "person_l", "person_r", "conf_l",
+        "conf_r", "vouched", "bound"))
     same = pl.col("person_l") == pl.col("person_r")
     vouched = pl.max_horizontal("probability", pl.col("vouched").fill_null(0.0))
     support = pl.max_horizontal(vouched, pl.min_horizontal("conf_l", "conf_r").fill_null(0.0))
