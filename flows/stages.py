@@ -1,9 +1,17 @@
 """The stages of a monthly run, as plain functions, in the order they run.
 
 Each stage reads what it needs from the run's working copy of the warehouse, writes its
-tables back, and returns a small frozen dataclass of counts (a `StageResult`, defined in
+own tables, and returns a small frozen dataclass of counts (a `StageResult`, defined in
 flows/stage_results.py) that the flow puts into the run summary. Order is data: `STAGES`
 is the list the flow walks; adding a stage is adding a line.
+
+A stage never rewrites a table an earlier stage wrote (decision 81): what it changes, it
+writes as a table of its own. So the match and households stages write provisional
+clusters (`match_links`, `match_persons`, `formed_members`, `formed_families`) and the ids
+stage writes the final `person_links`, `persons`, `household_members`, `families_base`
+and `engagements` that every later reader uses; each stage's tables are then exactly
+what it made from its inputs, to re-run or audit. (A new run replaces the tables of the
+run before: the warehouse keeps history only in its history tables.)
 """
 
 from __future__ import annotations
@@ -142,15 +150,16 @@ def records(s: RunSettings) -> RecordsBuilt:
 
 def match(s: RunSettings, mapper: Mapper = serial_map) -> Matched:
     """Link every record to a person (standardise → block → compare → score → cluster),
-    comparing and clustering per partition through `mapper` (the flow's task runner)."""
+    comparing and clustering per partition through `mapper` (the flow's task runner).
+    The persons have provisional ids (`match_links`, `match_persons`) until the ids stage."""
     with connect(s.work_db) as con:
         recs = read_table(con, "records")
         must, cannot = person_constraints(con)
     result = link_persons(recs, threshold=s.ruleset.matching.link_threshold, must_link=must, cannot_link=cannot,
                           mapper=mapper, partitions=s.partitions)
     with connect(s.work_db) as con:
-        write_table(con, "person_links", result.links)
-        write_table(con, "persons", result.persons)
+        write_table(con, "match_links", result.links)
+        write_table(con, "match_persons", result.persons)
         write_table(con, "match_pairs", result.pairs)
         write_table(con, "blocking_counts", result.blocking_counts)
         write_table(con, "match_weights", result.weights)  # the model this run estimated
@@ -166,21 +175,25 @@ def match(s: RunSettings, mapper: Mapper = serial_map) -> Matched:
 
 def households(s: RunSettings, mapper: Mapper = serial_map) -> HouseholdsFormed:
     """Group persons into families living together at the as-of date, comparing
-    addresses per partition through `mapper`."""
+    addresses per partition through `mapper`. The families are as formed, with provisional
+    ids (`formed_members`, `formed_families`); the ids stage writes the final ones."""
     with connect(s.work_db) as con:
-        recs, links, housing = (read_table(con, t) for t in ("records", "person_links", "stg_housing"))
+        recs, links, housing = (read_table(con, t) for t in ("records", "match_links", "stg_housing"))
     result = form_households(recs, links, housing, s.as_of, mapper=mapper, partitions=s.partitions,
                              adult_age=s.ruleset.identification.adult_age)
     with connect(s.work_db) as con:
-        write_table(con, "household_members", result.members)
-        write_table(con, "families_base", result.families)
-        write_table(con, "person_dwellings", result.dwellings)
+        write_table(con, "formed_members", result.members)
+        write_table(con, "formed_families", result.families)
+        write_table(con, "person_dwellings", result.dwellings)  # provisional person ids; read by record
     return HouseholdsFormed(households=result.families.height, persons_in_households=result.members.height)
 
 
 def ids(s: RunSettings) -> IdsSettled:
     """Keep last month's person and family ids (matching/ids.py), applying reviewers'
-    household decisions between the two."""
+    household decisions between the two: from the match and households stages'
+    provisional tables, write the final `person_links`, `persons`, `household_members`,
+    `families_base` and `engagements` (with `id_history`, `id_redirects`, `id_splits`
+    and `engagement_redirects`)."""
     with connect(s.work_db) as con:
         counts = stable_ids.stabilise_persons(con, s.as_of)
         counts |= apply_household_decisions(con, s.as_of)

@@ -27,6 +27,13 @@ its id changes. A re-run of a month starts from what the earlier attempt of the 
 gave (its ids, its redirects), then rewrites the month's history rows: running the same
 month twice gives the same ids, and a re-run after reviewers' decisions keeps every id
 that is still right and redirects the rest (the earlier attempt's redirects stay).
+
+The ids stage reads the provisional tables the match and households stages wrote
+(`match_links`, `match_persons`, `formed_members`, `formed_families`) and writes the final
+ones every later reader uses (`person_links`, `persons`, `household_members`,
+`families_base`, and `engagements` from `stg_engagements`), leaving each earlier stage's
+tables as it wrote them, so that any stage can be re-run or audited from its inputs
+(decision 81).
 """
 
 from __future__ import annotations
@@ -39,7 +46,7 @@ from datetime import date
 import duckdb
 import polars as pl
 
-from cohort.core.warehouse import fetch_one, query
+from cohort.core.warehouse import fetch_one, query, table_exists
 
 log = logging.getLogger(__name__)
 
@@ -231,15 +238,17 @@ def _stabilise(con: duckdb.DuckDBPyConnection, kind: str, as_of: date, members: 
     return result
 
 
-def _remap(con: duckdb.DuckDBPyConnection, table: str, column: str, mapping: pl.DataFrame,
+def _remap(con: duckdb.DuckDBPyConnection, source: str, target: str, column: str, mapping: pl.DataFrame,
            order: list[str]) -> None:
-    """Rewrite `table.column` from provisional to stable ids, keeping the table's columns."""
+    """Write `target` as `source` with `column` turned from provisional to stable ids,
+    keeping the columns. `source` is an earlier stage's table (left as it wrote it) or,
+    once the ids stage has begun its own copy, `target` itself."""
     con.register("_ids_map", mapping)
     try:
-        cols = [r[0] for r in con.execute(f'describe "{table}"').fetchall()]
+        cols = [r[0] for r in con.execute(f'describe "{source}"').fetchall()]
         select = ", ".join(f"m.id as {column}" if c == column else f't."{c}"' for c in cols)
         con.execute(
-            f'create or replace table "{table}" as select {select} from "{table}" as t '
+            f'create or replace table "{target}" as select {select} from "{source}" as t '
             f"left join _ids_map as m on m.provisional = t.{column} order by {', '.join(order)}"
         )
     finally:
@@ -247,24 +256,30 @@ def _remap(con: duckdb.DuckDBPyConnection, table: str, column: str, mapping: pl.
 
 
 def stabilise_persons(con: duckdb.DuckDBPyConnection, as_of: date) -> dict[str, int]:
-    """Give this run's persons their earlier ids, in `person_links`, `persons` and
-    `household_members` (households are formed before ids are settled)."""
-    members = query(con, "select person_id as provisional, source || ':' || record_id as item from person_links")
+    """Give this run's persons their earlier ids: write `person_links`, `persons` and
+    `household_members` from the match and households stages' `match_links`,
+    `match_persons` and `formed_members` (households are formed before ids are settled),
+    and start `families_base` as a copy of `formed_families`. The earlier stages' tables
+    stay as they wrote them; the family tables are the ids stage's own from here on, for
+    the reviewers' household decisions and `stabilise_families` to work on."""
+    members = query(con, "select person_id as provisional, source || ':' || record_id as item from match_links")
     result = _stabilise(con, PERSON, as_of, members)
-    _remap(con, "person_links", "person_id", result.mapping, ["source", "record_id"])
-    _remap(con, "persons", "person_id", result.mapping, ["person_id"])
-    _remap(con, "household_members", "person_id", result.mapping, ["family_id", "person_id"])
+    _remap(con, "match_links", "person_links", "person_id", result.mapping, ["source", "record_id"])
+    _remap(con, "match_persons", "persons", "person_id", result.mapping, ["person_id"])
+    _remap(con, "formed_members", "household_members", "person_id", result.mapping, ["family_id", "person_id"])
+    con.execute("create or replace table families_base as select * from formed_families")
     return _counts(con, PERSON, as_of, result)
 
 
 def stabilise_families(con: duckdb.DuckDBPyConnection, as_of: date) -> dict[str, int]:
     """Give this run's families their earlier ids, in `household_members` and
-    `families_base`; resolve the engagements extract's family ids through redirects."""
+    `families_base` (the ids stage's own tables, after the reviewers' decisions);
+    resolve the engagements extract's family ids through redirects into `engagements`."""
     members = query(con, "select family_id as provisional, person_id as item from household_members")
     result = _stabilise(con, FAMILY, as_of, members,
                         item_redirects=redirects_before(con, PERSON, as_of, inclusive=True))
-    _remap(con, "household_members", "family_id", result.mapping, ["family_id", "person_id"])
-    _remap(con, "families_base", "family_id", result.mapping, ["family_id"])
+    _remap(con, "household_members", "household_members", "family_id", result.mapping, ["family_id", "person_id"])
+    _remap(con, "families_base", "families_base", "family_id", result.mapping, ["family_id"])
     counts = _counts(con, FAMILY, as_of, result)
     counts["engagements_redirected"] = resolve_engagements(con, as_of)
     return counts
@@ -276,30 +291,28 @@ ENGAGEMENT_REDIRECTS_DDL = (
 
 
 def resolve_engagements(con: duckdb.DuckDBPyConnection, as_of: date) -> int:
-    """Point engagement rows naming a retired family id at the family's current id, keeping
-    the id each such row named in `engagement_redirects` (row_number, published_id, family_id)
-    so the results can say the row was followed to a successor."""
+    """Write `engagements`: the engagements extract (`stg_engagements`, left as the validate
+    stage wrote it) with each row naming a retired family id pointed at the family's
+    current id. `engagement_redirects` (row_number, published_id, family_id) keeps the id
+    each such row named, so the results can say the row was followed to a successor.
+    Returns how many retired ids were followed."""
     con.execute(ENGAGEMENT_REDIRECTS_DDL)
-    exists = fetch_one(con.execute(
-        "select count(*) from information_schema.tables where table_name = 'stg_engagements'"
-    ))[0]
-    if not exists:
+    if not table_exists(con, "stg_engagements"):
         return 0
     engaged = query(con, "select distinct family_id from stg_engagements where family_id is not null")
     resolved = follow_redirects(engaged.with_columns(pl.col("family_id").alias("_published")), "family_id",
                                 redirects_before(con, FAMILY, as_of, inclusive=True))
-    moved = resolved.filter(pl.col("family_id") != pl.col("_published"))
-    if moved.height == 0:
-        return 0
+    moved = resolved.filter(pl.col("family_id") != pl.col("_published")).select("_published", "family_id")
+    cols = [r[0] for r in con.execute("describe stg_engagements").fetchall()]
+    select = ", ".join("coalesce(m.family_id, e.family_id) as family_id" if c == "family_id" else f'e."{c}"'
+                       for c in cols)
     con.register("_moved", moved)
     try:
+        con.execute(f"create or replace table engagements as select {select} from stg_engagements as e "
+                    "left join _moved as m on m._published = e.family_id order by e.rowid")
         con.execute(
             "insert into engagement_redirects select e.row_number, e.family_id, m.family_id "
             "from stg_engagements as e inner join _moved as m on e.family_id = m._published"
-        )
-        con.execute(
-            "update stg_engagements as e set family_id = m.family_id from _moved as m "
-            "where e.family_id = m._published"
         )
     finally:
         con.unregister("_moved")

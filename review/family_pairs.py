@@ -214,8 +214,9 @@ def family_questions(con: duckdb.DuckDBPyConnection, as_of: date, decisions: pl.
 
 
 def apply_family_decisions(con: duckdb.DuckDBPyConnection, as_of: date) -> dict[str, int]:
-    """Merge the families reviewers answered `match` about (before family ids are
-    settled, so the ids stage redirects the id that goes). A decision holds while both
+    """Merge the families reviewers answered `match` about (in the ids stage, on its own
+    `household_members` and `families_base`, before family ids are settled, so that the
+    id that goes is redirected). A decision holds while both
     records are unchanged and still their persons' current-address records; chains of
     merges make one family, kept under the smallest family id."""
     if not table_exists(con, "review_decisions"):

@@ -152,7 +152,8 @@ def uncertain_household_joins(con: duckdb.DuckDBPyConnection, as_of: date,
 
 
 def apply_household_decisions(con: duckdb.DuckDBPyConnection, as_of: date) -> dict[str, int]:
-    """Move persons between families as reviewers decided (before family ids are settled).
+    """Move persons between families as reviewers decided (in the ids stage, on its own
+    `household_members` and `families_base`, before family ids are settled).
 
     `not a match`: A leaves B's family for a family of their own at A's address;
     `match`: A joins B's family. Only while both records are unchanged and record A is

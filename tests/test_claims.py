@@ -205,7 +205,7 @@ def _merge_f1_into_f2(con: duckdb.DuckDBPyConnection) -> None:
     from cohort.matching.ids import ensure_tables
 
     ensure_tables(con)
-    for table in ("families_base", "household_members", "stg_engagements"):
+    for table in ("families_base", "household_members", "engagements"):
         con.execute(f"update {table} set family_id = 'F2' where family_id = 'F1'")
     con.execute("insert into id_redirects values ('F1', 'F2', 'family', $t)", {"t": T2})
 

@@ -170,8 +170,9 @@ def test_warehouse_keeps_the_layers_and_history(first_run):
 
     con = duckdb.connect(str(first_run / "w.duckdb"), read_only=True)
     tables = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
-    for t in ("raw_police", "stg_police", "records", "person_links", "persons", "household_members",
-              "families_base", "families", "family_evidence", "family_history", "runs", "rejected_rows"):
+    for t in ("raw_police", "stg_police", "records", "match_links", "match_persons", "formed_members",
+              "formed_families", "person_links", "persons", "household_members", "families_base", "engagements",
+              "families", "family_evidence", "family_history", "runs", "rejected_rows"):
         assert t in tables, t
     assert fetch_one(con.execute("select count(distinct as_of) from family_history"))[0] == 1
     run = con.execute("select outcome, code_version, input_checksums, counts from runs").fetchall()

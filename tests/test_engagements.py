@@ -168,10 +168,13 @@ def test_every_engagement_row_ends_in_exactly_one_state(every_state: ResultsWorl
 
 
 def test_a_row_the_ids_stage_pointed_at_the_successor_is_still_redirected(every_state: ResultsWorld) -> None:
-    """The ids stage rewrites stg_engagements to current ids; engagement_redirects keeps the
-    id the row named, so the row is reported as followed to a successor."""
+    """The ids stage writes `engagements` with current ids (the extract, stg_engagements,
+    stays as validated); engagement_redirects keeps the id the row named, so the row is
+    reported as followed to a successor."""
     assert resolve_engagements(every_state.con, T) == 1
-    assert query(every_state.con, "select family_id from stg_engagements where row_number = 6")["family_id"][0] == "F5"
+    named = "select family_id from {} where row_number = 6"
+    assert query(every_state.con, named.format("engagements"))["family_id"][0] == "F5"
+    assert query(every_state.con, named.format("stg_engagements"))["family_id"][0] == "F_OLD"
     run = every_state.results(T)
     row = query(run.con, "select published_family_id, family_id, state from int_engagements__judged"
                          " where row_number = 6").row(0)

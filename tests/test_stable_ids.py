@@ -109,8 +109,10 @@ def test_invariants_on_random_reclusterings(first, second):
 
 def month(con, links: list[tuple[str, str, str]], members: list[tuple[str, str]], as_of: date,
           engagements: list[str] = ()) -> None:
-    """Write the tables the ids stage reads: person_links (source, record_id, person_id),
-    household_members (person_id, family_id), with persons and families_base to match."""
+    """Write the tables the ids stage reads, as the match and households stages write
+    them: match_links (source, record_id, person_id), formed_members (person_id,
+    family_id), with match_persons and formed_families to match, and the validated
+    stg_engagements."""
     pl_links = pl.DataFrame(links, schema={"source": pl.Utf8, "record_id": pl.Utf8, "person_id": pl.Utf8},
                             orient="row").with_columns(pl.lit(1.0).alias("match_confidence"),
                                                        pl.lit("r").alias("match_reason"))
@@ -122,8 +124,8 @@ def month(con, links: list[tuple[str, str, str]], members: list[tuple[str, str]]
     eng = pl.DataFrame({"family_id": list(engagements), "attached_on": [M1] * len(engagements),
                         "row_number": list(range(2, 2 + len(engagements)))},
                        schema={"family_id": pl.Utf8, "attached_on": pl.Date, "row_number": pl.Int64})
-    for name, frame in (("person_links", pl_links), ("persons", persons), ("household_members", hm),
-                        ("families_base", fams), ("stg_engagements", eng)):
+    for name, frame in (("match_links", pl_links), ("match_persons", persons), ("formed_members", hm),
+                        ("formed_families", fams), ("stg_engagements", eng)):
         con.register("_f", frame)
         con.execute(f"create or replace table {name} as select * from _f")
         con.unregister("_f")
@@ -188,7 +190,9 @@ def test_three_months_with_a_merge_and_a_split():
     counts = run_ids(con, M3)
     assert set(dict(con.execute("select person_id, family_id from household_members").fetchall()).values()) == {"F1"}
     assert table(con, "select old_id, new_id from id_redirects where kind = 'family'") == [("F3", "F1")]
-    assert table(con, "select family_id from stg_engagements") == [("F1",)]
+    assert table(con, "select family_id from engagements") == [("F1",)]
+    assert table(con, "select family_id from stg_engagements") == [("F3",)], "the extract stays as validated"
+    assert table(con, "select family_id from formed_members") == [("H",)] * 4, "as the households stage wrote it"
     assert counts["engagements_redirected"] == 1
     assert current_ids(con, FAMILY, ["F1", "F3"]) == {"F1": "F1", "F3": "F1"}
     assert current_ids(con, PERSON, ["P3"]) == {"P3": "P2"}

@@ -1,8 +1,8 @@
 -- Every row of the engagements extract and the family it names now (rules.md "Phase 1
 -- results"), before anyone is judged:
---   published_family_id  the family_id the row was written with (the ids stage points rows
---                        naming a retired id at the family's current id; engagement_redirects
---                        keeps what they named)
+--   published_family_id  the family_id the row was written with (the ids stage's
+--                        `engagements` points rows naming a retired id at the family's
+--                        current id; engagement_redirects keeps what they named)
 --   family_id            the family the row is about at $as_of: the published id when that
 --                        family exists now, else the family a retired id was merged into
 --                        (int_family_ids__current) when that one exists; null when neither
@@ -21,7 +21,7 @@ engagement_rows as (
         coalesce(er.published_id, e.family_id) as published_family_id,
         e.attached_on,
         e.key_worker
-    from stg_engagements as e
+    from engagements as e
     left join engagement_redirects as er on er.row_number = e.row_number
 ),
 

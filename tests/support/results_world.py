@@ -76,7 +76,11 @@ class ResultsWorld(World):
 
     def connect(self) -> duckdb.DuckDBPyConnection:
         con = super().connect()
-        con.from_arrow(pl.DataFrame(self.engagements, schema=ENGAGEMENT_SCHEMA).to_arrow()).create("stg_engagements")
+        # The extract as validated, and as the ids stage passes it on when no id it names
+        # was retired (the results follow retired ids themselves: int_engagements__resolved).
+        engagements = pl.DataFrame(self.engagements, schema=ENGAGEMENT_SCHEMA).to_arrow()
+        for name in ("stg_engagements", "engagements"):
+            con.from_arrow(engagements).create(name)
         hist = pl.DataFrame(
             [{"as_of": h["as_of"], "programme": "phase1", "family_id": h["family_id"], "district": "Dartford",
               "members": 1, "criteria_met": 3, "status": h["status"]} for h in self.history],
