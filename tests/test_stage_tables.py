@@ -29,7 +29,8 @@ from cohort.flows.stages import STAGES, RunSettings
 
 MARK = "seen before this stage"
 WRITERS = {"stg_engagements": "validate", "match_links": "match", "match_persons": "match",
-           "formed_members": "households", "formed_families": "households", "person_links": "ids", "persons": "ids",
+           "formed_members": "households", "formed_families": "households", "person_dwellings": "households",
+           "person_links": "ids", "persons": "ids",
            "household_members": "ids", "families_base": "ids", "engagements": "ids"}
 
 
