@@ -10,9 +10,7 @@ from datetime import date
 import polars as pl
 
 from cohort.core.agencies import address_priority
-from cohort.matching.address import (
-    add_address_parts, no_fixed_abode, normalise_address, with_normalised_postcode,
-)
+from cohort.matching.address import no_fixed_abode, read_addresses, with_normalised_postcode
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +68,8 @@ def dwellings_at(records: pl.DataFrame, links: pl.DataFrame, housing: pl.DataFra
                  as_of: date) -> pl.DataFrame:
     """person_id, source and record_id (the record the dwelling is read from), address,
     postcode (settled: `_impute_postcodes`), written_postcode (as the record wrote it),
-    uprn, tenancy_ref (open tenancy only), tenancy_role, record_date."""
+    uprn, tenancy_ref (open tenancy only), tenancy_role, record_date, and the address read:
+    addr (normalised) and its parts (`matching.address.read_addresses`)."""
     tenancy = open_tenancies(housing, links, as_of)
     current = (
         current_addresses(records, links, as_of)
@@ -83,15 +82,11 @@ def dwellings_at(records: pl.DataFrame, links: pl.DataFrame, housing: pl.DataFra
     return _impute_postcodes(dwell.with_columns(pl.col("postcode").alias("written_postcode")), records, links)
 
 
-def _address_key(frame: pl.DataFrame) -> pl.DataFrame:
-    """Add `_key` (flat|premise|street of the normalised address) via distinct addresses."""
-    distinct = add_address_parts(
-        frame.select("address").unique().drop_nulls()
-        .with_columns(normalise_address(pl.col("address")).alias("_addr")),
-        "_addr",
-    ).select("address", pl.concat_str([pl.col("flat").fill_null(""), "premise", "street"],
-                                      separator="|").alias("_key"))
-    return frame.join(distinct, on="address", how="left")
+def _address_key(frame: pl.DataFrame, read: pl.DataFrame) -> pl.DataFrame:
+    """Add `_key` (flat|premise|street of the normalised address), from `read`
+    (`read_addresses` of at least the frame's addresses)."""
+    key = pl.concat_str([pl.col("flat").fill_null(""), "premise", "street"], separator="|").alias("_key")
+    return frame.join(read.select("address", key), on="address", how="left")
 
 
 def _impute_postcodes(dwell: pl.DataFrame, records: pl.DataFrame, links: pl.DataFrame) -> pl.DataFrame:
@@ -116,15 +111,17 @@ def _impute_postcodes(dwell: pl.DataFrame, records: pl.DataFrame, links: pl.Data
     need = dwell.filter(pl.col("address").is_not_null() & (
         pl.col("postcode").is_null()
         | (pl.col("tenancy_ref").is_null() & pl.col("person_id").is_in(varied["person_id"].implode()))))
-    if need.height == 0:
-        return dwell
     known = (
         with_pc.join(need.select("person_id").unique(), on="person_id")
         .select("person_id", "source", "address", "_pc")
         .filter(pl.col("_pc").str.contains(" "))
     )
+    # Every address text is read once, here: the dwellings keep theirs for `households`.
+    read = read_addresses(pl.concat([dwell["address"], known["address"]]))
+    if need.height == 0:
+        return dwell.join(read, on="address", how="left", maintain_order="left")
     per_pc = (
-        _address_key(known)
+        _address_key(known, read)
         .group_by("person_id", "_key", "_pc").agg(pl.len().alias("_rows"), pl.col("source").n_unique().alias("_n"))
     )
     best = (  # for a blank postcode: the most rows
@@ -143,7 +140,7 @@ def _impute_postcodes(dwell: pl.DataFrame, records: pl.DataFrame, links: pl.Data
         & (pl.col("_most_n") > pl.col("_n").fill_null(0))
     ).fill_null(False)
     return (
-        with_normalised_postcode(_address_key(dwell), "postcode", "_own")
+        with_normalised_postcode(_address_key(dwell, read), "postcode", "_own")
         .join(best, on=["person_id", "_key"], how="left")
         .join(most, on=["person_id", "_key"], how="left")
         .join(per_pc.select("person_id", "_key", pl.col("_pc").alias("_own"), "_n"),
@@ -151,4 +148,5 @@ def _impute_postcodes(dwell: pl.DataFrame, records: pl.DataFrame, links: pl.Data
         .with_columns(pl.when(outvoted).then(pl.col("_most")).otherwise(pl.coalesce("postcode", "_pc"))
                       .alias("postcode"))
         .drop("_key", "_pc", "_own", "_most", "_most_n", "_n")
+        .join(read, on="address", how="left", maintain_order="left")
     )

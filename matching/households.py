@@ -32,7 +32,7 @@ from cohort.matching.cluster import find_root
 from cohort.matching.compare import STREET_JW, street_agrees
 from cohort.matching.pipeline import hashed_id, representative_values
 from cohort.matching.address import (
-    ADDRESS_PARTS, add_address_parts, known_places, normalise_address, normalise_postcode, postcode_sector, postcodes_agree,
+    ADDRESS_PARTS, known_places, normalise_postcode, postcode_sector, postcodes_agree, read_addresses,
 )
 from cohort.matching.standardise import clean_id
 from cohort.matching.dwellings import OPEN_TENANCY_ROLES, dwellings_at
@@ -202,10 +202,12 @@ def group_dwellings(dwell: pl.DataFrame, mapper: partition.Mapper = partition.se
     through itself.
     """
     keys = ["address", "postcode", "uprn", "tenancy_ref"]
-    addr = add_address_parts(
-        dwell.select(keys).unique(maintain_order=True).with_row_index("aid")
+    if "addr" not in dwell.columns:  # addresses not yet read (`dwellings_at` reads them)
+        dwell = dwell.join(read_addresses(dwell["address"]), on="address", how="left", maintain_order="left")
+    addr = (
+        dwell.select(*keys, "addr", *ADDRESS_PARTS).unique(keys, keep="first", maintain_order=True)
+        .with_row_index("aid")
         .with_columns(
-            normalise_address(pl.col("address")).alias("addr"),
             normalise_postcode(pl.col("postcode")).alias("pc"),
             clean_id(pl.col("uprn")).alias("_uprn"),
         )
@@ -249,7 +251,7 @@ def group_dwellings(dwell: pl.DataFrame, mapper: partition.Mapper = partition.se
             uf.union(a, next(iter(targets)))
     comp = pl.Series("dwelling", [uf.find(i) for i in range(addr.height)], dtype=pl.Int64)
     addr = addr.with_columns(comp)
-    return dwell.join(addr.select(*keys, "dwelling", "pc", *ADDRESS_PARTS), on=keys, how="left", nulls_equal=True)
+    return dwell.join(addr.select(*keys, "dwelling", "pc"), on=keys, how="left", nulls_equal=True)
 
 
 def _most_common(frame: pl.DataFrame, col: str, prefer: pl.Expr | None = None) -> pl.DataFrame:
