@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
+from cohort.core.sqlrunner import run_sql
 from cohort.core.warehouse import fetch_one, query, table_exists
 from cohort.matching.pipeline import PAIR_KEYS, PROFILE_KEYS
 from cohort.matching.standardise import standardise
@@ -194,17 +195,6 @@ def _no_decisions() -> pl.DataFrame:
     return pl.DataFrame(schema=schema)
 
 
-SIBLINGS_SQL = """
-with given as (
-    select r.dob, upper(trim(r.surname)) as surname
-    from records as r
-    inner join _given as g on g.source = r.source and g.record_id = r.record_id
-)
-select r.*
-from records as r
-where r.dob in (select g.dob from given as g where g.dob is not null)
-   or (r.dob is null and upper(trim(r.surname)) in (select g.surname from given as g where g.dob is null))
-"""
 
 
 def profile_text(frame: pl.DataFrame) -> pl.DataFrame:
@@ -232,11 +222,8 @@ def profiles(con: duckdb.DuckDBPyConnection, keys: pl.DataFrame) -> pl.DataFrame
     every record of this run with the same details as the matcher compares them (itself
     included). The matcher cannot tell such siblings apart, so a decision about a record
     is a decision about its siblings."""
-    con.register("_given", keys.select("source", "record_id").unique())
-    try:
-        candidates = query(con, SIBLINGS_SQL)
-    finally:
-        con.unregister("_given")
+    candidates = run_sql(con, "review/record_siblings.sql",
+                         frames={"_given": keys.select("source", "record_id").unique()})
     std = profile_text(candidates)
     given = std.join(keys.select("source", "record_id").unique(), on=["source", "record_id"], how="semi")
     return given.join(std.rename({"source": "sibling_source", "record_id": "sibling_record_id"}), on="profile")

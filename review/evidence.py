@@ -17,17 +17,9 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
+from cohort.core.sqlrunner import run_sql
 from cohort.core.warehouse import query
 
-# A record's key is its row in `person_links` in rowid order: the row RECORDS_SQL returns it at.
-PAIRS_SQL = """
-with r as (select source, record_id, row_number() over (order by rowid) - 1 as key from person_links)
-select a.key as key_l, b.key as key_r, mp.probability, mp.match_weight, cast(mp.guard as varchar) as guard
-from match_pairs as mp
-inner join r as a on a.source = mp.source_l and a.record_id = mp.record_id_l
-inner join r as b on b.source = mp.source_r and b.record_id = mp.record_id_r
-"""
-RECORDS_SQL = "select source, record_id, person_id, match_confidence from person_links order by rowid"
 
 KEYS = ["source_l", "record_id_l", "source_r", "record_id_r"]
 CORROBORATE_BELOW = 0.999  # pairs this sure need no third record
@@ -50,8 +42,9 @@ def _scored_pairs(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     person_l, person_r, conf_l, conf_r, key_l, key_r: every scored pair with its records'
     persons. The records' details are joined here, on integers, not in DuckDB: a county's
     millions of pairs fetched with their strings cost a third of a gigabyte more."""
-    pairs = query(con, PAIRS_SQL)
-    records = query(con, RECORDS_SQL)
+    pairs = run_sql(con, "review/scored_pairs.sql")
+    # In rowid order: a record's key (scored_pairs.sql) is its row here.
+    records = query(con, "select source, record_id, person_id, match_confidence from person_links order by rowid")
     names = {"source": "source", "record_id": "record_id", "person_id": "person", "match_confidence": "conf"}
     sides = [records.select(pl.col(col).gather(pairs[f"key_{s}"]).alias(f"{name}_{s}") for col, name in names.items())
              for s in ("l", "r")]

@@ -38,6 +38,7 @@ import duckdb
 import polars as pl
 
 from cohort.core.ruleset import Matching
+from cohort.core.sqlrunner import run_sql
 from cohort.core.statuses import LISTED_STATUSES as LISTED
 from cohort.core.warehouse import query, read_table
 from cohort.matching.compare import COMPARISONS
@@ -58,23 +59,7 @@ MIN_VALUE = 0.25        # chance x (1 + weight) below this: not worth a reviewer
 MAX_GROUP = 60          # records per side a question binds (distinct profiles); more are not shown
 ALSO_AGREE = {"address": ("dwelling",)}
 
-# The comparison levels and reason of the pairs that may make a question (`_asked`): only
-# those few thousand are read with their levels, the millions of others are not.
-PAIR_LEVELS_SQL = """
-select mp.*
-from match_pairs as mp
-inner join _asked as q
-    on q.source_l = mp.source_l and q.record_id_l = mp.record_id_l
-   and q.source_r = mp.source_r and q.record_id_r = mp.record_id_r
-"""
 
-SHOWN_SQL = """
-select r.source, r.record_id, r.forename, r.surname, r.dob, r.address, r.postcode, r.record_date,
-       l.person_id
-from records as r
-inner join person_links as l on l.source = r.source and l.record_id = r.record_id
-inner join _persons as p on p.person_id = l.person_id
-"""
 
 
 def _agreement_classes() -> dict[str, dict[str, str]]:
@@ -103,11 +88,7 @@ def candidate_pairs(con: duckdb.DuckDBPyConnection, matching: Matching,
         | (same & (p < reject))
     ).select(*PAIR_KEYS, "probability", "match_weight", "guard", "person_l", "person_r", "conf_l", "conf_r",
              "vouched", "bound")
-    con.register("_asked", asked.select(*PAIR_KEYS))
-    try:
-        levels = query(con, PAIR_LEVELS_SQL)
-    finally:
-        con.unregister("_asked")
+    levels = run_sql(con, "review/asked_pair_levels.sql", frames={"_asked": asked.select(*PAIR_KEYS)})
     names = [c.name for c in COMPARISONS if c.name in levels.columns]
     levels = levels.select(*PAIR_KEYS, pl.col("reason").cast(pl.Utf8), *[pl.col(c).cast(pl.Utf8) for c in names])
     pairs = ordered(asked.join(levels, on=list(PAIR_KEYS), how="inner").select(
@@ -202,11 +183,7 @@ def person_questions(con: duckdb.DuckDBPyConnection, matching: Matching, decisio
 
     persons = pl.concat([rep.select(pl.col("person_a").alias("person_id")),
                          rep.select(pl.col("person_b").alias("person_id"))]).unique()
-    con.register("_persons", persons)
-    try:
-        recs = query(con, SHOWN_SQL)
-    finally:
-        con.unregister("_persons")
+    recs = run_sql(con, "review/records_shown.sql", frames={"_persons": persons})
     fp = fingerprints(con, recs.select("source", "record_id"))
     prof = record_profiles(con, recs.select("source", "record_id"))
     recs = recs.join(fp, on=["source", "record_id"], how="left").join(prof, on=["source", "record_id"], how="left")
