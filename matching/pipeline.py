@@ -361,8 +361,13 @@ def _links(rec: pl.DataFrame, scored: pl.DataFrame, self_scored: pl.DataFrame,
 def _pair_output(scored: pl.DataFrame, rec: pl.DataFrame) -> pl.DataFrame:
     """Scored profile pairs shown by one representative record per side (the smallest
     key), most probable first. Profiles are numbered in the order of their smallest
-    record key, so ordering by number orders by key, and numbers sort much faster."""
-    rep = rec.sort("source", "record_id").unique("pid", keep="first").sort("pid")
+    record key, so ordering by number orders by key, and numbers sort much faster.
+
+    `key_l`, `key_r`: the representative record's row in the links (in source, record_id
+    order, as `person_links` is written), so that the review reads millions of pairs
+    with their persons by position, not by joining on strings (review/evidence.py)."""
+    rep = (rec.sort("source", "record_id").with_row_index("key").unique("pid", keep="first", maintain_order=True)
+           .sort("pid"))
     if not rep["pid"].equals(pl.Series("pid", np.arange(rep.height), dtype=rep["pid"].dtype)):
         raise ValueError("profiles are not numbered 0..n-1")
     levels = [c.name for c in COMPARISONS]
@@ -377,4 +382,6 @@ def _pair_output(scored: pl.DataFrame, rec: pl.DataFrame) -> pl.DataFrame:
         rep["record_id"].gather(ordered["pid_l"]).alias("record_id_l"),
         rep["source"].gather(ordered["pid_r"]).alias("source_r"),
         rep["record_id"].gather(ordered["pid_r"]).alias("record_id_r"),
-    ).select(*PAIR_KEYS, *shown)
+        rep["key"].gather(ordered["pid_l"]).cast(pl.Int64).alias("key_l"),
+        rep["key"].gather(ordered["pid_r"]).cast(pl.Int64).alias("key_r"),
+    ).select(*PAIR_KEYS, *shown, "key_l", "key_r")

@@ -7,9 +7,10 @@ such path is broken (taken as independent, as the model takes its comparisons); 
 apart is one person only if b~c too for every c of a's person, so P(a~b) is at most
 p(b,c) + 1 - p(a,c).
 
-Records are keyed by their row in `person_links` (`key_l`, `key_r`) while paths are
-followed: joining millions of pairs on integers rather than on source and record id is
-what keeps this a few seconds at county scale.
+Records are keyed by their row in `person_links` in (source, record_id) order (`key_l`,
+`key_r`, kept with each pair by the match stage) while paths are followed: reading and
+joining millions of pairs on integers rather than on source and record id is what keeps
+this a few seconds at county scale.
 """
 
 from __future__ import annotations
@@ -42,15 +43,33 @@ def _scored_pairs(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     person_l, person_r, conf_l, conf_r, key_l, key_r: every scored pair with its records'
     persons. The records' details are joined here, on integers, not in DuckDB: a county's
     millions of pairs fetched with their strings cost a third of a gigabyte more."""
-    pairs = run_sql(con, "review/scored_pairs.sql")
-    # In rowid order: a record's key (scored_pairs.sql) is its row here.
-    records = query(con, "select source, record_id, person_id, match_confidence from person_links order by rowid")
+    stored = "key_l" in query(con, "select * from match_pairs limit 0").columns
+    pairs = run_sql(con, "review/scored_pairs.sql" if stored else "review/scored_pairs__joined.sql")
+    # A record's key (scored_pairs.sql) is its row here.
+    records = query(con, "select source, record_id, person_id, match_confidence from person_links "
+                         "order by source, record_id")
+    if stored:
+        _check_keys(con, records)
     names = {"source": "source", "record_id": "record_id", "person_id": "person", "match_confidence": "conf"}
     sides = [records.select(pl.col(col).gather(pairs[f"key_{s}"]).alias(f"{name}_{s}") for col, name in names.items())
              for s in ("l", "r")]
     return pl.concat([pairs, *sides], how="horizontal").select(
         "source_l", "record_id_l", "source_r", "record_id_r", "probability", "match_weight",
         "guard", "person_l", "person_r", "conf_l", "conf_r", "key_l", "key_r")
+
+
+def _check_keys(con: duckdb.DuckDBPyConnection, records: pl.DataFrame, n: int = 1000) -> None:
+    """The stored keys of the first `n` pairs name the same records as their strings: a
+    `person_links` not written from this run's match would otherwise be read silently wrong."""
+    head = query(con, f"select key_l, source_l, record_id_l, key_r, source_r, record_id_r from match_pairs limit {n}")
+    if head.height == 0:
+        return
+    for s in ("l", "r"):
+        at = records.select("source", "record_id").gather(head[f"key_{s}"].clip(0, max(records.height - 1, 0)))
+        if (head[f"key_{s}"].max() or 0) >= records.height or not (
+                at["source"].equals(head[f"source_{s}"], check_names=False)
+                and at["record_id"].equals(head[f"record_id_{s}"], check_names=False)):
+            raise RuntimeError("match_pairs and person_links are not of one run: run the month again")
 
 
 def _edges(pairs: pl.DataFrame) -> pl.DataFrame:

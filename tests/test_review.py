@@ -28,6 +28,7 @@ from cohort.review.decisions import (
     fingerprints, group_text, latest_decisions, person_constraints, warehouse_identity,
 )
 from cohort.review.estimate import observed, pair_errors
+from cohort.review.evidence import KEYS, pair_evidence
 from cohort.review.households import apply_household_decisions, uncertain_household_joins
 from cohort.review.importer import ReviewError, import_decisions
 from cohort.review.questions import candidate_pairs, person_questions
@@ -128,6 +129,22 @@ def test_workbook_layout_and_need_to_know(first):
     cells = {str(v) for sheet in (SHEET_REVIEW, SHEET_MORE, "Instructions") for row in wb[sheet].iter_rows(values_only=True)
              for v in row if v is not None}
     assert not any(i in c for c in cells for i in ids)
+
+
+def test_pairs_are_read_by_their_stored_record_keys_as_by_their_strings(warehouse):
+    """The record keys the match stage keeps with each pair give the review the same
+    evidence as joining every pair to person_links on its strings (a warehouse written
+    before the keys were kept); keys that do not fit person_links are refused."""
+    with duckdb.connect(str(warehouse / "w.duckdb")) as con:
+        by_key = pair_evidence(con).drop("key_l", "key_r").sort(KEYS)
+        con.execute("update match_pairs set key_l = key_r where key_l = (select min(key_l) from match_pairs)")
+        with pytest.raises(RuntimeError, match="not of one run"):
+            pair_evidence(con)
+        con.execute("alter table match_pairs drop column key_l")
+        con.execute("alter table match_pairs drop column key_r")
+        by_strings = pair_evidence(con).drop("key_l", "key_r").sort(KEYS)
+    assert by_key.height > 100 and by_key["vouched"].is_not_null().any()
+    assert by_key.equals(by_strings)
 
 
 def test_the_same_month_again_gives_the_same_workbook(first, small_drop, tmp_path):

@@ -1,7 +1,5 @@
 -- Every scored pair on integer record keys: a record's key is its row in `person_links`
--- in rowid order, the row review/evidence reads it at (see its module docstring).
-with r as (select source, record_id, row_number() over (order by rowid) - 1 as key from person_links)
-select a.key as key_l, b.key as key_r, mp.probability, mp.match_weight, cast(mp.guard as varchar) as guard
-from match_pairs as mp
-inner join r as a on a.source = mp.source_l and a.record_id = mp.record_id_l
-inner join r as b on b.source = mp.source_r and b.record_id = mp.record_id_r
+-- in (source, record_id) order, stored with the pair by the match stage
+-- (matching/pipeline._pair_output); review/evidence reads the records in that order.
+select key_l, key_r, probability, match_weight, cast(guard as varchar) as guard
+from match_pairs
