@@ -179,8 +179,9 @@ def households(s: RunSettings, mapper: Mapper = serial_map) -> HouseholdsFormed:
     ids (`formed_members`, `formed_families`); the ids stage writes the final ones."""
     with connect(s.work_db) as con:
         recs, links, housing = (read_table(con, t) for t in ("records", "match_links", "stg_housing"))
+        persons = query(con, "select person_id, dob from match_persons")
     result = form_households(recs, links, housing, s.as_of, mapper=mapper, partitions=s.partitions,
-                             adult_age=s.ruleset.identification.adult_age)
+                             adult_age=s.ruleset.identification.adult_age, persons=persons)
     with connect(s.work_db) as con:
         write_table(con, "formed_members", result.members)
         write_table(con, "formed_families", result.families)

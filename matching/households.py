@@ -268,9 +268,9 @@ def _most_common(frame: pl.DataFrame, col: str, prefer: pl.Expr | None = None) -
 
 
 def _roles(members: pl.DataFrame, records: pl.DataFrame, links: pl.DataFrame, as_of: date,
-           adult_age: int) -> pl.DataFrame:
+           adult_age: int, persons: pl.DataFrame | None = None) -> pl.DataFrame:
     """Role per member: the open tenancy's lead/joint role, else adult/child by age at T."""
-    rep = representative_values(records, links).select("person_id", "dob")
+    rep = (representative_values(records, links) if persons is None else persons).select("person_id", "dob")
     child_source = (
         records.join(links.select("source", "record_id", "person_id"), on=["source", "record_id"])
         .group_by("person_id")
@@ -297,11 +297,14 @@ def _roles(members: pl.DataFrame, records: pl.DataFrame, links: pl.DataFrame, as
 
 def form_households(records: pl.DataFrame, links: pl.DataFrame, housing: pl.DataFrame,
                     as_of: date, *, mapper: partition.Mapper = partition.serial_map,
-                    partitions: int | None = None, adult_age: int | None = None) -> HouseholdResult:
+                    partitions: int | None = None, adult_age: int | None = None,
+                    persons: pl.DataFrame | None = None) -> HouseholdResult:
     """Families at T: `members` (person_id, family_id, role), `families` (family_id, district,
     members, address, postcode, uprn). Address comparisons run per partition through
     `mapper` (see `matching.partition`); the result does not depend on either. A member
-    without a tenancy role is an adult from `adult_age` (the rule set's, shipped by default)."""
+    without a tenancy role is an adult from `adult_age` (the rule set's, shipped by default).
+    `persons`: the match's representative values of these links (their date of birth), when
+    the caller has them; else they are worked out again."""
     if adult_age is None:
         adult_age = shipped_value("identification", "adult_age")
     dwell = group_dwellings(dwellings_at(records, links, housing, as_of), mapper, partitions)
@@ -312,7 +315,7 @@ def form_households(records: pl.DataFrame, links: pl.DataFrame, housing: pl.Data
     )
     dwell = dwell.join(fam.select("dwelling", "family_id"), on="dwelling")
     members = (
-        _roles(dwell, records, links, as_of, adult_age)
+        _roles(dwell, records, links, as_of, adult_age, persons)
         .select("person_id", "family_id", "role")
         .sort("family_id", "person_id")
     )
