@@ -14,7 +14,8 @@ whether identifiers agree, never their values. The sheets are protected without 
 password against accidental edits; only Decision, Reviewer and Note are unlocked.
 
 Floats are rounded before they are written, so the same month run again writes the same
-bytes.
+bytes. Written with xlsxwriter (docs/decisions.md, decision 80); read back with openpyxl
+(`cohort.review.workbook`).
 """
 
 from __future__ import annotations
