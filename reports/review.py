@@ -14,34 +14,28 @@ whether identifiers agree, never their values. The sheets are protected without 
 password against accidental edits; only Decision, Reviewer and Note are unlocked.
 
 Floats are rounded before they are written, so the same month run again writes the same
-bytes.
+bytes. Written with xlsxwriter (docs/decisions.md, decision 80); read back with openpyxl
+(`cohort.review.workbook`).
 """
 
 from __future__ import annotations
 
 import json
 import math
-from copy import copy
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import polars as pl
-from openpyxl import Workbook
-from openpyxl.cell import Cell
-from openpyxl.styles import Font, PatternFill, Protection
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
 
 from cohort.core.integrity import snapshot
 from cohort.core.programmes import programme as get_programme
 from cohort.core.ruleset import Matching, RuleSet, load_ruleset, ruleset_from_json
 from cohort.core.warehouse import fetch_one, table_exists
-from cohort.reports.xlsx_style import (
-    HEADER_ALIGNMENT, HEADER_FILL, HEADER_FONT, LABEL_FONT, TITLE_FONT, WRAP_ALIGNMENT, clean_frame, save_workbook,
-)
+from cohort.reports.xlsx_book import PERCENT_FORMAT, Column, line_counts, new_workbook
+from cohort.reports.xlsx_style import clean_frame
 from cohort.review import estimate as error_estimate
 from cohort.review.decisions import FAMILIES, HOUSEHOLD, PERSON, keys_digest, warehouse_identity
 from cohort.review.evidence import pair_evidence
@@ -60,13 +54,18 @@ AGREEMENT_OF = {
     "address_a": "agree_address", "address_b": "agree_address",
     "postcode_a": "agree_postcode", "postcode_b": "agree_postcode",
 }
-AGREEMENT_FILLS = {
-    "agree": PatternFill(fill_type="solid", start_color="C6EFCE", end_color="C6EFCE"),
-    "partial": PatternFill(fill_type="solid", start_color="FFEB9C", end_color="FFEB9C"),
-    "differ": PatternFill(fill_type="solid", start_color="FFC7CE", end_color="FFC7CE"),
-}
-INPUT_FILL = PatternFill(fill_type="solid", start_color="FFF2CC", end_color="FFF2CC")
-DIFFERENCE_FONT = Font(bold=True, color="9C0006")
+AGREEMENT_FILLS = {"agree": "#C6EFCE", "partial": "#FFEB9C", "differ": "#FFC7CE"}
+INPUT_FILL = "#FFF2CC"
+WRAP = {"valign": "top", "text_wrap": True}
+HEADER_FORMAT = {**WRAP, "bold": True, "font_color": "#FFFFFF", "bg_color": "#1F4E78", "pattern": 1}
+TITLE_FORMAT = {"bold": True, "font_size": 14}
+LABEL_FORMAT = {"bold": True}
+DIFFERENCE_FONT = {"bold": True, "font_color": "#9C0006"}
+# Sheet protection, True where the reviewer may still do it (Excel's defaults otherwise).
+# Question sheets: filter, sort and resize; Keys: nothing.
+QUESTION_SHEET_ALLOWS = {"objects": True, "scenarios": True, "autofilter": True, "sort": True,
+                         "format_columns": True, "format_rows": True}
+KEYS_SHEET_ALLOWS = {"objects": True, "scenarios": True}
 # Excel column widths (characters). The first nine add up to about 1,000 px.
 WIDTHS = {
     "review_id": 9, "question": 14, "name_a": 22, "dob_a": 12, "name_b": 22, "dob_b": 12,
@@ -174,47 +173,42 @@ def write_match_review(path: Path, rows: pl.DataFrame, keys: pl.DataFrame, *, me
     """Write the workbook. `rows` has REVIEW_COLUMNS' names (decision/reviewer/note may be
     absent) plus the agree_* columns, in order; the first `budget` go on the Review sheet."""
     budget = matching.review_budget if budget is None else budget
-    wb = Workbook()
-    wb.properties.title = f"Match review at {as_of.isoformat()}"
-    wb.properties.creator = "cohort"
-    wb.properties.lastModifiedBy = "cohort"
-    ws_info = wb.active
-    ws_info.title = SHEET_INSTRUCTIONS
+    path = Path(path)
+    wb = new_workbook(path, title=f"Match review at {as_of.isoformat()}", when=as_of)
     more = max(rows.height - budget, 0)
-    _instructions_sheet(ws_info, as_of, meta, rows.height, matching, budget, more, estimate)
-    _review_sheet(wb.create_sheet(SHEET_REVIEW), rows.head(budget))
-    _review_sheet(wb.create_sheet(SHEET_MORE), rows.slice(budget))
-    _keys_sheet(wb.create_sheet(SHEET_KEYS), keys, meta)
-    wb.active = 1 if rows.height else 0
-    return save_workbook(wb, path, datetime(as_of.year, as_of.month, as_of.day))
+    _instructions_sheet(wb, as_of, meta, rows.height, matching, budget, more, estimate)
+    styles = _styles(wb)
+    review = _review_sheet(wb, SHEET_REVIEW, rows.head(budget), styles)
+    _review_sheet(wb, SHEET_MORE, rows.slice(budget), styles)
+    _keys_sheet(wb, keys, meta)
+    if rows.height:
+        review.activate()
+    wb.close()
+    return path
 
 
-def _instructions_sheet(ws, as_of: date, meta: dict[str, str], n: int, matching: Matching, budget: int,
+def _instructions_sheet(wb, as_of: date, meta: dict[str, str], n: int, matching: Matching, budget: int,
                         more: int, estimate: list[str]) -> None:
-    ws.column_dimensions["A"].width = 120
-    ws.append(["Match review: questions for a data officer to decide"])
-    ws["A1"].font = TITLE_FONT
-    ws.append([f"As-of date {as_of.isoformat()}; run {meta['run_id']}; {n} question(s): "
-               f"{min(n, budget)} on Review, {more} on '{SHEET_MORE}'."])
-    ws.append([])
+    ws = wb.add_worksheet(SHEET_INSTRUCTIONS)
+    ws.set_column(0, 0, 120)
+    title, label, wrap = wb.add_format(TITLE_FORMAT), wb.add_format(LABEL_FORMAT), wb.add_format(WRAP)
+    lines: list[tuple[str | None, Any]] = [
+        ("Match review: questions for a data officer to decide", title),
+        (f"As-of date {as_of.isoformat()}; run {meta['run_id']}; {n} question(s): "
+         f"{min(n, budget)} on Review, {more} on '{SHEET_MORE}'.", None),
+        (None, None),
+    ]
     if estimate:
-        ws.append(["What is probably still wrong"])
-        ws.cell(ws.max_row, 1).font = LABEL_FONT
-        for line in estimate:
-            ws.append([line])
-            ws.cell(ws.max_row, 1).alignment = WRAP_ALIGNMENT
-            ws.row_dimensions[ws.max_row].height = LINE_HEIGHT * math.ceil(len(line) / 110)
-        ws.append([])
-    ws.append(["How to answer"])
-    ws.cell(ws.max_row, 1).font = LABEL_FONT
-    for line in instructions(matching, budget, more):
-        ws.append([line])
-        ws.cell(ws.max_row, 1).alignment = WRAP_ALIGNMENT
-        ws.row_dimensions[ws.max_row].height = LINE_HEIGHT * math.ceil(len(line) / 110)
+        lines += [("What is probably still wrong", label), *((line, wrap) for line in estimate), (None, None)]
+    lines += [("How to answer", label), *((line, wrap) for line in instructions(matching, budget, more))]
     if n == 0:
-        ws.append([])
-        ws.append(["Nothing to review this month."])
-        ws.cell(ws.max_row, 1).font = LABEL_FONT
+        lines += [(None, None), ("Nothing to review this month.", label)]
+    for row, (text, style) in enumerate(lines):
+        if text is None:
+            continue
+        ws.write_string(row, 0, text, style)
+        if style is wrap:
+            ws.set_row(row, LINE_HEIGHT * math.ceil(len(text) / 110))
 
 
 def _lines(value: Any, width: float) -> int:
@@ -226,80 +220,82 @@ def _lines(value: Any, width: float) -> int:
     return sum(max(math.ceil(len(part) / per_line), 1) for part in text.split("\n"))
 
 
-def _review_sheet(ws, rows: pl.DataFrame) -> None:
+def _review_sheet(wb, name: str, rows: pl.DataFrame, styles: dict[tuple[str, str | None], Any]):
+    """A question sheet: one styled cell for every column of every row (blank ones too, so
+    Decision, Reviewer and Note stay unlocked and shaded where they are empty)."""
+    ws = wb.add_worksheet(name)
     names = list(REVIEW_COLUMNS)
     frame = rows.with_columns(*[pl.lit(None, pl.Utf8).alias(c) for c in names if c not in rows.columns])
     frame = clean_frame(frame.select(*names, *[c for c in frame.columns if c.startswith("agree_")]))
-    for i, name in enumerate(names, 1):
-        ws.column_dimensions[get_column_letter(i)].width = WIDTHS.get(name, 12)
-        c = ws.cell(1, i, REVIEW_COLUMNS[name])
-        c.font, c.fill, c.alignment = HEADER_FONT, HEADER_FILL, HEADER_ALIGNMENT
-    ws.row_dimensions[1].height = LINE_HEIGHT * max(_lines(REVIEW_COLUMNS[n], WIDTHS.get(n, 12)) for n in names)
-    styles = _styles(ws)
+    header = wb.add_format(HEADER_FORMAT)
+    for i, n in enumerate(names):
+        ws.set_column(i, i, WIDTHS.get(n, 12))
+        ws.write_string(0, i, REVIEW_COLUMNS[n], header)
+    ws.set_row(0, LINE_HEIGHT * max(_lines(REVIEW_COLUMNS[n], WIDTHS.get(n, 12)) for n in names))
+    columns = [Column(n, REVIEW_COLUMNS[n], WIDTHS.get(n, 12), "wrap" if n in WRAPPED else "text") for n in names]
+    lines = line_counts(frame, columns)
+    # Per column: its style for each agreement value, falling back to the column's own.
+    by_agreement = [{a: styles[(n, a)] for (m, a) in styles if m == n} for n in names]
     agreement = [AGREEMENT_OF.get(n) for n in names]
-    wrapped = [(i, WIDTHS.get(n, 12)) for i, n in enumerate(names) if n in WRAPPED]
-    value_rows = frame.select(names).iter_rows()
     agree_rows = frame.select(
         (pl.col(a) if a in frame.columns else pl.lit(None, pl.Utf8)).alias(f"_{i}") for i, a in enumerate(agreement)
     ).iter_rows()
-    for r, (values, agrees) in enumerate(zip(value_rows, agree_rows), start=2):
-        for col, (name, value, agree) in enumerate(zip(names, values, agrees), start=1):
-            c = ws.cell(r, col, value)
-            if isinstance(value, str):
-                c.data_type = "s"  # never a formula
-            c._style = copy(styles[(name, agree)] if (name, agree) in styles else styles[(name, None)])
-        ws.row_dimensions[r].height = LINE_HEIGHT * max(_lines(values[i], w) for i, w in wrapped)
-    last_row = max(frame.height + 1, 2)
-    decision_col = get_column_letter(names.index("decision") + 1)
-    dv = DataValidation(type="list", formula1='"' + ",".join(DECISIONS) + '"', allow_blank=True,
-                        showErrorMessage=True, errorTitle="Decision",
-                        error="Choose match, not a match or unsure (or leave blank).")
-    dv.add(f"{decision_col}2:{decision_col}{last_row}")
-    ws.add_data_validation(dv)
-    ws.freeze_panes = "B2"
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(names))}{frame.height + 1}"
-    ws.protection.sheet = True
-    ws.protection.autoFilter = False
-    ws.protection.sort = False
-    ws.protection.formatColumns = False
-    ws.protection.formatRows = False
+    for r, (values, agrees) in enumerate(zip(frame.select(names).iter_rows(), agree_rows), start=1):
+        ws.set_row(r, LINE_HEIGHT * lines[r - 1])
+        for c, (value, agree) in enumerate(zip(values, agrees)):
+            style = by_agreement[c].get(agree) or by_agreement[c][None]
+            if value is None or value == "":
+                ws.write_blank(r, c, None, style)
+            elif isinstance(value, str):
+                ws.write_string(r, c, value, style)  # never a formula, number or link
+            else:
+                ws.write(r, c, value, style)
+    last_row = max(frame.height, 1)
+    decision = names.index("decision")
+    ws.data_validation(1, decision, last_row, decision, {
+        "validate": "list", "source": list(DECISIONS), "ignore_blank": True, "show_input": False,
+        "show_error": True, "error_title": "Decision",
+        "error_message": "Choose match, not a match or unsure (or leave blank).",
+    })
+    ws.freeze_panes(1, 1)
+    ws.autofilter(0, 0, frame.height, len(names) - 1)
+    ws.protect("", QUESTION_SHEET_ALLOWS)
+    return ws
 
 
-def _styles(ws) -> dict[tuple[str, str | None], Any]:
-    """One prepared style per (column, agreement): copying a style array per cell is fast."""
+def _styles(wb) -> dict[tuple[str, str | None], Any]:
+    """One cell format per (column, agreement), made once for the workbook."""
     out = {}
     for name in REVIEW_COLUMNS:
         for agree in (None, *AGREEMENT_FILLS):
             if agree is not None and name not in AGREEMENT_OF:
                 continue
-            proto = Cell(ws, row=1, column=1)
+            props: dict[str, Any] = dict(WRAP)
             if name == "chance":
-                proto.number_format = "0.0%"
-            proto.alignment = WRAP_ALIGNMENT
+                props["num_format"] = PERCENT_FORMAT
             if name == "differences":
-                proto.font = DIFFERENCE_FONT
+                props |= DIFFERENCE_FONT
             if name in INPUT_COLUMNS:
-                proto.protection = Protection(locked=False)
-                proto.fill = INPUT_FILL
+                props |= {"locked": False, "bg_color": INPUT_FILL, "pattern": 1}
             elif agree is not None:
-                proto.fill = AGREEMENT_FILLS[agree]
-            out[(name, agree)] = proto._style
+                props |= {"bg_color": AGREEMENT_FILLS[agree], "pattern": 1}
+            out[(name, agree)] = wb.add_format(props)
     return out
 
 
-def _keys_sheet(ws, keys: pl.DataFrame, meta: dict[str, str]) -> None:
-    for field in META_FIELDS:
-        ws.append([field, meta[field]])
-    ws.append([])
-    ws.append(list(KEY_SHEET_COLUMNS))
-    for row in keys.select(KEY_SHEET_COLUMNS).iter_rows():
-        ws.append(list(row))
-    for row in ws.iter_rows():
-        for c in row:
-            if isinstance(c.value, str):
-                c.data_type = "s"
-    ws.sheet_state = "hidden"
-    ws.protection.sheet = True
+def _keys_sheet(wb, keys: pl.DataFrame, meta: dict[str, str]) -> None:
+    """Hidden and protected: the meta rows, a blank row, then the key table, text as text."""
+    ws = wb.add_worksheet(SHEET_KEYS)
+    table = [[field, meta[field]] for field in META_FIELDS]
+    table += [[], list(KEY_SHEET_COLUMNS), *keys.select(KEY_SHEET_COLUMNS).iter_rows()]
+    for r, values in enumerate(table):
+        for c, value in enumerate(values):
+            if isinstance(value, str) and value:
+                ws.write_string(r, c, value)
+            elif value is not None and value != "":
+                ws.write(r, c, value)
+    ws.hide()
+    ws.protect("", KEYS_SHEET_ALLOWS)
 
 
 def export_from_warehouse(db: Path, out: Path) -> dict[str, Any]:

@@ -63,6 +63,19 @@ class Column:
     kind: str = "text"
 
 
+def new_workbook(path: Path, *, title: str, when: date) -> xlsxwriter.Workbook:
+    """An xlsxwriter workbook that writes text as text (never a number, formula or link)
+    and the same bytes for the same data: its document date is `when`, not the clock."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb = xlsxwriter.Workbook(str(path), {
+        "strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False,
+        "default_date_format": DATE_FORMAT, "in_memory": True,
+    })
+    created = datetime(when.year, when.month, when.day)
+    wb.set_properties({"title": title, "author": "cohort", "company": "", "created": created})
+    return wb
+
+
 def _footer_text(text: str) -> str:
     return text.replace("&", "&&")
 
@@ -71,16 +84,10 @@ class Book:
     """One workbook being written; `close()` saves it. Sheets are added in reading order."""
 
     def __init__(self, path: Path, *, title: str, when: date, footer: str) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.when = when
         self.footer = footer
-        self.wb = xlsxwriter.Workbook(str(path), {
-            "strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False,
-            "default_date_format": DATE_FORMAT, "in_memory": True,
-        })
-        created = datetime(when.year, when.month, when.day)
-        self.wb.set_properties({"title": title, "author": "cohort", "company": "", "created": created})
+        self.wb = new_workbook(path, title=title, when=when)
         self._formats: dict[tuple, Any] = {}
         self._tables: set[str] = set()
 
@@ -137,8 +144,9 @@ class Book:
         return self.path
 
 
-def _line_counts(frame: pl.DataFrame, columns: Sequence[Column]) -> pl.Series | None:
-    """Lines each row needs: for every wrapped column, its text's lines at the column's width."""
+def line_counts(frame: pl.DataFrame, columns: Sequence[Column]) -> pl.Series | None:
+    """Lines each row needs: for every wrapped column, its text's lines at the column's width
+    (at most MAX_LINES, Excel's row height limit); None when nothing wraps or there are no rows."""
     exprs = []
     for c in columns:
         if c.kind != "wrap" or c.key not in frame.columns:
@@ -176,7 +184,7 @@ def write_table(book: Book, ws: Any, first_row: int, frame: pl.DataFrame, column
     })
     if frame.height == 0:
         return _range(first_row, last_row, len(columns))
-    lines = _line_counts(frame, columns)
+    lines = line_counts(frame, columns)
     writers = [_writer(ws, c.kind) for c in columns]
     for offset, values in enumerate(frame.iter_rows()):
         r = first_row + 1 + offset

@@ -102,17 +102,19 @@ def test_workbook_layout_and_need_to_know(first):
         for col in range(1, len(header) + 1):
             locked = ws.cell(row, col).protection.locked
             assert locked == (header[col - 1] not in ("Decision", "Reviewer", "Note")), (row, header[col - 1])
-        # Row heights fit the wrapped text: the longest wrapped cell's lines at 15 pt each.
+        # Row heights fit the wrapped text: the longest wrapped cell's lines at 15 pt each
+        # (a row of one line may be left at the sheet's default height).
         reason = ws.cell(row, COL["reason"] + 1).value or ""
-        assert ws.row_dimensions[row].height >= 15 * (len(reason) // int(WIDTHS["reason"] * 1.1 + 1) + 1) - 15
+        height = ws.row_dimensions[row].height or ws.sheet_format.defaultRowHeight
+        assert height >= 15 * (len(reason) // int(WIDTHS["reason"] * 1.1 + 1) + 1) - 15
     (dv,) = ws.data_validations.dataValidation
     assert dv.type == "list" and dv.formula1 == '"' + ",".join(DECISIONS) + '"'
     letter = openpyxl.utils.get_column_letter(COL["decision"] + 1)
     assert str(dv.sqref) == f"{letter}2:{letter}{ws.max_row}"
     rows = questions(book)
     assert {r[COL["question"]] for r in rows} <= {PERSON_QUESTION, HOUSEHOLD_QUESTION, FAMILIES_QUESTION}
-    fills = {ws.cell(r, COL["dob_a"] + 1).fill.fgColor.rgb for r in range(2, ws.max_row + 1)}
-    assert fills & {"00C6EFCE", "00FFC7CE", "00FFEB9C"}, "agreement shaded"
+    fills = {ws.cell(r, COL["dob_a"] + 1).fill.fgColor.rgb[-6:] for r in range(2, ws.max_row + 1)}  # RGB, no alpha
+    assert fills & {"C6EFCE", "FFC7CE", "FFEB9C"}, "agreement shaded"
     # No pair of persons is asked twice.
     persons = [frozenset((r[COL["record_id_a"]], r[COL["record_id_b"]])) for r in rows]
     assert len(persons) == len(set(persons))
@@ -162,6 +164,137 @@ def test_an_empty_queue_still_writes_a_workbook(tmp_path):
     assert [c.value for c in wb[SHEET_REVIEW][1]] == list(REVIEW_COLUMNS.values())
     assert wb[SHEET_REVIEW].max_row == 1
     assert any("Nothing to review" in (r[0] or "") for r in wb["Instructions"].iter_rows(values_only=True))
+    assert wb.active.title == "Instructions", "nothing to review: the workbook opens on its instructions"
+
+
+# Three made-up questions written directly, two on Review (budget 2), to read back cell by cell.
+LONG_REASON = "same forename; same surname; " * 10  # 290 characters: 6 lines at the Evidence width (55 a line)
+WRITTEN_ROWS = {
+    "review_id": ["R00001", "R00002", "R00003"],
+    "question": [PERSON_QUESTION, HOUSEHOLD_QUESTION, PERSON_QUESTION],
+    "name_a": ["=1+1", "Ann SMITH", "Bo LEE"], "dob_a": ["01/02/2003", "", None],
+    "name_b": ["Ann SMYTH", "Ann SMITH", "Bo LI"], "dob_b": ["01/02/2003", None, "1e5"],
+    "differences": ["different address", "", None], "chance": [0.1234, None, 0.5],
+    "reason": [LONG_REASON, "short", "short"],
+    "address_a": ["http://example.org/x", "1 High Street", "2 Low Road"], "postcode_a": ["CT9 1AA", None, "TN1 1AA"],
+    "record_id_a": ["0123", "SC2", "HL3"],
+    "agree_name": ["partial", "agree", "differ"], "agree_dob": ["agree", None, "differ"],
+    "agree_address": ["differ", "partial", "agree"], "agree_postcode": [None, None, "agree"],
+}
+WRITTEN_KEYS = {c: [f"{c}{i}" for i in range(3)] for c in KEY_SHEET_COLUMNS} | {
+    "review_id": ["R00001", "R00002", "R00003"], "chance": [repr(0.1234), repr(1e-05), "0123"],
+    "category": ["=twins", None, "household"]}
+
+
+def _fill(c):
+    return c.fill.fgColor.rgb[-6:] if c.fill.fill_type == "solid" else None  # RGB, no alpha
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory):
+    path = tmp_path_factory.mktemp("written") / "m.xlsx"
+    rows = pl.DataFrame(WRITTEN_ROWS).with_columns(pl.col(c).cast(pl.Utf8) for c in ("dob_b", "postcode_a"))
+    keys = pl.DataFrame(WRITTEN_KEYS, schema={c: pl.Utf8 for c in KEY_SHEET_COLUMNS})
+    meta = {"warehouse_id": "w1", "run_id": "r1", "as_of": "2014-03-31", "digest": "d1"}
+    write_match_review(path, rows, keys, meta=meta, as_of=date(2014, 3, 31), matching=Matching(), budget=2)
+    return path, keys, meta
+
+
+WRITTEN_CELLS = [  # (what, sheet, sheet row, column, property read back, expected)
+    ("the header: bold white on dark blue, wrapped", SHEET_REVIEW, 1, "decision",
+     lambda c: (c.value, c.font.b, c.font.color.rgb[-6:], _fill(c), c.alignment.wrap_text), ("Decision", True, "FFFFFF", "1F4E78", True)),
+    ("names that partly agree: amber", SHEET_REVIEW, 2, "name_b", _fill, "FFEB9C"),
+    ("dates of birth that agree: green", SHEET_REVIEW, 2, "dob_a", _fill, "C6EFCE"),
+    ("addresses that differ: red", SHEET_REVIEW, 2, "address_b", _fill, "FFC7CE"),
+    ("no agreement known: no fill", SHEET_REVIEW, 2, "postcode_a", _fill, None),
+    ("an empty field is still shaded", SHEET_REVIEW, 3, "address_b", _fill, "FFEB9C"),
+    ("the second sheet is shaded too", SHEET_MORE, 2, "name_a", _fill, "FFC7CE"),
+    ("an empty Decision: unlocked, shaded for input", SHEET_REVIEW, 2, "decision",
+     lambda c: (c.value, c.protection.locked, _fill(c)), (None, False, "FFF2CC")),
+    ("Reviewer unlocked", SHEET_REVIEW, 3, "reviewer", lambda c: c.protection.locked, False),
+    ("Note unlocked", SHEET_MORE, 2, "note", lambda c: c.protection.locked, False),
+    ("any other cell locked", SHEET_REVIEW, 2, "review_id", lambda c: c.protection.locked, True),
+    ("key differences: bold dark red", SHEET_REVIEW, 2, "differences",
+     lambda c: (c.font.b, c.font.color.rgb[-6:]), (True, "9C0006")),
+    ("chance: a number shown as a percentage", SHEET_REVIEW, 2, "chance",
+     lambda c: (c.value, c.number_format), (0.1234, "0.0%")),
+    ("no chance: an empty cell", SHEET_REVIEW, 3, "chance", lambda c: c.value, None),
+    ("an empty text: an empty cell", SHEET_REVIEW, 3, "dob_a", lambda c: c.value, None),
+    ("text like a formula stays text", SHEET_REVIEW, 2, "name_a", lambda c: (c.value, c.data_type), ("=1+1", "s")),
+    ("text like a number stays text", SHEET_REVIEW, 2, "record_id_a", lambda c: (c.value, c.data_type), ("0123", "s")),
+    ("text like a date stays text", SHEET_REVIEW, 2, "dob_a", lambda c: (c.value, c.data_type), ("01/02/2003", "s")),
+    ("text like a number in exponent form stays text", SHEET_MORE, 2, "dob_b", lambda c: c.value, "1e5"),
+    ("text like a link stays text, no hyperlink", SHEET_REVIEW, 2, "address_a",
+     lambda c: (c.value, c.hyperlink), ("http://example.org/x", None)),
+    ("text wrapped at the top", SHEET_REVIEW, 2, "reason",
+     lambda c: (c.alignment.wrap_text, c.alignment.vertical), (True, "top")),
+]
+
+
+@pytest.mark.parametrize("what,sheet,row,column,read,expected", WRITTEN_CELLS, ids=[c[0] for c in WRITTEN_CELLS])
+def test_what_a_question_cell_reads_back_as(written, what, sheet, row, column, read, expected):
+    ws = openpyxl.load_workbook(written[0])[sheet]
+    assert read(ws.cell(row, COL[column] + 1)) == expected
+
+
+def _width(ws, column: int) -> float | None:
+    """A column's stored width (a run of equal columns may be stored as one)."""
+    return next((d.width for d in ws.column_dimensions.values() if d.min <= column <= d.max), None)
+
+
+def _sheet_protection(ws) -> tuple:
+    p = ws.protection
+    return (p.sheet, p.autoFilter, p.sort, p.formatColumns, p.formatRows,  # False: still allowed
+            p.formatCells, p.insertRows, p.deleteRows, p.insertColumns, p.deleteColumns)
+
+
+WRITTEN_SHEETS = [  # (what, property of the workbook read back, expected)
+    ("sheets in reading order", lambda wb: wb.sheetnames, ["Instructions", SHEET_REVIEW, SHEET_MORE, SHEET_KEYS]),
+    ("opens on Review", lambda wb: wb.active.title, SHEET_REVIEW),
+    ("the budget on Review, the rest after", lambda wb: (wb[SHEET_REVIEW].max_row, wb[SHEET_MORE].max_row), (3, 2)),
+    ("Keys hidden and protected", lambda wb: (wb[SHEET_KEYS].sheet_state, wb[SHEET_KEYS].protection.sheet),
+     ("hidden", True)),
+    ("question sheets protected; filter, sort and resize allowed; no edits to cells, rows or columns",
+     lambda wb: [_sheet_protection(wb[s]) for s in (SHEET_REVIEW, SHEET_MORE)],
+     [(True, False, False, False, False, True, True, True, True, True)] * 2),
+    ("frozen at B2", lambda wb: [wb[s].freeze_panes for s in (SHEET_REVIEW, SHEET_MORE)], ["B2", "B2"]),
+    ("filter over the questions", lambda wb: [wb[s].auto_filter.ref for s in (SHEET_REVIEW, SHEET_MORE)],
+     ["A1:AC3", "A1:AC2"]),
+    ("a drop-down of the decisions on Decision",
+     lambda wb: [(dv.type, dv.formula1, str(dv.sqref), dv.allow_blank, dv.showErrorMessage)
+                 for s in (SHEET_REVIEW, SHEET_MORE) for dv in wb[s].data_validations.dataValidation],
+     [("list", '"match,not a match,unsure"', "G2:G3", True, True), ("list", '"match,not a match,unsure"', "G2", True, True)]),
+    ("widths as laid out (Excel stores under one character of padding more)",
+     lambda wb: [n for i, n in enumerate(REVIEW_COLUMNS)
+                 if not 0 <= _width(wb[SHEET_REVIEW], i + 1) - WIDTHS.get(n, 12) < 1], []),
+    ("header and row heights fit the wrapped text, 15 pt a line",
+     lambda wb: [wb[SHEET_REVIEW].row_dimensions[r].height for r in (1, 2)], [45.0, 90.0]),
+    ("instructions: 120 wide, a bold title, lines wrapped with room for them",
+     lambda wb: (0 <= _width(wb["Instructions"], 1) - 120 < 1, wb["Instructions"]["A1"].font.b,
+                 wb["Instructions"]["A1"].font.sz,
+                 all(r[0].alignment.wrap_text and wb["Instructions"].row_dimensions[r[0].row].height
+                     >= 15 * (len(r[0].value) // 110) for r in wb["Instructions"].iter_rows(min_row=3)
+                     if r[0].value and len(r[0].value) > 110)),
+     (True, True, 14.0, True)),
+]
+
+
+@pytest.mark.parametrize("what,read,expected", WRITTEN_SHEETS, ids=[s[0] for s in WRITTEN_SHEETS])
+def test_what_the_written_workbook_reads_back_as(written, what, read, expected):
+    assert read(openpyxl.load_workbook(written[0])) == expected
+
+
+def test_the_keys_read_back_exactly_as_written(written, tmp_path):
+    from cohort.review.workbook import read_match_review
+    path, keys, meta = written
+    book = read_match_review(path)
+    assert book.meta == meta
+    assert book.keys.to_dicts() == keys.to_dicts(), "text as text: '0123' and repr(1e-05) are not numbers"
+    assert book.rows["review_id"].to_list() == ["R00001", "R00002", "R00003"] and not book.missing_columns
+    write_match_review(tmp_path / "again.xlsx", *[pl.DataFrame(WRITTEN_ROWS).with_columns(
+        pl.col(c).cast(pl.Utf8) for c in ("dob_b", "postcode_a")), keys], meta=meta, as_of=date(2014, 3, 31),
+        matching=Matching(), budget=2)
+    assert (tmp_path / "again.xlsx").read_bytes() == path.read_bytes(), "the same inputs, the same bytes"
 
 
 def _edit_review(path: Path, row: int, column: str, value, sheet: str = SHEET_REVIEW) -> None:
