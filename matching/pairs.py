@@ -198,9 +198,11 @@ def _compare_chunk(pairs: pl.DataFrame, sides: _Sides) -> pl.DataFrame:
         for c, (sim, levels, _) in QUOTED.items()
     ]
     age = [_age_conflict().alias("age_conflict")] if "born_by_l" in wide.columns else []
+    # Lazily, so that a condition two levels share (the names swapped) is evaluated once.
     return (
-        wide.with_columns(c.expr() for c in COMPARISONS)
+        wide.lazy().with_columns(c.expr() for c in COMPARISONS)
         .select("pid_l", "pid_r", *(c.name for c in COMPARISONS), *quoted, *tf, *age)
+        .collect()
     )
 
 
