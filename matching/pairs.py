@@ -85,7 +85,12 @@ class _Sides:
         window = [c for c in WINDOW_FIELDS if c in profiles.columns]
         side = profiles.select("pid", *PAIR_FIELDS, *tf, *window)
         self.side = side if side["pid"].is_sorted() else side.sort("pid")
-        self.pids = self.side["pid"].to_numpy()
+        pids = self.side["pid"].to_numpy().astype(np.int64)
+        if len(pids) and pids[0] < 0:
+            raise ValueError("compare_pairs: profile numbers are row numbers, never negative")
+        # Each pid's row, looked up by the pid itself (profiles are numbered 0..n-1).
+        self.row = np.full(int(pids[-1]) + 1 if len(pids) else 0, -1, dtype=np.int64)
+        self.row[pids] = np.arange(len(pids))
         self.pos: dict[str, np.ndarray] = {}
         self._codes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         # What `wide` gathers per side: only the fields the levels read, text that is only
@@ -98,9 +103,11 @@ class _Sides:
     def at(self, pairs: pl.DataFrame) -> _Sides:
         """Point at `pairs` (pid_l, pid_r): the rows of their two profiles."""
         for s in ("l", "r"):
-            wanted = pairs[f"pid_{s}"].to_numpy()
-            at = np.searchsorted(self.pids, wanted)
-            if len(wanted) and (at.max() >= len(self.pids) or not np.array_equal(self.pids[at], wanted)):
+            wanted = pairs[f"pid_{s}"].to_numpy().astype(np.int64)
+            if len(wanted) and (wanted.min() < 0 or wanted.max() >= len(self.row)):
+                raise KeyError("compare_pairs: a pair names a profile that is not given")
+            at = self.row[wanted]
+            if len(at) and at.min() < 0:
                 raise KeyError("compare_pairs: a pair names a profile that is not given")
             self.pos[s] = at
         return self
