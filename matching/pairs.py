@@ -19,6 +19,7 @@ from cohort.matching.compare import (
     CROSS_SIMILARITIES,
     JW_HIGH,
     PAIR_FIELDS,
+    PERSON_IDS,
     QUOTED,
     SIMILARITIES,
     TF,
@@ -84,26 +85,38 @@ class _Sides:
         window = [c for c in WINDOW_FIELDS if c in profiles.columns]
         side = profiles.select("pid", *PAIR_FIELDS, *tf, *window)
         self.side = side if side["pid"].is_sorted() else side.sort("pid")
-        self.pids = self.side["pid"].to_numpy()
+        pids = self.side["pid"].to_numpy().astype(np.int64)
+        if len(pids) and pids[0] < 0:
+            raise ValueError("compare_pairs: profile numbers are row numbers, never negative")
+        # Each pid's row, looked up by the pid itself (profiles are numbered 0..n-1).
+        self.row = np.full(int(pids[-1]) + 1 if len(pids) else 0, -1, dtype=np.int64)
+        self.row[pids] = np.arange(len(pids))
         self.pos: dict[str, np.ndarray] = {}
         self._codes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        # What `wide` gathers per side: only the fields the levels read, text that is only
+        # tested for equality as a categorical (four bytes a pair, not a string).
+        self.fields = {
+            s: self.side.select(_gathered(f, self.side.schema[f]) for f in self.side.columns if f"{f}_{s}" in _READ)
+            for s in ("l", "r")
+        }
 
     def at(self, pairs: pl.DataFrame) -> _Sides:
         """Point at `pairs` (pid_l, pid_r): the rows of their two profiles."""
         for s in ("l", "r"):
-            wanted = pairs[f"pid_{s}"].to_numpy()
-            at = np.searchsorted(self.pids, wanted)
-            if len(wanted) and (at.max() >= len(self.pids) or not np.array_equal(self.pids[at], wanted)):
+            wanted = pairs[f"pid_{s}"].to_numpy().astype(np.int64)
+            if len(wanted) and (wanted.min() < 0 or wanted.max() >= len(self.row)):
+                raise KeyError("compare_pairs: a pair names a profile that is not given")
+            at = self.row[wanted]
+            if len(at) and at.min() < 0:
                 raise KeyError("compare_pairs: a pair names a profile that is not given")
             self.pos[s] = at
         return self
 
     def wide(self, pairs: pl.DataFrame) -> pl.DataFrame:
         """The pairs with both profiles' fields beside them (`<field>_l`, `<field>_r`)."""
-        fields = self.side.drop("pid")
         return pl.concat([
             pairs,
-            *(fields.select(pl.all().gather(pl.Series(self.pos[s])).name.suffix(f"_{s}")) for s in ("l", "r")),
+            *(self.fields[s].select(pl.all().gather(pl.Series(self.pos[s])).name.suffix(f"_{s}")) for s in ("l", "r")),
         ], how="horizontal")
 
     def codes(self, field: str) -> tuple[np.ndarray, np.ndarray]:
@@ -143,11 +156,6 @@ def _sim(sides: _Sides, where: np.ndarray | None, field_l: str, field_r: str, sc
 WINDOW_FIELDS = ("born_by", "born_after")
 
 
-def attach_profiles(pairs: pl.DataFrame, profiles: pl.DataFrame) -> pl.DataFrame:
-    """Put both profiles' fields beside each (pid_l, pid_r) pair."""
-    return _Sides(profiles).at(pairs).wide(pairs)
-
-
 def compare_pairs(pairs: pl.DataFrame, profiles: pl.DataFrame) -> pl.DataFrame:
     """Levels of every comparison for each candidate pair (pid_l, pid_r).
 
@@ -170,12 +178,18 @@ def _compare_chunk(pairs: pl.DataFrame, sides: _Sides) -> pl.DataFrame:
     pairs = pairs.select("pid_l", "pid_r")
     wide = sides.at(pairs).wide(pairs)
 
+    # Where each similarity is computed: every condition once (two similarities share
+    # one), all in one pass over the pairs.
+    conditions = {id(w): w for *_, w in SIMILARITIES if w is not None}
+    held = wide.select(w.fill_null(False).alias(str(i)) for i, w in conditions.items())
+
     def mask(where: pl.Expr | None) -> np.ndarray | None:
-        return None if where is None else wide.select(where.fill_null(False)).to_series().to_numpy()
+        return None if where is None else held[str(id(where))].to_numpy()
 
     wide = wide.with_columns(
         _sim(sides, mask(where), fl, fr, scorer).alias(name) for name, fl, fr, scorer, where in SIMILARITIES)
-    not_close = mask((pl.col("fn_jw") < JW_HIGH) & (pl.col("sn_jw") < JW_HIGH))
+    close = (pl.col("fn_jw") < JW_HIGH) & (pl.col("sn_jw") < JW_HIGH)
+    not_close = wide.select(close.fill_null(False)).to_series().to_numpy()
     wide = wide.with_columns(
         _sim(sides, not_close, fl, fr, JaroWinkler.normalized_similarity).alias(name)
         for name, fl, fr in CROSS_SIMILARITIES
@@ -191,9 +205,11 @@ def _compare_chunk(pairs: pl.DataFrame, sides: _Sides) -> pl.DataFrame:
         for c, (sim, levels, _) in QUOTED.items()
     ]
     age = [_age_conflict().alias("age_conflict")] if "born_by_l" in wide.columns else []
+    # Lazily, so that a condition two levels share (the names swapped) is evaluated once.
     return (
-        wide.with_columns(c.expr() for c in COMPARISONS)
+        wide.lazy().with_columns(c.expr() for c in COMPARISONS)
         .select("pid_l", "pid_r", *(c.name for c in COMPARISONS), *quoted, *tf, *age)
+        .collect()
     )
 
 
@@ -205,3 +221,30 @@ def _age_conflict() -> pl.Expr:
             (dob > side("born_by")).fill_null(False) | (dob <= side("born_after")).fill_null(False))
 
     return (_l("dob").is_null() & outside(_r("dob"), _l)) | (_r("dob").is_null() & outside(_l("dob"), _r))
+
+
+# Fields the levels read as text (lengths, first and last characters), and the middle
+# name, compared with the forename; the rest of the text they only test for equality or
+# nulls, which a categorical answers alike (a SchemaError, not a wrong level, if a level
+# comes to read one of them as text).
+TEXT_FIELDS = ("fn_first", "fn_middle_first", *PERSON_IDS, "pc", "dob_s")
+
+
+def _gathered(field: str, dtype: pl.DataType) -> pl.Expr:
+    """A profile field as `wide` gathers it: text not read as text as a categorical."""
+    if field in TEXT_FIELDS:
+        return pl.col(field)
+    if dtype == pl.String:
+        return pl.col(field).cast(pl.Categorical)
+    if dtype == pl.List(pl.String):
+        return pl.col(field).cast(pl.List(pl.Categorical))
+    return pl.col(field)
+
+
+# The pair columns (`<field>_l`, `<field>_r`) that the levels, the similarities' conditions,
+# the term frequencies and the age conflict read: `wide` gathers only these.
+_READ = frozenset(
+    name
+    for e in (*(c.expr() for c in COMPARISONS), *(w for *_, w in SIMILARITIES if w is not None), _age_conflict())
+    for name in e.meta.root_names()
+) | {f"tf_{c}_l" for c in TF}
