@@ -43,7 +43,7 @@ from cohort.core.private import owner_only  # noqa: E402
 from cohort.core.warehouse import connect  # noqa: E402
 from cohort.schemas.errors import InputError  # noqa: E402
 from cohort.flows.stages import IO_STAGES, PARTITIONED_STAGES, STAGES, RunSettings  # noqa: E402
-from cohort.matching.partition import Mapper  # noqa: E402
+from cohort.matching.partition import Mapper, skipping_empty  # noqa: E402
 from cohort.flows.prefect_server import prefect_api  # noqa: E402
 
 
@@ -88,7 +88,8 @@ def _as_task(name: str, fn):
 
 
 def _task_mapper(stage: str) -> Mapper:
-    """Run each partition as a Prefect task on the flow's task runner, results in order.
+    """Run each partition that holds work as a Prefect task on the flow's task runner,
+    results in order (an empty partition is done in place: `partition.skipping_empty`).
 
     No caching and no result persistence: the inputs are large frames, hashing or storing
     them would cost more than the work, and a re-run recomputes from the warehouse anyway.
@@ -103,7 +104,7 @@ def _task_mapper(stage: str) -> Mapper:
             if len(futures) > 1:
                 progress.step(stage, f"{fn.__name__.replace('_', ' ')}: {i} of {len(futures)} partitions done")
         return results
-    return mapper
+    return skipping_empty(mapper)
 
 
 def run_id_for(checksums: dict[str, str], as_of: date, programme: str, ruleset: RuleSet) -> str:

@@ -25,6 +25,10 @@ class CompareWork:
     self_pairs: pl.DataFrame  # pid_l = pid_r: profiles of this partition with several records
     profiles: pl.DataFrame    # the profiles these pairs name
 
+    @property
+    def size(self) -> int:
+        return self.pairs.height + self.self_pairs.height
+
 
 def compare_partition(work: CompareWork) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Comparison levels of one partition's candidate pairs, and of its profiles with themselves."""
@@ -43,6 +47,10 @@ class ClusterWork:
     threshold: float
     must: list[tuple[int, int]]
     cannot: list[tuple[int, int]]
+
+    @property
+    def size(self) -> int:
+        return self.profiles.height  # the profiles its pairs and reviewers' answers name
 
 
 def cluster_profiles(profiles: pl.DataFrame, pairs: pl.DataFrame, i: int, part: np.ndarray,

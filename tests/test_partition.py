@@ -93,3 +93,17 @@ def test_partitions_give_the_single_pass_result(drop_records):
     split = form_households(recs, one.links, housing, AS_OF, partitions=5, mapper=reversed_map)
     assert split.members.equals(single.members)
     assert split.families.equals(single.families)
+
+    # The flow's mapper hands a task only the partitions that hold work (`skipping_empty`):
+    # with more partitions than components, some are empty, and the result is the same.
+    handed = []
+
+    def tasks(fn, items):
+        handed.append([partition.work_size(item) for item in items])
+        return [fn(item) for item in items]
+
+    sparse = link_persons(recs, must_link=must, cannot_link=cannot, partitions=32,
+                          mapper=partition.skipping_empty(tasks))
+    assert sparse.links.equals(one.links) and sparse.pairs.equals(one.pairs)
+    assert handed and all(size > 0 for sizes in handed for size in sizes)
+    assert sum(len(sizes) for sizes in handed) < 2 * 32, "empty partitions were done in place"
