@@ -143,8 +143,8 @@ def read_addresses(addresses: pl.Series) -> pl.DataFrame:
     """address, addr (normalised) and ADDRESS_PARTS, once per distinct address text: the
     households stage reads the same texts for its postcodes and for its dwellings."""
     distinct = addresses.drop_nulls().unique().to_frame("address")
-    return add_address_parts(distinct.with_columns(normalise_address(pl.col("address")).alias("addr"))).select(
-        "address", "addr", *ADDRESS_PARTS)
+    read = distinct_map(distinct, "address", [normalise_address(pl.col("address")).alias("addr")])
+    return add_address_parts(read).select("address", "addr", *ADDRESS_PARTS)
 
 
 def with_normalised_postcode(frame: pl.DataFrame, column: str, alias: str) -> pl.DataFrame:

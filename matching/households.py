@@ -32,7 +32,7 @@ from cohort.matching.cluster import find_root
 from cohort.matching.compare import STREET_JW, street_agrees
 from cohort.matching.pipeline import hashed_id, representative_values
 from cohort.matching.address import (
-    ADDRESS_PARTS, known_places, normalise_postcode, postcode_sector, postcodes_agree, read_addresses,
+    ADDRESS_PARTS, known_places, postcode_sector, postcodes_agree, read_addresses, with_normalised_postcode,
 )
 from cohort.matching.standardise import clean_id
 from cohort.matching.dwellings import OPEN_TENANCY_ROLES, dwellings_at
@@ -204,13 +204,11 @@ def group_dwellings(dwell: pl.DataFrame, mapper: partition.Mapper = partition.se
     keys = ["address", "postcode", "uprn", "tenancy_ref"]
     if "addr" not in dwell.columns:  # addresses not yet read (`dwellings_at` reads them)
         dwell = dwell.join(read_addresses(dwell["address"]), on="address", how="left", maintain_order="left")
-    addr = (
+    addr = with_normalised_postcode(
         dwell.select(*keys, "addr", *ADDRESS_PARTS).unique(keys, keep="first", maintain_order=True)
         .with_row_index("aid")
-        .with_columns(
-            normalise_postcode(pl.col("postcode")).alias("pc"),
-            clean_id(pl.col("uprn")).alias("_uprn"),
-        )
+        .with_columns(clean_id(pl.col("uprn")).alias("_uprn")),
+        "postcode", "pc",
     ).with_columns(
         pl.col("flat").fill_null("").alias("_flat"),
         postcode_sector(pl.col("pc")).alias("pc_sector"),
