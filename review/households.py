@@ -25,8 +25,8 @@ from cohort.core.warehouse import query, read_table, table_exists, write_table
 from cohort.matching.dwellings import dwellings_at
 from cohort.matching.households import DWELLING_COLUMNS
 from cohort.matching.pipeline import hashed_id
-from cohort.matching.standardise import add_address_parts, normalise_address, normalise_postcode
-from cohort.matching.address import ADDRESS_PARTS, with_normalised_postcode
+from cohort.matching.standardise import normalise_postcode
+from cohort.matching.address import ADDRESS_PARTS, read_addresses, with_normalised_postcode
 from cohort.review.decisions import BINDING, HOUSEHOLD, MATCH, NOT_A_MATCH, latest_decisions
 
 log = logging.getLogger(__name__)
@@ -41,9 +41,8 @@ def dwelling_records(con: duckdb.DuckDBPyConnection, as_of: date) -> pl.DataFram
         dwell = read_table(con, "person_dwellings").drop("person_id")
     else:
         recs, links, housing = (read_table(con, t) for t in ("records", "person_links", "stg_housing"))
-        dwell = dwellings_at(recs, links, housing, as_of).with_columns(pl.col("written_postcode").alias("postcode"))
-        dwell = add_address_parts(dwell.with_columns(normalise_address(pl.col("address")).alias("_addr")), "_addr")
-        dwell = dwell.select(DWELLING_COLUMNS[1:])
+        dwell = (dwellings_at(recs, links, housing, as_of)  # with the address read into its parts
+                 .with_columns(pl.col("written_postcode").alias("postcode")).select(DWELLING_COLUMNS[1:]))
     links = query(con, "select source, record_id, person_id from person_links")
     return (dwell.join(links, on=["source", "record_id"], how="inner")
             .select(DWELLING_COLUMNS).cast({c: pl.Utf8 for c in ADDRESS_PARTS}).sort("person_id"))
@@ -73,7 +72,7 @@ class AddressReader:
         least) the given texts."""
         new = addresses.drop_nulls().unique().to_frame("address").join(self._parts, on="address", how="anti")
         if new.height:
-            parsed = add_address_parts(new.with_columns(normalise_address(pl.col("address")).alias("_addr")), "_addr")
+            parsed = read_addresses(new["address"])
             self._parts = pl.concat([self._parts, parsed.select("address", *ADDRESS_PARTS).cast(pl.Utf8)])
         return self._parts
 
