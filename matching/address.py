@@ -177,6 +177,15 @@ def postcodes_agree(pc_l: pl.Expr, pc_r: pl.Expr) -> pl.Expr:
     return ((pc_l == pc_r) | truncated).fill_null(False)
 
 
+def _expand_words(s: pl.Expr) -> pl.Expr:
+    """Abbreviations written out (ADDRESS_WORDS), whole words only, in one pass over the
+    text padded with spaces (twice, for two abbreviations in a row)."""
+    words_from, words_to = [f" {a} " for a in ADDRESS_WORDS], [f" {w} " for w in ADDRESS_WORDS.values()]
+    s = s.str.replace_all(", ", " , ").str.replace(r"^(.*)$", " ${1} ")
+    s = s.str.replace_many(words_from, words_to).str.replace_many(words_from, words_to)
+    return s.str.replace_all(" , ", ", ").str.strip_chars(" ")
+
+
 def normalise_address(e: pl.Expr) -> pl.Expr:
     """A canonical address text: upper-case, words expanded, flats as 'FLAT 3 12 HIGH STREET'.
 
@@ -193,25 +202,14 @@ def normalise_address(e: pl.Expr) -> pl.Expr:
         .str.strip_chars(" ,")
     )
     s = s.str.replace(_NO_FIXED_ABODE_RE, "")
-    # Whole words, in one pass over the text padded with spaces (twice, for two
-    # abbreviations in a row).
-    words_from, words_to = [f" {a} " for a in ADDRESS_WORDS], [f" {w} " for w in ADDRESS_WORDS.values()]
-    s = s.str.replace_all(", ", " , ").str.replace(r"^(.*)$", " ${1} ")
-    s = s.str.replace_many(words_from, words_to).str.replace_many(words_from, words_to)
-    s = s.str.replace_all(" , ", ", ").str.strip_chars(" ")
-
-    def words_again(t: pl.Expr) -> pl.Expr:
-        """A word that a slash hid ("/CL") is a word once the slash has gone: read again."""
-        padded = t.str.replace_all(", ", " , ").str.replace(r"^(.*)$", " ${1} ")
-        return padded.str.replace_many(words_from, words_to).str.replace_all(" , ", ", ").str.strip_chars(" ")
-
     slashed = s.str.contains("/")
+    s = _expand_words(s)
     s = s.str.replace_all(r"\bFLAT NO\b", "FLAT")
     # Flat 3 of number 12: "3/12 High St", "Flat 3/12", "3, 12 High St" and "3 12 High St".
     s = s.str.replace(r"^(?:FLAT )?([0-9]+[A-Z]?)/([0-9]+[A-Z]?)\b", "FLAT ${1} ${2}")
     s = s.str.replace(r"^([0-9]+[A-Z]?),? ([0-9]+[A-Z]?) ([A-Z])", "FLAT ${1} ${2} ${3}")
     s = s.str.replace_all("/", " ").str.replace_all(r" +", " ").str.replace_all(r" ,", ",").str.strip_chars(" ,")
-    s = pl.when(slashed).then(words_again(s)).otherwise(s)
+    s = pl.when(slashed).then(_expand_words(s)).otherwise(s)  # a word a slash hid ("/CL")
     # "18B High St" is flat B of 18, as "Flat B, 18 High St" is (at the start, where no
     # flat has been written before it).
     s = s.str.replace(r"^([0-9]+)([A-Z])( |,|$)", "FLAT ${2} ${1}${3}")

@@ -336,6 +336,6 @@ def form_households(records: pl.DataFrame, links: pl.DataFrame, housing: pl.Data
     )
     log.info("households: %d families of %d persons; %d linked persons have no dwelling at T",
              families.height, members.height, links["person_id"].n_unique() - members.height)
-    dwellings = dwell.select(*DWELLING_COLUMNS[:4], pl.col("written_postcode").alias("postcode"),
-                             *DWELLING_COLUMNS[5:]).sort("person_id")
+    dwellings = (dwell.with_columns(pl.col("written_postcode").alias("postcode"))  # as written, not settled
+                 .select(DWELLING_COLUMNS).sort("person_id"))
     return HouseholdResult(members=members, families=families, dwellings=dwellings)

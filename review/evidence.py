@@ -65,10 +65,10 @@ def _check_keys(con: duckdb.DuckDBPyConnection, records: pl.DataFrame, n: int = 
     if head.height == 0:
         return
     for s in ("l", "r"):
-        at = records.select("source", "record_id").gather(head[f"key_{s}"].clip(0, max(records.height - 1, 0)))
-        if (head[f"key_{s}"].max() or 0) >= records.height or not (
-                at["source"].equals(head[f"source_{s}"], check_names=False)
-                and at["record_id"].equals(head[f"record_id_{s}"], check_names=False)):
+        keys = head[f"key_{s}"]
+        fits = keys.max() < records.height and records.select("source", "record_id").gather(keys).equals(
+            head.select(pl.col(f"source_{s}").alias("source"), pl.col(f"record_id_{s}").alias("record_id")))
+        if not fits:
             raise RuntimeError("match_pairs and person_links are not of one run: run the month again")
 
 

@@ -86,8 +86,7 @@ def candidate_pairs(con: duckdb.DuckDBPyConnection, matching: Matching,
         | (~same & ((p >= accept) | (pl.col("guard").is_not_null()
                                      & (pl.col("match_weight") >= math.log2(accept / (1 - accept))))))
         | (same & (p < reject))
-    ).select(*PAIR_KEYS, "probability", "match_weight", "guard", "person_l", "person_r", "conf_l", "conf_r",
-             "vouched", "bound")
+    )
     levels = run_sql(con, "review/asked_pair_levels.sql", frames={"_asked": asked.select(*PAIR_KEYS)})
     names = [c.name for c in COMPARISONS if c.name in levels.columns]
     levels = levels.select(*PAIR_KEYS, pl.col("reason").cast(pl.Utf8), *[pl.col(c).cast(pl.Utf8) for c in names])
