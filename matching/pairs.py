@@ -7,6 +7,9 @@ per distinct pair of values; levels are then plain polars expressions.
 
 from __future__ import annotations
 
+import copy
+import os
+from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
 import numpy as np
@@ -29,6 +32,10 @@ from cohort.matching.levels import left as _l
 from cohort.matching.levels import right as _r
 
 CHUNK = 500_000  # pairs compared at once
+# Chunks compared at once, on threads: sorting codes, scoring strings and polars release
+# the GIL for much of a chunk. Two, for the 2-core machine a county runs on; each chunk in
+# flight holds its own wide frame (a few hundred MB at CHUNK pairs).
+THREADS = min(2, os.cpu_count() or 1)
 
 
 MIN_POPULATION = 10_000
@@ -101,7 +108,10 @@ class _Sides:
         }
 
     def at(self, pairs: pl.DataFrame) -> _Sides:
-        """Point at `pairs` (pid_l, pid_r): the rows of their two profiles."""
+        """These sides pointed at `pairs` (pid_l, pid_r): the rows of their two profiles.
+        A copy, so that chunks compared at once each point at their own pairs."""
+        view = copy.copy(self)
+        view.pos = {}
         for s in ("l", "r"):
             wanted = pairs[f"pid_{s}"].to_numpy().astype(np.int64)
             if len(wanted) and (wanted.min() < 0 or wanted.max() >= len(self.row)):
@@ -109,8 +119,8 @@ class _Sides:
             at = self.row[wanted]
             if len(at) and at.min() < 0:
                 raise KeyError("compare_pairs: a pair names a profile that is not given")
-            self.pos[s] = at
-        return self
+            view.pos[s] = at
+        return view
 
     def wide(self, pairs: pl.DataFrame) -> pl.DataFrame:
         """The pairs with both profiles' fields beside them (`<field>_l`, `<field>_r`)."""
@@ -169,14 +179,17 @@ def compare_pairs(pairs: pl.DataFrame, profiles: pl.DataFrame) -> pl.DataFrame:
     sides = _Sides(profiles)
     if pairs.height <= CHUNK:
         return _compare_chunk(pairs, sides)
-    return pl.concat(
-        [_compare_chunk(pairs.slice(i, CHUNK), sides) for i in range(0, pairs.height, CHUNK)]
-    )
+    for _, field_l, field_r, *_ in (*SIMILARITIES, *CROSS_SIMILARITIES):  # coded once, before the threads
+        sides.codes(field_l), sides.codes(field_r)
+    chunks = [pairs.slice(i, CHUNK) for i in range(0, pairs.height, CHUNK)]
+    with ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="compare") as pool:
+        return pl.concat(list(pool.map(lambda chunk: _compare_chunk(chunk, sides), chunks)))
 
 
 def _compare_chunk(pairs: pl.DataFrame, sides: _Sides) -> pl.DataFrame:
     pairs = pairs.select("pid_l", "pid_r")
-    wide = sides.at(pairs).wide(pairs)
+    sides = sides.at(pairs)
+    wide = sides.wide(pairs)
 
     # Where each similarity is computed: every condition once (two similarities share
     # one), all in one pass over the pairs.

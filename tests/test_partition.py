@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import polars as pl
 import pytest
@@ -107,3 +109,32 @@ def test_partitions_give_the_single_pass_result(drop_records):
     assert sparse.links.equals(one.links) and sparse.pairs.equals(one.pairs)
     assert handed and all(size > 0 for sizes in handed for size in sizes)
     assert sum(len(sizes) for sizes in handed) < 2 * 32, "empty partitions were done in place"
+
+
+def test_chunks_compared_on_threads_give_the_one_pass_result(drop_records, monkeypatch):
+    """compare_pairs cuts many pairs into chunks compared two at a time on threads
+    (pairs.THREADS): each chunk points at its own pairs, and the levels come back in the
+    pairs' order, exactly as one pass over all of them gives."""
+    from cohort.matching import block, pairs as compare
+    from cohort.matching.pipeline import _review_records, build_profiles
+    from cohort.matching.standardise import corroborate_ids, standardise
+
+    recs, _ = drop_records
+    _, profiles = build_profiles(corroborate_ids(standardise(recs)), _review_records(None, None))
+    cand, _ = block.candidate_pairs(profiles)
+    profiles = compare.add_term_frequencies(profiles)
+    one = compare.compare_pairs(cand, profiles)
+    assert cand.height > 2_000, "enough pairs for several chunks"
+    monkeypatch.setattr(compare, "CHUNK", 997)
+    monkeypatch.setattr(compare, "THREADS", 2)
+    threads = []
+    chunk = compare._compare_chunk
+
+    def noted(pairs, sides):
+        threads.append(threading.current_thread().name)
+        return chunk(pairs, sides)
+
+    monkeypatch.setattr(compare, "_compare_chunk", noted)
+    chunked = compare.compare_pairs(cand, profiles)
+    assert chunked.equals(one)
+    assert len(threads) == -(-cand.height // 997) and all(t.startswith("compare") for t in threads)
