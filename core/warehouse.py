@@ -7,6 +7,7 @@ snapshot readers work on, is `cohort.core.integrity`.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
@@ -31,6 +32,21 @@ def write_table(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) 
         con.execute(f'create or replace table "{name}" as select * from _frame')
     finally:
         con.unregister("_frame")
+
+
+def write_tables(con: duckdb.DuckDBPyConnection, frames: dict[str, pl.DataFrame]) -> None:
+    """`write_table` for each of a stage's tables, two at a time on cursors of their own:
+    DuckDB writes one table from a frame mostly on one core, and the tables are
+    independent (the validate stage's dozen took half the time at county scale)."""
+    def write(item: tuple[str, pl.DataFrame]) -> None:
+        cursor = con.cursor()
+        try:
+            write_table(cursor, *item)
+        finally:
+            cursor.close()
+
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="write") as pool:
+        list(pool.map(write, frames.items()))
 
 
 def query(con: duckdb.DuckDBPyConnection, sql: str, params: Any = None) -> pl.DataFrame:

@@ -42,7 +42,9 @@ from cohort.flows.stage_results import (
     Exported, HouseholdsFormed, IdsSettled, Ingested, Matched, RecordsBuilt, ResultsJudged, RulesApplied,
     StageResult, Validated,
 )
-from cohort.core.warehouse import append_table, connect, fetch_one, query, read_table, table_exists, write_table
+from cohort.core.warehouse import (
+    append_table, connect, fetch_one, query, read_table, table_exists, write_table, write_tables,
+)
 from cohort.matching import ids as stable_ids
 from cohort.matching.households import form_households
 from cohort.matching.partition import Mapper, serial_map
@@ -98,13 +100,11 @@ def ingest(s: RunSettings) -> Ingested:
     """Read every extract as text into the raw layer (file-level problems stop the run;
     rows with more fields than the header are set aside for `rejected_rows`)."""
     drop = read_drop(s.input_dir, s.allow_empty)
+    files = pl.DataFrame({"extract": list(drop.files), "file": [p.name for p in drop.files.values()]},
+                         schema={"extract": pl.Utf8, "file": pl.Utf8})
     with connect(s.work_db) as con:
-        for name, frame in drop.raw.items():
-            write_table(con, f"raw_{name}", frame)
-        write_table(con, "ingest_rejected", drop.rejected)
-        files = pl.DataFrame({"extract": list(drop.files), "file": [p.name for p in drop.files.values()]},
-                             schema={"extract": pl.Utf8, "file": pl.Utf8})
-        write_table(con, "extract_files", files)
+        write_tables(con, {f"raw_{name}": frame for name, frame in drop.raw.items()}
+                     | {"ingest_rejected": drop.rejected, "extract_files": files})
     return Ingested(files=dict(zip(files["extract"], files["file"])))
 
 
@@ -115,9 +115,8 @@ def validate(s: RunSettings) -> Validated:
         files = {r[0]: Path(r[1]) for r in con.execute("select extract, file from extract_files").fetchall()}
         raw = {name: read_table(con, f"raw_{name}") for name in files}
         drop = validate_drop(RawDrop(files=files, raw=raw, rejected=read_table(con, "ingest_rejected")), s.as_of)
-        for name, frame in drop.clean.items():
-            write_table(con, f"stg_{name}", frame)
-        write_table(con, "rejected_rows", drop.rejected)
+        write_tables(con, {f"stg_{name}": frame for name, frame in drop.clean.items()}
+                     | {"rejected_rows": drop.rejected})
         status = pl.DataFrame(
             {
                 "extract": list(drop.clean),
@@ -158,12 +157,14 @@ def match(s: RunSettings, mapper: Mapper = serial_map) -> Matched:
     result = link_persons(recs, threshold=s.ruleset.matching.link_threshold, must_link=must, cannot_link=cannot,
                           mapper=mapper, partitions=s.partitions)
     with connect(s.work_db) as con:
-        write_table(con, "match_links", result.links)
-        write_table(con, "match_persons", result.persons)
-        write_table(con, "match_pairs", result.pairs)
-        write_table(con, "blocking_counts", result.blocking_counts)
-        write_table(con, "match_weights", result.weights)  # the model this run estimated
-        write_table(con, "match_blocking_unseen", pl.DataFrame({"expected_unseen": [round(result.unseen_matches, 6)]}))
+        write_tables(con, {
+            "match_pairs": result.pairs,  # the largest first: the rest are written beside it
+            "match_links": result.links,
+            "match_persons": result.persons,
+            "blocking_counts": result.blocking_counts,
+            "match_weights": result.weights,  # the model this run estimated
+            "match_blocking_unseen": pl.DataFrame({"expected_unseen": [round(result.unseen_matches, 6)]}),
+        })
     per_person = result.links.group_by("person_id").agg(pl.len().alias("records"), pl.col("source").n_unique())
     return Matched(
         persons=result.persons.height,
@@ -183,9 +184,8 @@ def households(s: RunSettings, mapper: Mapper = serial_map) -> HouseholdsFormed:
     result = form_households(recs, links, housing, s.as_of, mapper=mapper, partitions=s.partitions,
                              adult_age=s.ruleset.identification.adult_age, persons=persons)
     with connect(s.work_db) as con:
-        write_table(con, "formed_members", result.members)
-        write_table(con, "formed_families", result.families)
-        write_table(con, "person_dwellings", result.dwellings)  # provisional person ids; read by record
+        write_tables(con, {"formed_members": result.members, "formed_families": result.families,
+                           "person_dwellings": result.dwellings})  # provisional person ids; read by record
     return HouseholdsFormed(households=result.families.height, persons_in_households=result.members.height)
 
 
