@@ -60,7 +60,7 @@ from cohort.review.decisions import (
     BINDING, FAMILIES, HOUSEHOLD, MATCH, NOT_A_MATCH, PERSON, latest_decisions, record_profiles, stored_decisions,
 )
 from cohort.review.doubt import APART, default_doubt, guard_doubt
-from cohort.review.evidence import KEYS, pair_evidence
+from cohort.review.evidence import KEYS, Evidence, pair_evidence
 from cohort.review.questions import unsettled_pairs
 
 TABLE = "match_error_estimate"
@@ -68,25 +68,30 @@ UNSEEN_TABLE = "match_blocking_unseen"
 TWINS = "twins"
 SCHEMA = {"scope": pl.Utf8, "source_l": pl.Utf8, "source_r": pl.Utf8, "measure": pl.Utf8, "value": pl.Float64}
 
-def _settled(con: duckdb.DuckDBPyConnection, pairs: pl.DataFrame) -> pl.Series:
-    """`settled`, aligned with `pairs`: scored pairs a reviewer's answer in force settles
-    (cohort.review.questions.unsettled_pairs)."""
+def _settled(con: duckdb.DuckDBPyConnection, evidence: Evidence) -> pl.Series:
+    """`settled`, aligned with `evidence.pairs`: scored pairs a reviewer's answer in force
+    settles (cohort.review.questions.unsettled_pairs)."""
     decisions = latest_decisions(con)
+    pairs = evidence.pairs
     if not decisions.filter((pl.col("kind") == PERSON) & pl.col("in_force")
                             & pl.col("decision").is_in(BINDING)).height:  # nothing settles a pair
         return pl.select(pl.repeat(False, pairs.height, dtype=pl.Boolean).alias("settled")).to_series()
-    keys = pairs.select(KEYS)
+    keys = evidence.named(pairs.select("key_l", "key_r")).select(KEYS)
     left = unsettled_pairs(con, decisions, keys).select(KEYS).with_columns(pl.lit(False).alias("settled"))
     # Only the keys are joined: a join of the whole frame would copy millions of rows.
     return keys.join(left.unique(KEYS), on=KEYS, how="left", maintain_order="left")["settled"].fill_null(True)
 
 
-def pair_errors(con: duckdb.DuckDBPyConnection, matching: Matching,
-                evidence: pl.DataFrame | None = None) -> pl.DataFrame:
-    """Every scored pair with `linked` and `error`, the probability its state is wrong
-    (`evidence`: this run's `pair_evidence`, when the caller has it already)."""
-    pairs = pair_evidence(con) if evidence is None else evidence
-    pairs = pairs.with_columns(_settled(con, pairs))
+def pair_errors(con: duckdb.DuckDBPyConnection, matching: Matching) -> pl.DataFrame:
+    """Every scored pair with `linked` and `error`, the probability its state is wrong,
+    its records and persons as text (for readers outside the estimate)."""
+    evidence = pair_evidence(con)
+    return evidence.named(_pair_errors(con, matching, evidence))
+
+
+def _pair_errors(con: duckdb.DuckDBPyConnection, matching: Matching, evidence: Evidence) -> pl.DataFrame:
+    """`evidence.pairs` with `linked`, `error`, and the pair of sources (pair_l, pair_r)."""
+    pairs = evidence.pairs.with_columns(_settled(con, evidence))
     linked = pl.col("person_l") == pl.col("person_r")
     direct = (pl.col("probability") >= matching.link_threshold) & pl.col("guard").is_null()
     vouched = pl.max_horizontal("probability", pl.col("vouched").fill_null(0.0))
@@ -153,8 +158,8 @@ def _twins_errors(con: duckdb.DuckDBPyConnection, pairs: pl.DataFrame) -> pl.Dat
     shared among their pairs of persons by the slips each needs (module docstring)."""
     rows = (pairs.select("person_l", "person_r", "_twins", "settled").with_row_index("_i")
             .filter(pl.col("_twins") & ~pl.col("settled"))
-            .select("_i", pl.min_horizontal("person_l", "person_r").alias("person_a"),
-                    pl.max_horizontal("person_l", "person_r").alias("person_b")))
+            .select("_i", pl.min_horizontal("person_l", "person_r").cast(pl.Utf8).alias("person_a"),
+                    pl.max_horizontal("person_l", "person_r").cast(pl.Utf8).alias("person_b")))
     if rows.height == 0:
         return pairs
     persons = rows.select("person_a", "person_b").unique()
@@ -202,10 +207,10 @@ def _rates(d: pl.DataFrame, overturned: pl.Expr, prefix: str) -> dict[str, float
 
 
 def estimate(con: duckdb.DuckDBPyConnection, matching: Matching, store: bool = True,
-             evidence: pl.DataFrame | None = None) -> pl.DataFrame:
+             evidence: Evidence | None = None) -> pl.DataFrame:
     """The run's estimate (module docstring) as `match_error_estimate` rows, written to the
-    warehouse when `store`."""
-    pairs = pair_errors(con, matching, evidence)
+    warehouse when `store` (`evidence`: this run's `pair_evidence`, when the caller has it)."""
+    pairs = _pair_errors(con, matching, pair_evidence(con) if evidence is None else evidence)
     rows: list[dict] = []
     by_sources = (
         pairs.group_by("pair_l", "pair_r")
@@ -247,13 +252,15 @@ def _families(con: duckdb.DuckDBPyConnection, pairs: pl.DataFrame) -> dict[str, 
     # others would cost a gigabyte for nothing.
     keep = pl.col("error").clip(0.0, 1.0 - 1e-12).neg().log1p()
     pairs = pairs.select("person_l", "person_r", "error")
+    # Persons are coded in the pairs (review.evidence): the listed ones are coded alike.
+    coded = listed.select(pl.col("person_id").cast(pairs.schema["person_l"], strict=False)).drop_nulls()
     per_person = pl.concat([
-        pairs.join(listed, left_on="person_l", right_on="person_id", how="semi")
+        pairs.join(coded, left_on="person_l", right_on="person_id", how="semi")
         .select(pl.col("person_l").alias("person_id"), keep.alias("k")),
         pairs.filter(pl.col("person_l") != pl.col("person_r"))
-        .join(listed, left_on="person_r", right_on="person_id", how="semi")
+        .join(coded, left_on="person_r", right_on="person_id", how="semi")
         .select(pl.col("person_r").alias("person_id"), keep.alias("k")),
-    ]).group_by("person_id").agg(pl.col("k").sum())
+    ]).group_by("person_id").agg(pl.col("k").sum()).with_columns(pl.col("person_id").cast(pl.Utf8))
     per_family = (listed.join(per_person, on="person_id", how="left")
                   .group_by("family_id").agg(pl.col("k").fill_null(0.0).sum()))
     expected = float(per_family.select((1.0 - pl.col("k").exp()).sum()).item() or 0.0)
