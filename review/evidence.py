@@ -60,9 +60,10 @@ def pair_evidence(con: duckdb.DuckDBPyConnection) -> Evidence:
 
 
 def _scored_pairs(con: duckdb.DuckDBPyConnection) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """key_l, key_r, probability, match_weight, guard, source_l, source_r, person_l,
-    person_r, conf_l, conf_r: every scored pair with its records' persons; and the records
-    in key order. The records' details are joined here, on integers, not in DuckDB."""
+    """pair_row, key_l, key_r, probability, match_weight, guard, source_l, source_r,
+    person_l, person_r, conf_l, conf_r: every scored pair with its records' persons; and
+    the records in key order. The records' details are joined here, on integers, not in
+    DuckDB."""
     stored = "key_l" in query(con, "select * from match_pairs limit 0").columns
     pairs = run_sql(con, "review/scored_pairs.sql" if stored else "review/scored_pairs__joined.sql")
     # A record's key (scored_pairs.sql) is its row here.
@@ -77,8 +78,8 @@ def _scored_pairs(con: duckdb.DuckDBPyConnection) -> tuple[pl.DataFrame, pl.Data
     sides = [coded.select(pl.col(col).gather(pairs[f"key_{s}"]).alias(f"{name}_{s}") for col, name in names.items())
              for s in ("l", "r")]
     return pl.concat([pairs, *sides], how="horizontal").select(
-        "key_l", "key_r", "probability", "match_weight", "guard", "source_l", "source_r", "person_l", "person_r",
-        "conf_l", "conf_r"), records
+        "pair_row", "key_l", "key_r", "probability", "match_weight", "guard", "source_l", "source_r", "person_l",
+        "person_r", "conf_l", "conf_r"), records
 
 
 def _check_keys(con: duckdb.DuckDBPyConnection, records: pl.DataFrame, n: int = 1000) -> None:

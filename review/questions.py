@@ -87,7 +87,7 @@ def candidate_pairs(con: duckdb.DuckDBPyConnection, matching: Matching,
                                      & (pl.col("match_weight") >= math.log2(accept / (1 - accept))))))
         | (same & (p < reject))
     ))
-    levels = run_sql(con, "review/asked_pair_levels.sql", frames={"_asked": asked.select(*PAIR_KEYS)})
+    levels = run_sql(con, "review/asked_pair_levels.sql", frames={"_asked": asked.select("pair_row")})
     names = [c.name for c in COMPARISONS if c.name in levels.columns]
     levels = levels.select(*PAIR_KEYS, pl.col("reason").cast(pl.Utf8), *[pl.col(c).cast(pl.Utf8) for c in names])
     pairs = ordered(asked.join(levels, on=list(PAIR_KEYS), how="inner").select(
@@ -288,8 +288,7 @@ def household_questions(con: duckdb.DuckDBPyConnection, as_of: date, decisions: 
         joins.select(pl.col("source_b").alias("source"), pl.col("record_id_b").alias("record_id")),
     ])
     fp = fingerprints(con, sides)
-    recs = query(con, "select source, record_id, forename, surname, dob, address, postcode, record_date from records")
-    recs = recs.join(sides.unique(), on=["source", "record_id"], how="semi").with_columns(
+    recs = run_sql(con, "review/records_given.sql", frames={"_given": sides.unique()}).with_columns(
         pl.concat_str(["source", "record_id"], separator=":").alias("_key"))
     shown = _side_text(recs, "_key")
     cols = ["name", "dob", "address", "postcode", "records"]
