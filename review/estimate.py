@@ -98,18 +98,22 @@ def _pair_errors(con: duckdb.DuckDBPyConnection, matching: Matching, evidence: E
     support = pl.max_horizontal(vouched, pl.min_horizontal("conf_l", "conf_r").fill_null(0.0))
     own = 1 / (1 + (2.0 ** -pl.col("match_weight")))
     doubted = pl.col("guard").is_not_null() & (own >= matching.review_accept)
-    pairs = pairs.with_columns(
-        linked.alias("linked"),
-        pl.when(linked & direct).then(1.0 - vouched)
-        .when(linked).then(1.0 - support)
-        .when(doubted).then(guard_doubt(None))
-        .otherwise(pl.min_horizontal("probability", pl.col("bound").fill_null(1.0))).clip(0.0, 1.0).alias("error"),
+    # Each case's error is a column before one is chosen: a when/then over the expressions
+    # themselves takes polars ten times as long on millions of pairs.
+    cases = {"_direct": 1.0 - vouched, "_support": 1.0 - support, "_doubted": doubted,
+             "_apart": pl.min_horizontal("probability", pl.col("bound").fill_null(1.0))}
+    pairs = pairs.with_columns(linked.alias("linked"), (linked & direct).alias("_is_direct"),
+                               *[e.alias(name) for name, e in cases.items()]).with_columns(
+        pl.when("_is_direct").then("_direct")
+        .when("linked").then("_support")
+        .when("_doubted").then(guard_doubt(None))
+        .otherwise("_apart").clip(0.0, 1.0).alias("error"),
     ).with_columns(
         pl.when(pl.col("settled")).then(0.0).otherwise(pl.col("error")).alias("error"),
         pl.min_horizontal("source_l", "source_r").alias("pair_l"),
         pl.max_horizontal("source_l", "source_r").alias("pair_r"),
-        (~linked & doubted & (pl.col("guard") == TWINS)).alias("_twins"),
-    )
+        (~pl.col("linked") & pl.col("_doubted") & (pl.col("guard") == TWINS)).alias("_twins"),
+    ).drop("_is_direct", *cases)
     return _twins_errors(con, pairs).drop("_twins")
 
 
