@@ -171,7 +171,9 @@ def _twins_errors(con: duckdb.DuckDBPyConnection, pairs: pl.DataFrame) -> pl.Dat
                                      & pl.col("decision").is_in(BINDING) & (pl.col("state") == APART))
     found = d.filter(pl.col("decision") == MATCH).height
     expected = min(max(default_doubt(TWINS) * (persons.height + d.height) - found, 0.0), persons.height - 1e-9)
-    sides = _smaller_side(con, persons).with_columns((_slip(con) ** (pl.col("k") - 1)).alias("w"))
+    # In one order: `_share` sums over them, and floating-point sums depend on the order.
+    sides = _smaller_side(con, persons).sort("person_a", "person_b").with_columns(
+        (_slip(con) ** (pl.col("k") - 1)).alias("w"))
     t = _share(expected, sides["w"].to_list()) if expected > 0 else 0.0
     sides = sides.with_columns((t * pl.col("w") / (1 + t * pl.col("w"))).alias("_e"))
     # Only the open twins rows take their pair of persons' share; the rest keep their error.
