@@ -54,8 +54,9 @@ def pair_evidence(con: duckdb.DuckDBPyConnection) -> Evidence:
     pairs, records = _scored_pairs(con)
     keys = pairs.select("key_l", "key_r")
     # Only the two new columns are joined: a join of the whole frame would copy millions of rows.
-    speak = (keys.join(corroboration(pairs), on=["key_l", "key_r"], how="left", maintain_order="left")
-             .join(contradiction(pairs), on=["key_l", "key_r"], how="left", maintain_order="left"))
+    # One join: the pairs vouched for are in one person, the pairs bounded apart.
+    said = pl.concat([corroboration(pairs), contradiction(pairs)], how="diagonal")
+    speak = keys.join(said, on=["key_l", "key_r"], how="left", maintain_order="left")
     return Evidence(pairs.with_columns(speak["vouched"], speak["bound"]), records.select("source", "record_id"))
 
 
