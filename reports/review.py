@@ -38,7 +38,7 @@ from cohort.reports.xlsx_book import PERCENT_FORMAT, Column, line_counts, new_wo
 from cohort.reports.xlsx_style import clean_frame
 from cohort.review import estimate as error_estimate
 from cohort.review.decisions import FAMILIES, HOUSEHOLD, PERSON, keys_digest, warehouse_identity
-from cohort.review.evidence import pair_evidence
+from cohort.review.evidence import Evidence, pair_evidence
 from cohort.review.impact import impact, rank
 from cohort.review.importer import ReviewError
 from cohort.review.questions import APART, LINKED, MIN_VALUE, all_questions
@@ -114,7 +114,7 @@ def ruleset_of_run(settings: str | None) -> tuple[RuleSet, str]:
 
 
 def build_questions(con: duckdb.DuckDBPyConnection, *, as_of: date, ruleset: RuleSet,
-                    programme: str, evidence: pl.DataFrame | None = None) -> pl.DataFrame:
+                    programme: str, evidence: Evidence | None = None) -> pl.DataFrame:
     """Every question of the run, ranked, with what the workbook shows and the keys."""
     questions = all_questions(con, as_of, ruleset.matching, evidence)
     questions = questions.sort("kind", "source_a", "record_id_a", "source_b", "record_id_b").with_row_index(

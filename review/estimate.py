@@ -60,7 +60,7 @@ from cohort.review.decisions import (
     BINDING, FAMILIES, HOUSEHOLD, MATCH, NOT_A_MATCH, PERSON, latest_decisions, record_profiles, stored_decisions,
 )
 from cohort.review.doubt import APART, default_doubt, guard_doubt
-from cohort.review.evidence import KEYS, pair_evidence
+from cohort.review.evidence import KEYS, Evidence, pair_evidence
 from cohort.review.questions import unsettled_pairs
 
 TABLE = "match_error_estimate"
@@ -68,43 +68,52 @@ UNSEEN_TABLE = "match_blocking_unseen"
 TWINS = "twins"
 SCHEMA = {"scope": pl.Utf8, "source_l": pl.Utf8, "source_r": pl.Utf8, "measure": pl.Utf8, "value": pl.Float64}
 
-def _settled(con: duckdb.DuckDBPyConnection, pairs: pl.DataFrame) -> pl.Series:
-    """`settled`, aligned with `pairs`: scored pairs a reviewer's answer in force settles
-    (cohort.review.questions.unsettled_pairs)."""
+def _settled(con: duckdb.DuckDBPyConnection, evidence: Evidence) -> pl.Series:
+    """`settled`, aligned with `evidence.pairs`: scored pairs a reviewer's answer in force
+    settles (cohort.review.questions.unsettled_pairs)."""
     decisions = latest_decisions(con)
+    pairs = evidence.pairs
     if not decisions.filter((pl.col("kind") == PERSON) & pl.col("in_force")
                             & pl.col("decision").is_in(BINDING)).height:  # nothing settles a pair
         return pl.select(pl.repeat(False, pairs.height, dtype=pl.Boolean).alias("settled")).to_series()
-    keys = pairs.select(KEYS)
+    keys = evidence.named(pairs.select("key_l", "key_r")).select(KEYS)
     left = unsettled_pairs(con, decisions, keys).select(KEYS).with_columns(pl.lit(False).alias("settled"))
     # Only the keys are joined: a join of the whole frame would copy millions of rows.
     return keys.join(left.unique(KEYS), on=KEYS, how="left", maintain_order="left")["settled"].fill_null(True)
 
 
-def pair_errors(con: duckdb.DuckDBPyConnection, matching: Matching,
-                evidence: pl.DataFrame | None = None) -> pl.DataFrame:
-    """Every scored pair with `linked` and `error`, the probability its state is wrong
-    (`evidence`: this run's `pair_evidence`, when the caller has it already)."""
-    pairs = pair_evidence(con) if evidence is None else evidence
-    pairs = pairs.with_columns(_settled(con, pairs))
+def pair_errors(con: duckdb.DuckDBPyConnection, matching: Matching) -> pl.DataFrame:
+    """Every scored pair with `linked` and `error`, the probability its state is wrong,
+    its records and persons as text (for readers outside the estimate)."""
+    evidence = pair_evidence(con)
+    return evidence.named(_pair_errors(con, matching, evidence))
+
+
+def _pair_errors(con: duckdb.DuckDBPyConnection, matching: Matching, evidence: Evidence) -> pl.DataFrame:
+    """`evidence.pairs` with `linked`, `error`, and the pair of sources (pair_l, pair_r)."""
+    pairs = evidence.pairs.with_columns(_settled(con, evidence))
     linked = pl.col("person_l") == pl.col("person_r")
     direct = (pl.col("probability") >= matching.link_threshold) & pl.col("guard").is_null()
     vouched = pl.max_horizontal("probability", pl.col("vouched").fill_null(0.0))
     support = pl.max_horizontal(vouched, pl.min_horizontal("conf_l", "conf_r").fill_null(0.0))
     own = 1 / (1 + (2.0 ** -pl.col("match_weight")))
     doubted = pl.col("guard").is_not_null() & (own >= matching.review_accept)
-    pairs = pairs.with_columns(
-        linked.alias("linked"),
-        pl.when(linked & direct).then(1.0 - vouched)
-        .when(linked).then(1.0 - support)
-        .when(doubted).then(guard_doubt(None))
-        .otherwise(pl.min_horizontal("probability", pl.col("bound").fill_null(1.0))).clip(0.0, 1.0).alias("error"),
+    # Each case's error is a column before one is chosen: a when/then over the expressions
+    # themselves takes polars ten times as long on millions of pairs.
+    cases = {"_direct": 1.0 - vouched, "_support": 1.0 - support, "_doubted": doubted,
+             "_apart": pl.min_horizontal("probability", pl.col("bound").fill_null(1.0))}
+    pairs = pairs.with_columns(linked.alias("linked"), (linked & direct).alias("_is_direct"),
+                               *[e.alias(name) for name, e in cases.items()]).with_columns(
+        pl.when("_is_direct").then("_direct")
+        .when("linked").then("_support")
+        .when("_doubted").then(guard_doubt(None))
+        .otherwise("_apart").clip(0.0, 1.0).alias("error"),
     ).with_columns(
         pl.when(pl.col("settled")).then(0.0).otherwise(pl.col("error")).alias("error"),
         pl.min_horizontal("source_l", "source_r").alias("pair_l"),
         pl.max_horizontal("source_l", "source_r").alias("pair_r"),
-        (~linked & doubted & (pl.col("guard") == TWINS)).alias("_twins"),
-    )
+        (~pl.col("linked") & pl.col("_doubted") & (pl.col("guard") == TWINS)).alias("_twins"),
+    ).drop("_is_direct", *cases)
     return _twins_errors(con, pairs).drop("_twins")
 
 
@@ -153,8 +162,8 @@ def _twins_errors(con: duckdb.DuckDBPyConnection, pairs: pl.DataFrame) -> pl.Dat
     shared among their pairs of persons by the slips each needs (module docstring)."""
     rows = (pairs.select("person_l", "person_r", "_twins", "settled").with_row_index("_i")
             .filter(pl.col("_twins") & ~pl.col("settled"))
-            .select("_i", pl.min_horizontal("person_l", "person_r").alias("person_a"),
-                    pl.max_horizontal("person_l", "person_r").alias("person_b")))
+            .select("_i", pl.min_horizontal("person_l", "person_r").cast(pl.Utf8).alias("person_a"),
+                    pl.max_horizontal("person_l", "person_r").cast(pl.Utf8).alias("person_b")))
     if rows.height == 0:
         return pairs
     persons = rows.select("person_a", "person_b").unique()
@@ -162,7 +171,9 @@ def _twins_errors(con: duckdb.DuckDBPyConnection, pairs: pl.DataFrame) -> pl.Dat
                                      & pl.col("decision").is_in(BINDING) & (pl.col("state") == APART))
     found = d.filter(pl.col("decision") == MATCH).height
     expected = min(max(default_doubt(TWINS) * (persons.height + d.height) - found, 0.0), persons.height - 1e-9)
-    sides = _smaller_side(con, persons).with_columns((_slip(con) ** (pl.col("k") - 1)).alias("w"))
+    # In one order: `_share` sums over them, and floating-point sums depend on the order.
+    sides = _smaller_side(con, persons).sort("person_a", "person_b").with_columns(
+        (_slip(con) ** (pl.col("k") - 1)).alias("w"))
     t = _share(expected, sides["w"].to_list()) if expected > 0 else 0.0
     sides = sides.with_columns((t * pl.col("w") / (1 + t * pl.col("w"))).alias("_e"))
     # Only the open twins rows take their pair of persons' share; the rest keep their error.
@@ -202,10 +213,10 @@ def _rates(d: pl.DataFrame, overturned: pl.Expr, prefix: str) -> dict[str, float
 
 
 def estimate(con: duckdb.DuckDBPyConnection, matching: Matching, store: bool = True,
-             evidence: pl.DataFrame | None = None) -> pl.DataFrame:
+             evidence: Evidence | None = None) -> pl.DataFrame:
     """The run's estimate (module docstring) as `match_error_estimate` rows, written to the
-    warehouse when `store`."""
-    pairs = pair_errors(con, matching, evidence)
+    warehouse when `store` (`evidence`: this run's `pair_evidence`, when the caller has it)."""
+    pairs = _pair_errors(con, matching, pair_evidence(con) if evidence is None else evidence)
     rows: list[dict] = []
     by_sources = (
         pairs.group_by("pair_l", "pair_r")
@@ -247,13 +258,15 @@ def _families(con: duckdb.DuckDBPyConnection, pairs: pl.DataFrame) -> dict[str, 
     # others would cost a gigabyte for nothing.
     keep = pl.col("error").clip(0.0, 1.0 - 1e-12).neg().log1p()
     pairs = pairs.select("person_l", "person_r", "error")
+    # Persons are coded in the pairs (review.evidence): the listed ones are coded alike.
+    coded = listed.select(pl.col("person_id").cast(pairs.schema["person_l"], strict=False)).drop_nulls()
     per_person = pl.concat([
-        pairs.join(listed, left_on="person_l", right_on="person_id", how="semi")
+        pairs.join(coded, left_on="person_l", right_on="person_id", how="semi")
         .select(pl.col("person_l").alias("person_id"), keep.alias("k")),
         pairs.filter(pl.col("person_l") != pl.col("person_r"))
-        .join(listed, left_on="person_r", right_on="person_id", how="semi")
+        .join(coded, left_on="person_r", right_on="person_id", how="semi")
         .select(pl.col("person_r").alias("person_id"), keep.alias("k")),
-    ]).group_by("person_id").agg(pl.col("k").sum())
+    ]).group_by("person_id").agg(pl.col("k").sum()).with_columns(pl.col("person_id").cast(pl.Utf8))
     per_family = (listed.join(per_person, on="person_id", how="left")
                   .group_by("family_id").agg(pl.col("k").fill_null(0.0).sum()))
     expected = float(per_family.select((1.0 - pl.col("k").exp()).sum()).item() or 0.0)

@@ -15,6 +15,8 @@ this a few seconds at county scale.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import duckdb
 import polars as pl
 
@@ -27,22 +29,42 @@ CORROBORATE_BELOW = 0.999  # pairs this sure need no third record
 CONTRADICT_FROM = 0.01  # pairs kept apart below this are not worth a third record
 
 
-def pair_evidence(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+@dataclass(frozen=True)
+class Evidence:
+    """`pairs`: every scored pair, its records by key; sources and persons are Enums whose
+    order is their text's, so equality, min and max read as on the text at a fraction of
+    the cost of millions of strings. `records`: source and record_id by key, for the few
+    rows that are shown or joined on text (`named`)."""
+
+    pairs: pl.DataFrame
+    records: pl.DataFrame
+
+    def named(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """`frame` (rows of `pairs`) with KEYS and its persons as text."""
+        sides = [self.records.select(pl.col(c).gather(frame[f"key_{s}"]).alias(f"{c}_{s}")
+                                     for c in ("source", "record_id")) for s in ("l", "r")]
+        text = [pl.col(c).cast(pl.Utf8) for c in ("person_l", "person_r") if c in frame.columns]
+        frame = frame.drop("source_l", "source_r", strict=False)
+        return pl.concat([frame, *sides], how="horizontal").with_columns(text)
+
+
+def pair_evidence(con: duckdb.DuckDBPyConnection) -> Evidence:
     """Every scored pair (`_scored_pairs`) with `vouched` (corroboration) and `bound`
     (contradiction), null where no third record speaks."""
-    pairs = _scored_pairs(con)
+    pairs, records = _scored_pairs(con)
     keys = pairs.select("key_l", "key_r")
     # Only the two new columns are joined: a join of the whole frame would copy millions of rows.
-    speak = (keys.join(corroboration(pairs), on=["key_l", "key_r"], how="left", maintain_order="left")
-             .join(contradiction(pairs), on=["key_l", "key_r"], how="left", maintain_order="left"))
-    return pairs.with_columns(speak["vouched"], speak["bound"])
+    # One join: the pairs vouched for are in one person, the pairs bounded apart.
+    said = pl.concat([corroboration(pairs), contradiction(pairs)], how="diagonal")
+    speak = keys.join(said, on=["key_l", "key_r"], how="left", maintain_order="left")
+    return Evidence(pairs.with_columns(speak["vouched"], speak["bound"]), records.select("source", "record_id"))
 
 
-def _scored_pairs(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """source_l, record_id_l, source_r, record_id_r, probability, match_weight, guard,
-    person_l, person_r, conf_l, conf_r, key_l, key_r: every scored pair with its records'
-    persons. The records' details are joined here, on integers, not in DuckDB: a county's
-    millions of pairs fetched with their strings cost a third of a gigabyte more."""
+def _scored_pairs(con: duckdb.DuckDBPyConnection) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """pair_row, key_l, key_r, probability, match_weight, guard, source_l, source_r,
+    person_l, person_r, conf_l, conf_r: every scored pair with its records' persons; and
+    the records in key order. The records' details are joined here, on integers, not in
+    DuckDB."""
     stored = "key_l" in query(con, "select * from match_pairs limit 0").columns
     pairs = run_sql(con, "review/scored_pairs.sql" if stored else "review/scored_pairs__joined.sql")
     # A record's key (scored_pairs.sql) is its row here.
@@ -50,12 +72,15 @@ def _scored_pairs(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
                          "order by source, record_id")
     if stored:
         _check_keys(con, records)
-    names = {"source": "source", "record_id": "record_id", "person_id": "person", "match_confidence": "conf"}
-    sides = [records.select(pl.col(col).gather(pairs[f"key_{s}"]).alias(f"{name}_{s}") for col, name in names.items())
+    coded = records.select(
+        *[pl.col(c).cast(pl.Enum(records[c].drop_nulls().unique().sort())) for c in ("source", "person_id")],
+        "match_confidence")
+    names = {"source": "source", "person_id": "person", "match_confidence": "conf"}
+    sides = [coded.select(pl.col(col).gather(pairs[f"key_{s}"]).alias(f"{name}_{s}") for col, name in names.items())
              for s in ("l", "r")]
     return pl.concat([pairs, *sides], how="horizontal").select(
-        "source_l", "record_id_l", "source_r", "record_id_r", "probability", "match_weight",
-        "guard", "person_l", "person_r", "conf_l", "conf_r", "key_l", "key_r")
+        "pair_row", "key_l", "key_r", "probability", "match_weight", "guard", "source_l", "source_r", "person_l",
+        "person_r", "conf_l", "conf_r"), records
 
 
 def _check_keys(con: duckdb.DuckDBPyConnection, records: pl.DataFrame, n: int = 1000) -> None:

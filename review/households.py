@@ -38,14 +38,15 @@ def dwelling_records(con: duckdb.DuckDBPyConnection, as_of: date) -> pl.DataFram
     (`person_dwellings`); a warehouse written before it kept them is read again here by
     the same rule (`matching.dwellings.dwellings_at`)."""
     if table_exists(con, "person_dwellings"):
-        dwell = read_table(con, "person_dwellings").drop("person_id")
+        # Joined in DuckDB: fetching every record's person to join them here costs more.
+        dwell = query(con, "select d.* exclude (person_id), l.person_id from person_dwellings as d "
+                           "inner join person_links as l using (source, record_id)")
     else:
         recs, links, housing = (read_table(con, t) for t in ("records", "person_links", "stg_housing"))
         dwell = (dwellings_at(recs, links, housing, as_of)  # with the address read into its parts
-                 .with_columns(pl.col("written_postcode").alias("postcode")).select(DWELLING_COLUMNS[1:]))
-    links = query(con, "select source, record_id, person_id from person_links")
-    return (dwell.join(links, on=["source", "record_id"], how="inner")
-            .select(DWELLING_COLUMNS).cast({c: pl.Utf8 for c in ADDRESS_PARTS}).sort("person_id"))
+                 .with_columns(pl.col("written_postcode").alias("postcode")).select(DWELLING_COLUMNS[1:])
+                 .join(links.select("source", "record_id", "person_id"), on=["source", "record_id"], how="inner"))
+    return dwell.select(DWELLING_COLUMNS).cast({c: pl.Utf8 for c in ADDRESS_PARTS}).sort("person_id")
 
 
 def current_address_records(con: duckdb.DuckDBPyConnection, as_of: date) -> pl.DataFrame:

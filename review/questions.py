@@ -49,7 +49,7 @@ from cohort.review.decisions import (
     ordered, record_profiles, stored_decisions,
 )
 from cohort.review.doubt import APART, IN_FAMILY, LINKED, default_doubt, doubt, guard_doubt  # noqa: F401
-from cohort.review.evidence import pair_evidence
+from cohort.review.evidence import Evidence, pair_evidence
 from cohort.review.family_pairs import family_questions
 from cohort.review.households import AddressReader, uncertain_household_joins
 from cohort.review.workbook import HOUSEHOLD_QUESTION, PERSON_QUESTION
@@ -75,19 +75,19 @@ def _labels() -> dict[str, dict[str, str]]:
 
 
 def candidate_pairs(con: duckdb.DuckDBPyConnection, matching: Matching,
-                    evidence: pl.DataFrame | None = None) -> pl.DataFrame:
+                    evidence: Evidence | None = None) -> pl.DataFrame:
     """The scored record pairs that may make a person question, each with its chance
     (`evidence`: this run's `pair_evidence`, when the caller has it already)."""
     accept, reject = matching.review_accept, matching.review_reject
     everything = pair_evidence(con) if evidence is None else evidence
     p, same = pl.col("probability"), pl.col("person_l") == pl.col("person_r")
-    asked = everything.filter(
+    asked = everything.named(everything.pairs.filter(
         ((p >= reject) & (p < accept))
         | (~same & ((p >= accept) | (pl.col("guard").is_not_null()
                                      & (pl.col("match_weight") >= math.log2(accept / (1 - accept))))))
         | (same & (p < reject))
-    )
-    levels = run_sql(con, "review/asked_pair_levels.sql", frames={"_asked": asked.select(*PAIR_KEYS)})
+    ))
+    levels = run_sql(con, "review/asked_pair_levels.sql", frames={"_asked": asked.select("pair_row")})
     names = [c.name for c in COMPARISONS if c.name in levels.columns]
     levels = levels.select(*PAIR_KEYS, pl.col("reason").cast(pl.Utf8), *[pl.col(c).cast(pl.Utf8) for c in names])
     pairs = ordered(asked.join(levels, on=list(PAIR_KEYS), how="inner").select(
@@ -159,7 +159,7 @@ def _side_text(recs: pl.DataFrame, key: str) -> pl.DataFrame:
 
 
 def person_questions(con: duckdb.DuckDBPyConnection, matching: Matching, decisions: pl.DataFrame,
-                     evidence: pl.DataFrame | None = None) -> pl.DataFrame:
+                     evidence: Evidence | None = None) -> pl.DataFrame:
     """One row per person question (module docstring), unranked."""
     pairs = unsettled_pairs(con, decisions, candidate_pairs(con, matching, evidence))
     if pairs.height == 0:
@@ -288,8 +288,7 @@ def household_questions(con: duckdb.DuckDBPyConnection, as_of: date, decisions: 
         joins.select(pl.col("source_b").alias("source"), pl.col("record_id_b").alias("record_id")),
     ])
     fp = fingerprints(con, sides)
-    recs = query(con, "select source, record_id, forename, surname, dob, address, postcode, record_date from records")
-    recs = recs.join(sides.unique(), on=["source", "record_id"], how="semi").with_columns(
+    recs = run_sql(con, "review/records_given.sql", frames={"_given": sides.unique()}).with_columns(
         pl.concat_str(["source", "record_id"], separator=":").alias("_key"))
     shown = _side_text(recs, "_key")
     cols = ["name", "dob", "address", "postcode", "records"]
@@ -357,7 +356,7 @@ QUESTION_COLUMNS = {
 
 
 def all_questions(con: duckdb.DuckDBPyConnection, as_of: date, matching: Matching,
-                  evidence: pl.DataFrame | None = None) -> pl.DataFrame:
+                  evidence: Evidence | None = None) -> pl.DataFrame:
     """Every question of this run (QUESTION_COLUMNS + earlier), unranked."""
     decisions = latest_decisions(con)
     addresses = AddressReader(con, as_of)  # read once for both kinds of household question

@@ -133,18 +133,23 @@ def test_workbook_layout_and_need_to_know(first):
     assert not any(i in c for c in cells for i in ids)
 
 
+def named_evidence(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    evidence = pair_evidence(con)
+    return evidence.named(evidence.pairs).drop("key_l", "key_r").sort(KEYS)
+
+
 def test_pairs_are_read_by_their_stored_record_keys_as_by_their_strings(warehouse):
     """The record keys the match stage keeps with each pair give the review the same
     evidence as joining every pair to person_links on its strings (a warehouse written
     before the keys were kept); keys that do not fit person_links are refused."""
     with duckdb.connect(str(warehouse / "w.duckdb")) as con:
-        by_key = pair_evidence(con).drop("key_l", "key_r").sort(KEYS)
+        by_key = named_evidence(con)
         con.execute("update match_pairs set key_l = key_r where key_l = (select min(key_l) from match_pairs)")
         with pytest.raises(RuntimeError, match="not of one run"):
             pair_evidence(con)
         con.execute("alter table match_pairs drop column key_l")
         con.execute("alter table match_pairs drop column key_r")
-        by_strings = pair_evidence(con).drop("key_l", "key_r").sort(KEYS)
+        by_strings = named_evidence(con)
     assert by_key.height > 100 and by_key["vouched"].is_not_null().any()
     assert by_key.equals(by_strings)
 
