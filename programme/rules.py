@@ -82,14 +82,9 @@ def build_intermediates(con: duckdb.DuckDBPyConnection, params: Mapping[str, Any
 def build_dated(con: duckdb.DuckDBPyConnection, params: Mapping[str, Any]) -> None:
     """Rebuild the intermediates that depend on the date judged, for the families and dates
     already in `int_families__as_of` (the linked ones are reused as they are)."""
-    dates = [r[0] for r in con.execute(f"select distinct as_of from {SCOPE} order by 1").fetchall()]
-    if not dates:
+    if fetch_one(con.execute(f"select count(*) from {SCOPE}"))[0] == 0:
         raise ValueError(f"{SCOPE} is empty: there is no family to judge")
-    materialise(con, TERMS, f"intermediate/{TERMS}.sql", {**params, "as_of": dates[0]})
-    sql = load_sql(f"intermediate/{TERMS}.sql").strip().rstrip(";")
-    for day in dates[1:]:  # three rows per date: the batch's only loop
-        con.execute(f"insert into {TERMS} {sql}", bind(sql, {**params, "as_of": day}))
-    for name in DATED:
+    for name in (TERMS, *DATED):
         materialise(con, name, f"intermediate/{name}.sql", params)
 
 

@@ -79,8 +79,31 @@ def test_records_one_row_per_person_level_row_with_record_dates() -> None:
 def test_last_three_terms(as_of: str, expected: list[tuple[str, str]]) -> None:
     con = World().connect()
     params = load_ruleset().sql_params(date.fromisoformat(as_of))
+    # The terms are found for every date families are judged on (int_families__as_of).
+    con.execute("create or replace table int_families__as_of as select 'F1' as family_id, $d::date as as_of",
+                {"d": as_of})
     terms = query(con, "intermediate/int_school_terms__recent.sql", params)
     assert list(zip(terms["term"], terms["academic_year"])) == expected
+    assert set(terms["as_of"]) == {date.fromisoformat(as_of)}
+
+
+def test_terms_for_several_dates_at_once() -> None:
+    """A point-in-time evaluation judges families on many dates in one query: each date
+    gets its own last three terms, the same as when it is judged alone."""
+    con = World().connect()
+    params = load_ruleset().sql_params(date(2014, 3, 31))
+    days = ["2014-03-31", "2014-03-30", "2014-08-31"]
+    con.execute("create or replace table int_families__as_of as "
+                "select 'F' || i as family_id, d::date as as_of from unnest($days) with ordinality as t(d, i)",
+                {"days": days})
+    terms = query(con, "intermediate/int_school_terms__recent.sql", params).sort("as_of", "term_rank")
+    by_day = {d: [(t, y) for a, t, y in zip(terms["as_of"], terms["term"], terms["academic_year"])
+                  if a == date.fromisoformat(d)] for d in days}
+    assert by_day == {
+        "2014-03-31": [("spring", "2013/14"), ("autumn", "2013/14"), ("summer", "2012/13")],
+        "2014-03-30": [("autumn", "2013/14"), ("summer", "2012/13"), ("spring", "2012/13")],
+        "2014-08-31": [("summer", "2013/14"), ("spring", "2013/14"), ("autumn", "2013/14")],
+    }
 
 
 @pytest.mark.parametrize(
