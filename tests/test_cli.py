@@ -93,3 +93,22 @@ def test_a_refused_date_is_one_usage_line(capsys):
     assert done.value.code == 2
     assert capsys.readouterr().err.splitlines()[-1] == \
         "cohort generate: error: argument --as-of: '31/02/2014' is not a real date"
+
+
+
+@pytest.mark.parametrize("given, expected", [(None, "dirty_decay_ms:1000,muzzy_decay_ms:0"),
+                                             ("dirty_decay_ms:5000", "dirty_decay_ms:5000")],
+                         ids=["ours by default", "the user's wins"])
+def test_allocator_is_set_before_polars_loads(given: str | None, expected: str) -> None:
+    """jemalloc reads its setting once, when polars loads: the command sets it first thing,
+    unless the user has."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "_RJEM_MALLOC_CONF"}
+    if given:
+        env["_RJEM_MALLOC_CONF"] = given
+    probe = ("import os, sys\nfrom cohort.cli import main\ntry:\n    main(['--version'])\nexcept SystemExit:\n    pass\n"
+             "print(os.environ.get('_RJEM_MALLOC_CONF'), 'polars' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[-2:] == [expected, "False"]
