@@ -39,6 +39,8 @@ MAX_LINES = 27
 CHARS_PER_WIDTH = 1.1  # Excel's row height limit is 409 points
 MARKING = "OFFICIAL-SENSITIVE"
 TABLE_STYLE = "Table Style Light 9"
+EXCEL_EPOCH = date(1899, 12, 31)  # serial 1 is 1 January 1900
+EXCEL_LEAP_BUG = date(1900, 3, 1)
 
 KIND_FORMATS: dict[str, dict[str, Any]] = {
     "text": {},
@@ -167,9 +169,7 @@ def write_table(book: Book, ws: Any, first_row: int, frame: pl.DataFrame, column
     """`frame`'s `columns` as an Excel Table with its header at `first_row`; returns its range.
 
     A table with no rows keeps one blank row (Excel needs a row under the header)."""
-    text = ("text", "wrap")
-    frame = clean_frame(frame.select([pl.col(c.key).cast(pl.String) if c.kind in text else pl.col(c.key)
-                                      for c in columns]))
+    frame = clean_frame(frame.select([_cell_values(frame, c) for c in columns]))
     formats = [book.fmt(c.kind) for c in columns]
     for i, c in enumerate(columns):
         ws.set_column(i, i, c.width)
@@ -185,7 +185,7 @@ def write_table(book: Book, ws: Any, first_row: int, frame: pl.DataFrame, column
     if frame.height == 0:
         return _range(first_row, last_row, len(columns))
     lines = line_counts(frame, columns)
-    writers = [_writer(ws, c.kind) for c in columns]
+    writers = [_writer(ws, c.kind, frame.schema[c.key]) for c in columns]
     for offset, values in enumerate(frame.iter_rows()):
         r = first_row + 1 + offset
         if lines is not None and lines[offset] > 1:
@@ -196,9 +196,23 @@ def write_table(book: Book, ws: Any, first_row: int, frame: pl.DataFrame, column
     return _range(first_row, last_row, len(columns))
 
 
-def _writer(ws: Any, kind: str):
+def _cell_values(frame: pl.DataFrame, c: Column) -> pl.Expr:
+    """What a column's cells hold: text as text; a Date as its Excel serial number, the
+    number xlsxwriter's write_datetime would store (same bytes; ~4x cheaper than
+    converting 100k Python dates one by one, a tenth of the district lists' time)."""
+    col = pl.col(c.key)
+    if c.kind in ("text", "wrap"):
+        return col.cast(pl.String)
+    if c.kind == "date" and frame.schema[c.key] == pl.Date:
+        days = (col - EXCEL_EPOCH).dt.total_days()
+        # Excel counts 29 February 1900, which never was: a serial from 1 March 1900 is one more.
+        return pl.when(col >= EXCEL_LEAP_BUG).then(days + 1).otherwise(days).alias(c.key)
+    return col
+
+
+def _writer(ws: Any, kind: str, dtype: pl.DataType):
     if kind == "date":
-        return ws.write_datetime
+        return ws.write_number if dtype != pl.Datetime and dtype.is_integer() else ws.write_datetime
     if kind == "bool":
         return ws.write_boolean
     if kind in ("int", "number", "money", "percent"):
