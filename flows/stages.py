@@ -18,11 +18,14 @@ from __future__ import annotations
 
 import json
 import logging
-from concurrent.futures import ThreadPoolExecutor
+import logging.handlers
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import polars as pl
 
@@ -49,11 +52,10 @@ from cohort.matching import ids as stable_ids
 from cohort.matching.households import form_households
 from cohort.matching.partition import Mapper, serial_map
 from cohort.matching.pipeline import link_persons
-from cohort.reports.claims import write_claim_workbook
-from cohort.reports.district_lists import write_district_lists
 from cohort.reports.district_rows import build_rows
 from cohort.reports.review import write_review
-from cohort.reports.out_of_area import FILE_NAME as OUT_OF_AREA_FILE, write_out_of_area
+from cohort.reports.out_of_area import FILE_NAME as OUT_OF_AREA_FILE
+from cohort.reports.workbooks import write_workbooks
 from cohort.schemas.ingest import RawDrop, read_drop, validate_drop
 from cohort.schemas.registry import EXTRACTS
 
@@ -255,27 +257,39 @@ def results(s: RunSettings) -> ResultsJudged:
         return ResultsJudged(**payment_results.evaluate_results(con, s.programme, s.ruleset, s.as_of, s.run_id))
 
 
-def _workbook_thread() -> ThreadPoolExecutor:
-    """A second thread for the district lists, out-of-area list and claim workbook while
-    this one builds the review: the workbooks are pure Python, the review mostly DuckDB
-    and polars, which release the GIL, so on two cores they overlap (decision 79). They
-    share no connection: the workbooks are written from frames already read."""
-    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="workbooks")
+class _Relay(logging.Handler):
+    """Hands a record logged in the workbook process to the logger of the same name here,
+    so it reaches this run's handlers (console, Prefect) as if logged here."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        logging.getLogger(record.name).handle(record)
 
 
-def _write_books(s: RunSettings, *, families: pl.DataFrame, members: pl.DataFrame, evidence: pl.DataFrame,
-                 rows: pl.DataFrame, missing: list[str], changes: pl.DataFrame, previous_as_of: date | None,
-                 claim: dict[str, Any] | None) -> tuple[list[Path], list[Path]]:
-    """The district lists, the out-of-area list and the claim workbook (`_workbook_thread`):
-    their paths, the district lists' and the claim workbook's."""
-    paths = write_district_lists(
-        s.staging / "district_lists", families=families, members=members, evidence=evidence,
-        programme=s.programme, as_of=s.as_of, missing_extracts=missing, run_id=s.run_id, changes=changes,
-        previous_as_of=previous_as_of, rows=rows)
-    write_out_of_area(s.staging / OUT_OF_AREA_FILE, rows, programme=s.programme, as_of=s.as_of, run_id=s.run_id)
-    claim_books = [write_claim_workbook(s.staging / "claims" / f"{s.as_of.isoformat()}.xlsx", **claim,
-                                        as_of=s.as_of, run_id=s.run_id)] if claim else []
-    return paths, claim_books
+def _log_to(queue: Any, level: int) -> None:
+    """The workbook process's logging: every record at `level` or above onto `queue`."""
+    root = logging.getLogger()
+    root.handlers[:] = [logging.handlers.QueueHandler(queue)]
+    root.setLevel(level)
+
+
+@contextmanager
+def _workbook_process() -> Iterator[ProcessPoolExecutor]:
+    """A second process for the district lists, out-of-area list and claim workbook while
+    this one builds the review (decision 86). The workbooks are pure Python (about a million
+    cells through xlsxwriter at county scale, 8 s): in a thread they held the GIL that the
+    review's own Python and Prefect's threads wait for, so the two overlapped only in part.
+    They are written from frames already read: the process opens no warehouse. Started
+    fresh ("spawn"), never forked from a process running DuckDB's and polars' threads."""
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    relay = logging.handlers.QueueListener(queue, _Relay())
+    relay.start()
+    try:
+        with ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_log_to,
+                                 initargs=(queue, log.getEffectiveLevel())) as other:
+            yield other
+    finally:
+        relay.stop()
 
 
 def export(s: RunSettings) -> Exported:
@@ -304,9 +318,10 @@ def export(s: RunSettings) -> Exported:
             "where programme = $p and as_of = $prev group by 1",
             {"p": s.programme, "prev": previous_as_of}).fetchall()) if previous_as_of else {}
         rows = build_rows(families, members, evidence, addresses, PROGRAMME_CRITERIA[s.programme], s.as_of)
-        with _workbook_thread() as other:  # the workbooks there while the review is built here
-            books = other.submit(_write_books, s, families=families, members=members, evidence=evidence, rows=rows,
-                                 missing=missing, changes=changes, previous_as_of=previous_as_of, claim=claim)
+        with _workbook_process() as other:  # the workbooks there while the review is built here
+            books = other.submit(write_workbooks, s.staging, programme=s.programme, as_of=s.as_of, run_id=s.run_id,
+                                 families=families, members=members, evidence=evidence, rows=rows, missing=missing,
+                                 changes=changes, previous_as_of=previous_as_of, claim=claim)
             review = write_review(con, s.staging / "match_review.xlsx", as_of=s.as_of, run_id=s.run_id,
                                   ruleset=s.ruleset, programme=s.programme)
             paths, claim_books = books.result()
