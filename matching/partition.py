@@ -83,6 +83,8 @@ def assign(n: int, left: np.ndarray, right: np.ndarray, k: int) -> np.ndarray:
 def split(frame: pl.DataFrame, part: np.ndarray, column: str, k: int) -> list[pl.DataFrame]:
     """The rows of `frame` per partition, by the partition of the node in `column`
     (row order kept within each)."""
-    tagged = frame.with_columns(pl.Series("_part", part[frame[column].to_numpy().astype(np.int64)]))
+    # The tag in the smallest type that holds k (at most MAX_PARTITIONS): one per row.
+    tag = part[frame[column].to_numpy().astype(np.int64)].astype(np.min_scalar_type(max(k - 1, 0)))
+    tagged = frame.with_columns(pl.Series("_part", tag))
     parts = tagged.partition_by("_part", as_dict=True, include_key=False, maintain_order=True)
     return [parts.get((i,), frame.clear()) for i in range(k)]
