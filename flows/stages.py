@@ -303,7 +303,6 @@ def export(s: RunSettings) -> Exported:
             query(con, "select extract from extract_status where not present and list_contains($evidence, extract) order by 1", {"evidence": list(OPTIONAL_EVIDENCE)})["extract"]
             .to_list()
         )
-        written = outputs.write_csv_exports(con, s.staging, s.programme)
         claim = (payment_results.claim_workbook_frames(con, s.as_of)
                  if s.programme == payment_results.PROGRAMME else None)
         changes = run_sql(con, "marts/family_changes.sql", {"as_of": s.as_of, "programme": s.programme})
@@ -322,6 +321,7 @@ def export(s: RunSettings) -> Exported:
             books = other.submit(write_workbooks, s.staging, programme=s.programme, as_of=s.as_of, run_id=s.run_id,
                                  families=families, members=members, evidence=evidence, rows=rows, missing=missing,
                                  changes=changes, previous_as_of=previous_as_of, claim=claim)
+            written = outputs.write_csv_exports(con, s.staging, s.programme)
             review = write_review(con, s.staging / "match_review.xlsx", as_of=s.as_of, run_id=s.run_id,
                                   ruleset=s.ruleset, programme=s.programme)
             paths, claim_books = books.result()
