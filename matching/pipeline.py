@@ -271,9 +271,7 @@ def _compare(profiles: pl.DataFrame, rec: pl.DataFrame, cand: pl.DataFrame, part
     ]
     done = mapper(compare_partition, work)
     del work
-    # One chunk, not one per partition and batch (66 at county): with 66, the match
-    # stage's memory stood about 0.3 GiB higher from scoring to clustering, its peak.
-    return pl.concat([c for c, _ in done], rechunk=True), pl.concat([s for _, s in done], rechunk=True)
+    return pl.concat([c for c, _ in done]), pl.concat([s for _, s in done])
 
 
 def _model(profiles: pl.DataFrame, compared: pl.DataFrame, weights: Weights | None,
