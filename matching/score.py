@@ -209,18 +209,31 @@ def _guard_expr(age_known: bool = False) -> pl.Expr:
     return guard
 
 
+def pairwise_sum(terms: list[pl.Expr]) -> pl.Expr:
+    """The sum of up to eight `terms` as polars' `sum_horizontal` adds them (halves first,
+    each half summed the same way: the same bits, tests/test_matching_score.py), written as
+    a tree of additions so that a few terms are held at once rather than all of them: eight
+    weights of 5.3M pairs are 0.34 GB at county."""
+    if len(terms) == 1:
+        return terms[0]
+    half = len(terms) // 2
+    return pairwise_sum(terms[:half]) + pairwise_sum(terms[half:])
+
+
 def add_probability(compared: pl.DataFrame, weights: Weights | None = None) -> pl.DataFrame:
     """Add match_weight, guard (null or a GUARDS key) and probability to rows of levels
     (candidate pairs, or the distinct patterns of levels that estimation works on)."""
     w = weights or Weights()
-    # The weights' sum first, the guard after it: all eight weights of every pair are held
-    # until they are summed, and the guard's conditions evaluated beside them raised the
-    # match stage's peak (~0.1 GB at county's 5.3M pairs).
     guard = _guard_expr(age_known="age_conflict" in compared.columns)
-    weight = pl.sum_horizontal([_weight_expr(w, c.name, compared.columns) for c in COMPARISONS])
-    out = compared.with_columns(weight.alias("match_weight")).with_columns(
-        pl.col("match_weight") + w.prior_weight, guard.alias("guard"),
-    )
+    # Each half of the weights is summed as a tree of additions, which holds a few weights
+    # at once rather than all eight (0.34 GB at county), and the halves side by side so both
+    # cores work: the sum's bits are sum_horizontal's (`pairwise_sum`).
+    terms = [_weight_expr(w, c.name, compared.columns).fill_null(0.0) for c in COMPARISONS]
+    half = len(terms) // 2
+    out = compared.with_columns(pairwise_sum(terms[:half]).alias("_w0"), pairwise_sum(terms[half:]).alias("_w1"))
+    out = out.with_columns(
+        (pl.col("_w0") + pl.col("_w1") + w.prior_weight).alias("match_weight"), guard.alias("guard"),
+    ).drop("_w0", "_w1")
     raw_p = 1.0 / (1.0 + (2.0 ** (-pl.col("match_weight"))))
     return out.with_columns(
         pl.when(pl.col("guard").is_not_null())
@@ -250,10 +263,37 @@ def score_pairs(compared: pl.DataFrame, weights: Weights | None = None) -> pl.Da
     )
     quoted = [sim for sim, _, _ in QUOTED.values() if sim in out.columns]
     keys = [*(c.name for c in COMPARISONS), *quoted, "guard"]
-    reasons = out.select(keys).unique().with_columns(
-        pl.concat_str(
-            [_reason_expr(out.columns), pl.col("guard").replace_strict(GUARDS, default=None)],
-            separator="; ", ignore_nulls=True,
-        ).cast(pl.Categorical).alias("reason")
-    )
-    return out.join(reasons, on=keys, how="left", nulls_equal=True, maintain_order="left")
+    reason = pl.concat_str(
+        [_reason_expr(out.columns), pl.col("guard").replace_strict(GUARDS, default=None)],
+        separator="; ", ignore_nulls=True,
+    ).cast(pl.Categorical).alias("reason")
+    pattern = _pattern(out, keys)
+    if pattern is None:
+        reasons = out.select(keys).unique().with_columns(reason)
+        return out.join(reasons, on=keys, how="left", nulls_equal=True, maintain_order="left")
+    # Found and joined on one integer: on the eleven columns themselves, both held ~0.4 GB
+    # beside 5.3M pairs at county, at the match stage's peak.
+    codes = out.select(pattern.alias("_pattern"))
+    reasons = out.select(keys).with_columns(codes["_pattern"]).unique(subset="_pattern").select("_pattern", reason)
+    return out.with_columns(codes.join(reasons, on="_pattern", how="left", maintain_order="left")["reason"])
+
+
+def _pattern(frame: pl.DataFrame, keys: list[str]) -> pl.Expr | None:
+    """One integer per combination of the `keys`' values (null is a value of its own),
+    from each column's small code: pairs share a few thousand combinations of levels,
+    similarities and guard. None if the combinations could outgrow 63 bits."""
+    code, span = pl.lit(0, pl.UInt64), 1
+    for k in keys:
+        dtype = frame.schema[k]
+        if isinstance(dtype, pl.Enum):
+            n = len(dtype.categories)
+            part = pl.col(k).to_physical().cast(pl.UInt64) + 1
+        else:
+            values = frame[k].drop_nulls().unique()
+            n = values.len()
+            part = pl.col(k).replace_strict(values, pl.int_range(1, n + 1, dtype=pl.UInt64, eager=True), default=None)
+        code = code + part.fill_null(0) * span
+        span *= n + 1
+        if span >= 2**63:
+            return None
+    return code

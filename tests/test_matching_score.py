@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 import pytest
 
+from cohort.matching import score
 from cohort.matching.compare import BY_NAME, COMPARISONS
 from cohort.matching.score import GUARD_CAP, Weights, score_pairs
 
@@ -134,3 +136,42 @@ def test_weights_table_covers_every_level():
         ms = table.filter(pl.col("comparison") == c)["m"].sum()
         assert ms == pytest.approx(1.0, abs=0.02), f"{c}: m over levels should sum to 1"
     assert BY_NAME["address"].label("other_flat") == "same building, different flat"
+
+
+def _random_levels(n: int, seed: int = 7) -> pl.DataFrame:
+    """`n` pairs of random levels (a tenth of each comparison null), random quoted
+    similarities on a 0.01 grid and random term frequencies: every guard and many reasons."""
+    rng = np.random.default_rng(seed)
+    cols: dict[str, object] = {"pid_l": np.zeros(n, dtype=np.int64), "pid_r": np.arange(n)}
+    for c in COMPARISONS:
+        keys = [*c.keys, None]
+        p = np.r_[np.full(len(c.keys), 0.9 / len(c.keys)), 0.1]
+        cols[c.name] = pl.Series(c.name, [keys[i] for i in rng.choice(len(keys), size=n, p=p)], dtype=c.dtype)
+    for sim in ("fn_jw", "sn_jw"):
+        cols[sim] = pl.Series(np.round(rng.uniform(0.8, 1.0, n), 2)).scatter(np.flatnonzero(rng.random(n) < 0.7), None)
+    for tf in ("tf_forename", "tf_surname"):
+        cols[tf] = pl.Series(rng.uniform(1e-5, 0.05, n)).scatter(np.flatnonzero(rng.random(n) < 0.5), None)
+    return pl.DataFrame(cols)
+
+
+def test_reasons_found_by_pattern_code_are_those_of_the_columns_themselves(monkeypatch):
+    """score_pairs finds each pair's reason through one integer per combination of levels,
+    similarities and guard (`_pattern`); joining on the columns themselves says the same."""
+    frame = _random_levels(20_000)
+    fast = score_pairs(frame, Weights(prior=1e-4))
+    assert fast["guard"].drop_nulls().n_unique() >= 3 and fast["reason"].n_unique() > 1_000
+    monkeypatch.setattr(score, "_pattern", lambda *_: None)
+    slow = score_pairs(frame, Weights(prior=1e-4))
+    assert fast.with_columns(pl.col("reason").cast(pl.Utf8)).equals(slow.with_columns(pl.col("reason").cast(pl.Utf8)))
+
+
+@pytest.mark.parametrize("n", range(1, len(COMPARISONS) + 1))
+def test_pairwise_sum_adds_as_sum_horizontal_does(n):
+    """The weights are summed as a tree of additions to hold fewer at once; the bits must be
+    sum_horizontal's, or a pair on the threshold could change side with the polars version.
+    (polars 2.1 adds nine terms or more in another order: a ninth comparison fails here.)"""
+    rng = np.random.default_rng(n)
+    frame = pl.DataFrame({f"w{i}": rng.normal(0, 7, 50_000) for i in range(n)})
+    tree = frame.select(score.pairwise_sum([pl.col(c) for c in frame.columns]).alias("s"))["s"].to_numpy()
+    horizontal = frame.select(pl.sum_horizontal(pl.all()).alias("s"))["s"].to_numpy()
+    assert (tree.view(np.uint64) == horizontal.view(np.uint64)).all()
