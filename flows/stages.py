@@ -158,6 +158,7 @@ def match(s: RunSettings, mapper: Mapper = serial_map) -> Matched:
         must, cannot = person_constraints(con)
     result = link_persons(recs, threshold=s.ruleset.matching.link_threshold, must_link=must, cannot_link=cannot,
                           mapper=mapper, partitions=s.partitions)
+    del recs  # a million records, not needed while the results are written (the stage's peak)
     with connect(s.work_db) as con:
         write_tables(con, {
             "match_pairs": result.pairs,  # the largest first: the rest are written beside it

@@ -84,7 +84,7 @@ def split(frame: pl.DataFrame, part: np.ndarray, column: str, k: int) -> list[pl
     """The rows of `frame` per partition, by the partition of the node in `column`
     (row order kept within each)."""
     # The tag in the smallest type that holds k (at most MAX_PARTITIONS): one per row.
-    tag = part[frame[column].to_numpy().astype(np.int64)].astype(np.min_scalar_type(max(k - 1, 0)))
+    tag = part.astype(np.min_scalar_type(max(k - 1, 0)))[frame[column].to_numpy()]
     tagged = frame.with_columns(pl.Series("_part", tag))
     parts = tagged.partition_by("_part", as_dict=True, include_key=False, maintain_order=True)
     return [parts.get((i,), frame.clear()) for i in range(k)]

@@ -60,8 +60,10 @@ def cluster_profiles(profiles: pl.DataFrame, pairs: pl.DataFrame, i: int, part: 
     for named in (pairs["pid_l"].to_numpy(), pairs["pid_r"].to_numpy(), review.ravel()):
         mark[named] = True
     named = np.nonzero(mark & (part == i))[0]
+    # Lazily, so that only the columns selected below are joined and sorted, not all of
+    # the profiles' (a copy of most of them at county, beside the scored pairs: the peak).
     return (
-        profiles.join(pl.DataFrame({"pid": named}, schema={"pid": pl.UInt32}), on="pid", how="semi")
+        profiles.lazy().join(pl.LazyFrame({"pid": named}, schema={"pid": pl.UInt32}), on="pid", how="semi")
         .sort("pid")
         .select(
             "pid",
@@ -74,6 +76,7 @@ def cluster_profiles(profiles: pl.DataFrame, pairs: pl.DataFrame, i: int, part: 
             ).list.unique(maintain_order=True).alias("names"),
             pl.concat_list(pl.when(~pl.col("fn_known")).then(pl.col("fn_first"))).list.drop_nulls().alias("rare"),
         )
+        .collect()
     )
 
 
