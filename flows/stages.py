@@ -37,7 +37,6 @@ from cohort.review.family_pairs import apply_family_decisions
 from cohort.review.households import apply_household_decisions
 from cohort.programme import results as payment_results
 from cohort.core import runlog
-from cohort.core.reference import PROGRAMME_CRITERIA
 from cohort.core.ruleset import RuleSet
 from cohort.core.statuses import LISTED_STATUSES
 from cohort.core.sqlrunner import run_sql
@@ -52,7 +51,6 @@ from cohort.matching import ids as stable_ids
 from cohort.matching.households import form_households
 from cohort.matching.partition import Mapper, serial_map
 from cohort.matching.pipeline import link_persons
-from cohort.reports.district_rows import build_rows
 from cohort.reports.review import write_review
 from cohort.reports.out_of_area import FILE_NAME as OUT_OF_AREA_FILE
 from cohort.reports.workbooks import write_workbooks
@@ -317,11 +315,10 @@ def export(s: RunSettings) -> Exported:
             f"select status, count(*) from {'family_history_replaced' if same_month else 'family_history'} "
             "where programme = $p and as_of = $prev group by 1",
             {"p": s.programme, "prev": previous_as_of}).fetchall()) if previous_as_of else {}
-        rows = build_rows(families, members, evidence, addresses, PROGRAMME_CRITERIA[s.programme], s.as_of)
         with _workbook_process() as other:  # the workbooks there while the review is built here
             books = other.submit(write_workbooks, s.staging, programme=s.programme, as_of=s.as_of, run_id=s.run_id,
-                                 families=families, members=members, evidence=evidence, rows=rows, missing=missing,
-                                 changes=changes, previous_as_of=previous_as_of, claim=claim)
+                                 families=families, members=members, evidence=evidence, addresses=addresses,
+                                 missing=missing, changes=changes, previous_as_of=previous_as_of, claim=claim)
             written = outputs.write_csv_exports(con, s.staging, s.programme)
             review = write_review(con, s.staging / "match_review.xlsx", as_of=s.as_of, run_id=s.run_id,
                                   ruleset=s.ruleset, programme=s.programme)
